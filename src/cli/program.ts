@@ -1,0 +1,23 @@
+import { Command } from 'commander';
+import { registerDbCommands } from './db.ts';
+import { registerSimCommands } from './sim.ts';
+import { registerTokenCommands } from './tokens.ts';
+import { registerUpCommand } from './up.ts';
+
+/** The `tms` command tree. Each group lives in its own file and calls transport-free feature code. */
+export const buildProgram = (): Command => {
+  const program = new Command()
+    .name('tms')
+    .description(
+      'Temperature Monitoring System: collects cold-chain temperatures, stores them, serves them over a REST API.\n' +
+        'Configuration comes from the environment (see docs/configuration.md); a .env file is read if present.',
+    )
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  registerUpCommand(program);
+  registerDbCommands(program);
+  registerTokenCommands(program);
+  registerSimCommands(program);
+  return program;
+};

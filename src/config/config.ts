@@ -1,0 +1,128 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { AppError } from '../lib/errors.ts';
+
+export type Role = 'simulator' | 'ingest' | 'api';
+export const ALL_ROLES: readonly Role[] = ['simulator', 'ingest', 'api'];
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  /** Absent: embedded PGlite in dataDir. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  /** Absent: in-process queue. */
+  readonly rabbitmqUrl: string | undefined;
+  readonly host: string;
+  readonly port: number;
+  readonly simHost: string;
+  readonly simPortStart: number;
+  readonly simSeed: string;
+  readonly logLevel: LogLevel;
+  readonly roles: readonly Role[];
+  /** Seconds a reading may lie in the future before it is rejected (clock skew tolerance). */
+  readonly futureToleranceSeconds: number;
+  /** Fleet file for the simulator and `tms db seed`; undefined = the built-in 10-customer fleet. */
+  readonly fleetFile: string | undefined;
+}
+
+type Env = Record<string, string | undefined>;
+
+const fail = (name: string, problem: string): never => {
+  throw new AppError('CONFIG', `Invalid ${name}: ${problem}`);
+};
+
+const readPort = (env: Env, name: string, fallback: number): number => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) fail(name, `'${raw}' is not a port number (1-65535)`);
+  return n;
+};
+
+const readInt = (env: Env, name: string, fallback: number, min: number, max: number): number => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) fail(name, `'${raw}' is not an integer in ${min}..${max}`);
+  return n;
+};
+
+const readUrl = (env: Env, name: string, protocols: readonly string[]): string | undefined => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return fail(name, `not a URL (expected ${protocols.map((p) => `${p}//…`).join(' or ')})`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    fail(name, `protocol '${url.protocol}' is not one of ${protocols.join(', ')}`);
+  }
+  if (!url.hostname && !url.searchParams.get('host')) fail(name, 'no host given');
+  return raw;
+};
+
+const readRoles = (env: Env): readonly Role[] => {
+  const raw = env.TMS_ROLES;
+  if (raw === undefined || raw.trim() === '' || raw.trim() === 'all') return ALL_ROLES;
+  return parseRoles(raw, 'TMS_ROLES');
+};
+
+/** Parses a comma-separated role list; `name` is what the error message blames. */
+export const parseRoles = (raw: string, name: string): readonly Role[] => {
+  const roles = raw
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
+  if (roles.length === 1 && roles[0] === 'all') return ALL_ROLES;
+  for (const r of roles) {
+    if (!ALL_ROLES.includes(r as Role)) fail(name, `unknown role '${r}' (roles: ${ALL_ROLES.join(', ')})`);
+  }
+  if (roles.length === 0) fail(name, 'no role given');
+  return [...new Set(roles)] as Role[];
+};
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Builds the validated configuration from an environment.
+ * @throws AppError CONFIG naming the variable when a value is malformed.
+ */
+export const parseConfig = (env: Env, cwd = process.cwd()): Config => {
+  const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) fail('LOG_LEVEL', `'${logLevel}' is not one of ${LOG_LEVELS.join(', ')}`);
+  const host = env.HOST?.trim() || '127.0.0.1';
+  const simSeed = env.SIM_SEED?.trim() || 'tms-default-seed';
+  const config: Config = {
+    databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir: path.resolve(cwd, env.TMS_DATA_DIR?.trim() || './data'),
+    rabbitmqUrl: readUrl(env, 'RABBITMQ_URL', ['amqp:', 'amqps:']),
+    host,
+    port: readPort(env, 'PORT', 8000),
+    simHost: env.SIM_HOST?.trim() || host,
+    simPortStart: readPort(env, 'SIM_PORT_START', 8001),
+    simSeed,
+    logLevel: logLevel as LogLevel,
+    roles: readRoles(env),
+    futureToleranceSeconds: readInt(env, 'TMS_FUTURE_TOLERANCE_SECONDS', 300, 0, 86_400),
+    fleetFile: env.TMS_FLEET_FILE?.trim() ? path.resolve(cwd, env.TMS_FLEET_FILE.trim()) : undefined,
+  };
+  return Object.freeze(config);
+};
+
+/**
+ * Loads `.env` from the working directory (if present, without overriding real variables),
+ * then validates the environment. The only place that reads process.env.
+ */
+export const loadConfig = (cwd = process.cwd()): Config => {
+  const envFile = path.join(cwd, '.env');
+  if (existsSync(envFile)) {
+    try {
+      process.loadEnvFile(envFile);
+    } catch (e) {
+      throw new AppError('CONFIG', `Cannot read ${envFile}: ${(e as Error).message}`);
+    }
+  }
+  return parseConfig(process.env, cwd);
+};

@@ -1,0 +1,67 @@
+import { mkdir, access, constants } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { AppError } from '../lib/errors.ts';
+import { Mutex } from '../lib/mutex.ts';
+import { INT8_OID, NUMERIC_OID, toNumber } from './type-parsers.ts';
+import type { Db, Sql } from './types.ts';
+
+const parsers = { [INT8_OID]: toNumber, [NUMERIC_OID]: toNumber };
+
+/**
+ * Wraps a PGlite instance. PGlite is a single session, so every statement and every whole
+ * transaction runs under one mutex: a statement from elsewhere can never land inside another
+ * caller's transaction.
+ */
+export const wrapPglite = (pg: PGlite, location: string): Db => {
+  const mutex = new Mutex();
+  const run = async <R>(q: Sql | PGlite, text: string, params?: readonly unknown[]): Promise<R[]> => {
+    const res = await (q as PGlite).query<R>(text, params as unknown[] | undefined);
+    return res.rows;
+  };
+  return {
+    backend: 'pglite',
+    location,
+    query: (text, params) => mutex.run(() => run(pg, text, params)),
+    exec: (text) => mutex.run(async () => void (await pg.exec(text))),
+    transaction: (fn) =>
+      mutex.run(() =>
+        pg.transaction((tx) =>
+          fn({
+            query: async (text, params) => (await tx.query(text, params as unknown[] | undefined)).rows as never,
+            exec: async (text) => void (await tx.exec(text)),
+          }),
+        ),
+      ),
+    close: () => mutex.run(() => pg.close()),
+  };
+};
+
+export interface PgliteOptions {
+  /** Directory holding the database files; undefined = in memory. */
+  dataDir?: string;
+  /** A dump (from dumpDataDir) to start from instead of running initdb: tests use a migrated template. */
+  loadDataDir?: Blob;
+}
+
+/**
+ * Opens (creating on first use) an embedded database.
+ * @throws AppError CONFIG when the directory cannot be created or written.
+ */
+export const openPglite = async (opts: PgliteOptions): Promise<Db> => {
+  if (opts.dataDir) {
+    try {
+      await mkdir(opts.dataDir, { recursive: true });
+      await access(opts.dataDir, constants.W_OK);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new AppError('CONFIG', `Data directory ${opts.dataDir} is not writable (${err.code ?? err.message})`);
+    }
+  }
+  const pg = new PGlite({
+    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
+    ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+    parsers,
+  });
+  await pg.waitReady;
+  return wrapPglite(pg, opts.dataDir ?? 'memory');
+};

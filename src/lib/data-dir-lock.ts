@@ -1,0 +1,66 @@
+import { open, readFile, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { AppError } from './errors.ts';
+
+export const LOCK_FILE = 'tms.lock';
+
+export interface LockInfo {
+  pid: number;
+  startedAt: string;
+  /** What holds it: `up` (serves the CLI over the control socket) or a one-off command. */
+  holder: string;
+}
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/** The live owner of a data directory, or undefined when it is free (a stale lock counts as free). */
+export const readLockOwner = async (dataDir: string): Promise<LockInfo | undefined> => {
+  try {
+    const info = JSON.parse(await readFile(path.join(dataDir, LOCK_FILE), 'utf8')) as LockInfo;
+    return info.pid !== process.pid && isAlive(info.pid) ? info : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Takes exclusive ownership of an embedded data directory: PGlite must never be opened by two
+ * processes at once. A lock left by a dead process is taken over.
+ * @throws AppError CONFLICT naming the owner when another live process holds it.
+ * @returns a release function.
+ */
+export const acquireDataDirLock = async (dataDir: string, holder: string): Promise<() => Promise<void>> => {
+  const file = path.join(dataDir, LOCK_FILE);
+  const info: LockInfo = { pid: process.pid, startedAt: new Date().toISOString(), holder };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open(file, 'wx', 0o600);
+      await fh.writeFile(JSON.stringify(info));
+      await fh.close();
+      return async () => {
+        await unlink(file).catch(() => undefined);
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new AppError('CONFIG', `Cannot lock data directory ${dataDir} (${(e as NodeJS.ErrnoException).code})`);
+      }
+      const owner = await readLockOwner(dataDir);
+      if (owner) {
+        throw new AppError(
+          'CONFLICT',
+          `Data directory ${dataDir} is in use by tms process ${owner.pid} (${owner.holder}, since ${owner.startedAt}). ` +
+            'Stop it first, or set TMS_DATA_DIR to another directory.',
+        );
+      }
+      await unlink(file).catch(() => undefined);
+    }
+  }
+  throw new AppError('CONFLICT', `Data directory ${dataDir} is locked by another process`);
+};

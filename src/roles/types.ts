@@ -1,0 +1,20 @@
+import type { Config, Role } from '../config/config.ts';
+import type { Db } from '../db/types.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { Logger } from '../lib/logger.ts';
+
+/** What `tms up` hands every role. The db is opened once per process and shared. */
+export interface RoleContext {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  /** Opened lazily by `tms up` only when a started role needs it. */
+  db: Db;
+}
+
+export interface RoleHandle {
+  role: Role;
+  /** Lines for the start-up banner: where this role listens or what it does. */
+  banner: string[];
+  stop(): Promise<void>;
+}

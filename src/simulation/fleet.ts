@@ -1,0 +1,152 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { AppError } from '../lib/errors.ts';
+
+export type DataSharingMethod = 'api' | 'csv';
+export type TemperatureUnit = 'C' | 'F';
+export type SizeUnit = 'sqm' | 'sqft';
+export type Reliability = 'high' | 'medium' | 'low' | 'faulty';
+
+export interface DataQuality {
+  nullReadingProbability: number;
+  nullNameProbability: number;
+  nullLocationProbability: number;
+  sensorDriftFactor: number;
+  equipmentReliability: Reliability;
+  timestampJitterSeconds: number;
+}
+
+export interface FleetUnit {
+  code: string;
+  name: string | null;
+  size: number;
+  sizeUnit: SizeUnit;
+  setTemperature: number;
+  temperatureUnit: TemperatureUnit;
+  /** Seconds between two readings of this unit. */
+  dataFrequencySeconds: number;
+  dataQuality: DataQuality;
+}
+
+export interface FleetFacility {
+  code: string;
+  name: string | null;
+  city: string | null;
+  country: string | null;
+  units: FleetUnit[];
+}
+
+export interface FleetCustomer {
+  code: string;
+  name: string;
+  method: DataSharingMethod;
+  /** How often our ingestion collects this customer: the API polling period or the CSV update period. */
+  collectEverySeconds: number;
+  dataConfig: Record<string, number | string>;
+  dataQuality: DataQuality;
+  facilities: FleetFacility[];
+}
+
+export interface Fleet {
+  customers: FleetCustomer[];
+}
+
+export const DEFAULT_FLEET_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fleets', 'default-fleet.yaml');
+
+type Raw = Record<string, unknown>;
+
+const num = (v: unknown, where: string): number => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new AppError('VALIDATION', `${where}: expected a number`);
+  return v;
+};
+const str = (v: unknown, where: string): string => {
+  if (typeof v !== 'string' || v === '') throw new AppError('VALIDATION', `${where}: expected a string`);
+  return v;
+};
+const optStr = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const oneOf = <T extends string>(v: unknown, allowed: readonly T[], where: string): T => {
+  if (!allowed.includes(v as T)) throw new AppError('VALIDATION', `${where}: expected one of ${allowed.join(', ')}`);
+  return v as T;
+};
+
+const parseQuality = (raw: unknown): DataQuality => {
+  const q = (raw ?? {}) as Raw;
+  return {
+    nullReadingProbability: typeof q.null_reading_probability === 'number' ? q.null_reading_probability : 0.001,
+    nullNameProbability: typeof q.null_name_probability === 'number' ? q.null_name_probability : 0,
+    nullLocationProbability: typeof q.null_location_probability === 'number' ? q.null_location_probability : 0,
+    sensorDriftFactor: typeof q.sensor_drift_factor === 'number' ? q.sensor_drift_factor : 1,
+    equipmentReliability: oneOf(q.equipment_reliability ?? 'high', ['high', 'medium', 'low', 'faulty'], 'equipment_reliability'),
+    timestampJitterSeconds: typeof q.timestamp_jitter_seconds === 'number' ? q.timestamp_jitter_seconds : 0,
+  };
+};
+
+/** Collection period: API customers are polled every api_polling_frequency_minutes, CSV customers fetched every csv_update_frequency_minutes. */
+const collectEvery = (method: DataSharingMethod, cfg: Raw): number => {
+  const minutes = method === 'api' ? cfg.api_polling_frequency_minutes : cfg.csv_update_frequency_minutes;
+  return typeof minutes === 'number' && minutes > 0 ? Math.round(minutes * 60) : 300;
+};
+
+/**
+ * Parses a fleet in the prototype's YAML layout (`customers: {A: {name, data_sharing_method, data_config, facilities: […]}}`).
+ * @throws AppError VALIDATION naming the bad field.
+ */
+export const parseFleet = (text: string): Fleet => {
+  const doc = parse(text) as Raw | null;
+  const customers = (doc?.customers ?? null) as Raw | null;
+  if (!customers || typeof customers !== 'object') throw new AppError('VALIDATION', 'fleet: no customers map');
+  return {
+    customers: Object.entries(customers).map(([code, rawC]) => {
+      const c = rawC as Raw;
+      const method = oneOf(c.data_sharing_method, ['api', 'csv'] as const, `customer ${code}.data_sharing_method`);
+      const dataConfig = (c.data_config ?? {}) as Record<string, number | string>;
+      return {
+        code,
+        name: str(c.name, `customer ${code}.name`),
+        method,
+        collectEverySeconds: collectEvery(method, dataConfig as Raw),
+        dataConfig,
+        dataQuality: parseQuality(c.data_quality),
+        facilities: ((c.facilities ?? []) as Raw[]).map((f, fi) => {
+          const fcode = str(f.id, `customer ${code} facility ${fi + 1}.id`);
+          return {
+            code: fcode,
+            name: optStr(f.name),
+            city: optStr(f.city),
+            country: optStr(f.country),
+            units: ((f.units ?? []) as Raw[]).map((u, ui) => {
+              const where = `${fcode} unit ${ui + 1}`;
+              return {
+                code: str(u.id, `${where}.id`),
+                name: optStr(u.name),
+                size: num(u.size, `${where}.size`),
+                sizeUnit: oneOf(u.size_unit, ['sqm', 'sqft'] as const, `${where}.size_unit`),
+                setTemperature: num(u.set_temperature, `${where}.set_temperature`),
+                temperatureUnit: oneOf(u.temperature_unit, ['C', 'F'] as const, `${where}.temperature_unit`),
+                dataFrequencySeconds: num(u.data_frequency, `${where}.data_frequency`),
+                dataQuality: parseQuality(u.data_quality),
+              };
+            }),
+          };
+        }),
+      };
+    }),
+  };
+};
+
+/** Loads a fleet file (default: the 10-customer, 94-unit fleet of the prototype). */
+export const loadFleet = async (file = DEFAULT_FLEET_FILE): Promise<Fleet> => {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new AppError('NOT_FOUND', `Fleet file ${file} cannot be read (${(e as NodeJS.ErrnoException).code})`);
+  }
+  return parseFleet(text);
+};
+
+/** The simulator endpoint for a customer at its position in the fleet (ports from SIM_PORT_START, in fleet order). */
+export const simulatorUrl = (host: string, port: number, method: DataSharingMethod): string =>
+  `http://${host}:${port}${method === 'api' ? '/temperature/current' : '/data/download.csv'}`;
