@@ -91,7 +91,8 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
  */
 export const parseConfig = (env: Env, cwd = process.cwd()): Config => {
   const logLevel = (env.LOG_LEVEL ?? 'info').toLowerCase();
-  if (!LOG_LEVELS.includes(logLevel as LogLevel)) fail('LOG_LEVEL', `'${logLevel}' is not one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(logLevel as LogLevel))
+    fail('LOG_LEVEL', `'${logLevel}' is not one of ${LOG_LEVELS.join(', ')}`);
   const host = env.HOST?.trim() || '127.0.0.1';
   const simSeed = env.SIM_SEED?.trim() || 'tms-default-seed';
   const config: Config = {

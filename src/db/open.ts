@@ -21,7 +21,10 @@ const ensureWritableDir = async (dir: string): Promise<void> => {
     await mkdir(dir, { recursive: true });
     await access(dir, constants.W_OK);
   } catch (e) {
-    throw new AppError('CONFIG', `Data directory ${dir} is not writable (${(e as NodeJS.ErrnoException).code})`);
+    throw new AppError(
+      'CONFIG',
+      `Data directory ${dir} is not writable (${(e as NodeJS.ErrnoException).code})`,
+    );
   }
 };
 
@@ -50,7 +53,11 @@ const openEmbedded = async (dataDir: string, holder: string): Promise<Db> => {
  */
 export const openDb = async (config: Config, opts: OpenDbOptions): Promise<Db> => {
   const db = config.databaseUrl
-    ? await openPostgres({ url: config.databaseUrl, max: opts.poolSize, applicationName: `tms ${opts.holder}` })
+    ? await openPostgres({
+        url: config.databaseUrl,
+        max: opts.poolSize,
+        applicationName: `tms ${opts.holder}`,
+      })
     : await openEmbedded(config.dataDir, opts.holder);
   if (opts.migrate !== false) {
     try {

@@ -27,7 +27,8 @@ export const wrapPglite = (pg: PGlite, location: string): Db => {
       mutex.run(() =>
         pg.transaction((tx) =>
           fn({
-            query: async (text, params) => (await tx.query(text, params as unknown[] | undefined)).rows as never,
+            query: async (text, params) =>
+              (await tx.query(text, params as unknown[] | undefined)).rows as never,
             exec: async (text) => void (await tx.exec(text)),
           }),
         ),
@@ -54,7 +55,10 @@ export const openPglite = async (opts: PgliteOptions): Promise<Db> => {
       await access(opts.dataDir, constants.W_OK);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new AppError('CONFIG', `Data directory ${opts.dataDir} is not writable (${err.code ?? err.message})`);
+      throw new AppError(
+        'CONFIG',
+        `Data directory ${opts.dataDir} is not writable (${err.code ?? err.message})`,
+      );
     }
   }
   const pg = new PGlite({

@@ -54,8 +54,11 @@ export const openPostgres = async (opts: PostgresOptions): Promise<Db> => {
     await pool.end().catch(() => undefined);
     throw connectError(opts.url, e);
   }
-  const run = async <R>(q: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]): Promise<R[]> =>
-    (await q.query(text, params as unknown[] | undefined)).rows as R[];
+  const run = async <R>(
+    q: pg.Pool | pg.PoolClient,
+    text: string,
+    params?: readonly unknown[],
+  ): Promise<R[]> => (await q.query(text, params as unknown[] | undefined)).rows as R[];
   return {
     backend: 'postgres',
     location: describeUrl(opts.url),

@@ -56,7 +56,8 @@ export const generateToken = (): string => {
 
 /** True when the string has our token shape and its checksum matches. */
 export const isWellFormedToken = (token: string): boolean => {
-  if (!token.startsWith(TOKEN_PREFIX) || token.length !== TOKEN_PREFIX.length + BODY_LENGTH + CHECKSUM_LENGTH) return false;
+  if (!token.startsWith(TOKEN_PREFIX) || token.length !== TOKEN_PREFIX.length + BODY_LENGTH + CHECKSUM_LENGTH)
+    return false;
   const body = token.slice(TOKEN_PREFIX.length, TOKEN_PREFIX.length + BODY_LENGTH);
   if (![...token.slice(TOKEN_PREFIX.length)].every((ch) => BASE62.includes(ch))) return false;
   return token.slice(-CHECKSUM_LENGTH) === toBase62(crc32(body), CHECKSUM_LENGTH);
@@ -79,7 +80,9 @@ export const hasScope = (granted: readonly string[], needed: Scope): boolean =>
 export const parseDurationMs = (text: string): number | undefined => {
   const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/.exec(text.trim());
   if (!m) return undefined;
-  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 's' | 'm' | 'h' | 'd' | 'w'];
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[
+    m[2] as 's' | 'm' | 'h' | 'd' | 'w'
+  ];
   const ms = Number(m[1]) * unit;
   return ms > 0 ? ms : undefined;
 };

@@ -49,7 +49,10 @@ export const acquireDataDirLock = async (dataDir: string, holder: string): Promi
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new AppError('CONFIG', `Cannot lock data directory ${dataDir} (${(e as NodeJS.ErrnoException).code})`);
+        throw new AppError(
+          'CONFIG',
+          `Cannot lock data directory ${dataDir} (${(e as NodeJS.ErrnoException).code})`,
+        );
       }
       const owner = await readLockOwner(dataDir);
       if (owner) {

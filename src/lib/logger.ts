@@ -13,6 +13,11 @@ export const createLogger = (level: LogLevel, pretty = process.stdout.isTTY): Lo
     base: undefined,
     redact: { paths: ['req.headers.authorization', 'headers.authorization', 'token'], censor: '[redacted]' },
     ...(pretty
-      ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } }
+      ? {
+          transport: {
+            target: 'pino-pretty',
+            options: { colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' },
+          },
+        }
       : {}),
   });

@@ -1,0 +1,88 @@
+import type { Config } from '../config/config.ts';
+import { bootstrapTokens, issueToken, listTokens, revokeToken } from '../auth/tokens.ts';
+import { countMatching, countReadings, deleteReadings, type CleanFilter } from '../db/clean-repo.ts';
+import { findCustomerByCode } from '../db/customers-repo.ts';
+import { migrate } from '../db/migrate.ts';
+import { seedFleet } from '../db/seed-fleet.ts';
+import { readDbStatus } from '../db/status-repo.ts';
+import type { Db } from '../db/types.ts';
+import type { Scope } from '../domain/tokens.ts';
+import type { Clock } from '../lib/clock.ts';
+import { notFound } from '../lib/errors.ts';
+import { loadFleet } from '../simulation/fleet.ts';
+
+/** What an operation gets: the process's open database and its settings. */
+export interface OpContext {
+  db: Db;
+  config: Config;
+  clock: Clock;
+}
+
+type Op = (ctx: OpContext, args: Record<string, unknown>) => Promise<unknown>;
+
+const isoOrUndefined = (v: unknown): Date | undefined => (typeof v === 'string' ? new Date(v) : undefined);
+
+const cleanFilter = async (ctx: OpContext, args: Record<string, unknown>): Promise<CleanFilter> => {
+  const filter: CleanFilter = {
+    ingestedAfter: isoOrUndefined(args.ingestedAfter),
+    recordedBefore: isoOrUndefined(args.recordedBefore),
+    all: args.all === true,
+  };
+  if (typeof args.customer === 'string') {
+    const c = await findCustomerByCode(ctx.db, args.customer);
+    if (!c) throw notFound(`Customer '${args.customer}'`);
+    filter.customerId = c.id;
+  }
+  return filter;
+};
+
+/**
+ * Every CLI operation that touches the database, by name. The CLI runs them in-process, or, when
+ * `tms up` owns the embedded store, sends them over the control socket to run in that process.
+ * Arguments and results are plain JSON.
+ */
+export const OPS: Record<string, Op> = {
+  'db.status': (ctx) => readDbStatus(ctx.db),
+  'db.migrate': async (ctx) => ({ applied: await migrate(ctx.db) }),
+  'db.seed': async (ctx, args) => {
+    const fleet = await loadFleet(typeof args.fleetFile === 'string' ? args.fleetFile : ctx.config.fleetFile);
+    const seeded = await seedFleet(ctx.db, fleet, {
+      simHost: ctx.config.simHost,
+      simPortStart: ctx.config.simPortStart,
+    });
+    const tokens = args.bootstrapTokens === true ? await bootstrapTokens(ctx.db) : undefined;
+    return { ...seeded, tokens };
+  },
+  'db.clean': async (ctx, args) => {
+    const filter = await cleanFilter(ctx, args);
+    const matched = await countMatching(ctx.db, filter);
+    const deleted = args.dryRun === true ? 0 : await deleteReadings(ctx.db, filter);
+    return { matched, deleted, remaining: await countReadings(ctx.db) };
+  },
+  'tokens.create': (ctx, args) =>
+    issueToken(ctx.db, {
+      customerCode: typeof args.customer === 'string' ? args.customer : undefined,
+      admin: args.admin === true,
+      scopes: Array.isArray(args.scopes) ? (args.scopes as Scope[]) : undefined,
+      name: typeof args.name === 'string' ? args.name : undefined,
+      expiresAt: isoOrUndefined(args.expiresAt) ?? null,
+      rateLimitPerHour: typeof args.rateLimitPerHour === 'number' ? args.rateLimitPerHour : undefined,
+    }),
+  'tokens.list': (ctx, args) =>
+    listTokens(ctx.db, {
+      customerCode: typeof args.customer === 'string' ? args.customer : undefined,
+      includeRevoked: args.all === true,
+    }),
+  'tokens.revoke': (ctx, args) => revokeToken(ctx.db, String(args.id)),
+};
+
+/** Runs an operation and returns its result as plain JSON, exactly as the control socket would. */
+export const runOpInProcess = async (
+  ctx: OpContext,
+  name: string,
+  args: Record<string, unknown>,
+): Promise<unknown> => {
+  const op = OPS[name];
+  if (!op) throw notFound(`Operation '${name}'`);
+  return JSON.parse(JSON.stringify((await op(ctx, args)) ?? null)) as unknown;
+};

@@ -1,0 +1,132 @@
+import { chmod, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import type { BootstrapTokens } from '../auth/tokens.ts';
+import { loadConfig, parseRoles, type Config, type Role } from '../config/config.ts';
+import { openDb } from '../db/open.ts';
+import type { Db } from '../db/types.ts';
+import { systemClock } from '../lib/clock.ts';
+import { createLogger, type Logger } from '../lib/logger.ts';
+import { startApi } from '../roles/api.ts';
+import { startControlSocket } from '../roles/control-socket.ts';
+import { startSimulator } from '../roles/simulator.ts';
+import type { RoleContext, RoleHandle } from '../roles/types.ts';
+import { runOpInProcess } from './ops.ts';
+
+// Start order: mock customers first (ingestion polls them), the API last (it serves what is stored).
+const ROLE_ORDER: readonly Role[] = ['simulator', 'ingest', 'api'];
+const STARTERS: Partial<Record<Role, (ctx: RoleContext) => Promise<RoleHandle>>> = {
+  simulator: startSimulator,
+  api: startApi,
+};
+
+const writeTokensFile = async (config: Config, tokens: BootstrapTokens): Promise<string> => {
+  const file = path.join(config.dataDir, 'tokens.json');
+  const body = {
+    note: 'Created on first start. Each token is shown only here; delete this file once you have stored them.',
+    admin: { id: tokens.admin.id, token: tokens.admin.token, permissions: tokens.admin.permissions },
+    customers: Object.fromEntries(
+      Object.entries(tokens.customers).map(([code, t]) => [
+        code,
+        { id: t.id, token: t.token, permissions: t.permissions },
+      ]),
+    ),
+  };
+  await writeFile(file, JSON.stringify(body, null, 2), { mode: 0o600 });
+  await chmod(file, 0o600);
+  return file;
+};
+
+/** First start on an empty database: the default fleet and a set of tokens. */
+const firstStart = async (config: Config, db: Db, log: Logger): Promise<void> => {
+  const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM customers');
+  if (row!.n > 0) return;
+  const result = (await runOpInProcess({ db, config, clock: systemClock }, 'db.seed', {
+    bootstrapTokens: true,
+  })) as {
+    customersCreated: number;
+    unitsCreated: number;
+    tokens?: BootstrapTokens;
+  };
+  log.info({ customers: result.customersCreated, units: result.unitsCreated }, 'seeded the default fleet');
+  if (result.tokens) {
+    const file = await writeTokensFile(config, result.tokens);
+    console.log(`First start: created an admin token and a read token per customer in ${file} (mode 0600).`);
+  }
+};
+
+export const runUp = async (config: Config): Promise<void> => {
+  const log = createLogger(config.logLevel);
+  const started: RoleHandle[] = [];
+  let stopControl: (() => Promise<void>) | undefined;
+  const t0 = Date.now();
+  const db = await openDb(config, { holder: 'up' });
+  const stopAll = async (): Promise<void> => {
+    for (const h of started.reverse())
+      await h.stop().catch((err: unknown) => log.error({ err, role: h.role }, 'stop failed'));
+    await stopControl?.();
+    await db.close();
+  };
+  try {
+    await firstStart(config, db, log);
+    if (db.backend === 'pglite') {
+      stopControl = (await startControlSocket(config.dataDir, { db, config, clock: systemClock }, log)).stop;
+    }
+    const ctx: RoleContext = { config, log, clock: systemClock, db };
+    for (const role of ROLE_ORDER) {
+      if (!config.roles.includes(role)) continue;
+      const start = STARTERS[role];
+      if (!start) {
+        log.warn({ role }, 'role not available yet; skipped');
+        continue;
+      }
+      started.push(await start({ ...ctx, log: log.child({ role }) }));
+    }
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+  const store =
+    db.backend === 'pglite' ? `embedded PGlite in ${config.dataDir}` : `PostgreSQL at ${db.location}`;
+  console.log(
+    `tms is up in ${((Date.now() - t0) / 1000).toFixed(1)} s: store ${store}, queue ${config.rabbitmqUrl ? 'RabbitMQ' : 'in-process'}`,
+  );
+  for (const h of started) for (const line of h.banner) console.log(`  ${line}`);
+  console.log('Press Ctrl+C to stop.');
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`\n${signal}: stopping…`);
+      void stopAll()
+        .catch((err: unknown) => log.error({ err }, 'shutdown failed'))
+        .finally(resolve);
+    };
+    process.once('SIGINT', () => onSignal('SIGINT'));
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+  });
+  console.log('Stopped.');
+};
+
+export const registerUpCommand = (program: Command): void => {
+  program
+    .command('up')
+    .description('Run the system: mock customers, ingestion and the API (all roles by default)')
+    .option(
+      '--roles <list>',
+      'comma-separated roles to run: simulator, ingest, api (default: all, or TMS_ROLES)',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  tms up\n  tms up --roles api,ingest\n  DATABASE_URL=postgres://localhost/tms RABBITMQ_URL=amqp://localhost tms up --roles ingest',
+    )
+    .action(async (opts: { roles?: string }) => {
+      const base = loadConfig();
+      const config: Config = opts.roles
+        ? Object.freeze({ ...base, roles: parseRoles(opts.roles, '--roles') })
+        : base;
+      await runUp(config);
+    });
+};

@@ -1,0 +1,82 @@
+import type { Db, Sql } from './types.ts';
+
+export interface CleanFilter {
+  /** Readings ingested (created_at) after this instant: undoes a test ingestion. */
+  ingestedAfter?: Date;
+  /** Readings recorded before this instant: retention. */
+  recordedBefore?: Date;
+  customerId?: string;
+  /** Every reading (alone, or within customerId). */
+  all?: boolean;
+}
+
+const whereOf = (f: CleanFilter): { sql: string; params: unknown[] } => {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  if (f.ingestedAfter) {
+    params.push(f.ingestedAfter);
+    parts.push(`created_at > $${params.length}`);
+  }
+  if (f.recordedBefore) {
+    params.push(f.recordedBefore);
+    parts.push(`recorded_at < $${params.length}`);
+  }
+  if (f.customerId) {
+    params.push(f.customerId);
+    parts.push(`customer_id = $${params.length}`);
+  }
+  return { sql: parts.length ? parts.join(' AND ') : 'true', params };
+};
+
+export const countMatching = async (q: Sql, f: CleanFilter): Promise<number> => {
+  const w = whereOf(f);
+  const [row] = await q.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM temperature_readings WHERE ${w.sql}`,
+    w.params,
+  );
+  return row!.n;
+};
+
+export const countReadings = async (q: Sql): Promise<number> => {
+  const [row] = await q.query<{ n: number }>('SELECT count(*)::int AS n FROM temperature_readings');
+  return row!.n;
+};
+
+/**
+ * Deletes the matching readings and rebuilds the hourly rollups of every unit-hour they touched,
+ * in one transaction, so aggregates never count deleted readings.
+ * @returns the number of readings deleted.
+ */
+export const deleteReadings = async (db: Db, f: CleanFilter): Promise<number> => {
+  const w = whereOf(f);
+  return db.transaction(async (tx) => {
+    await tx.query(
+      'CREATE TEMP TABLE IF NOT EXISTS clean_touched (storage_unit_id uuid, bucket_start timestamptz) ON COMMIT DROP',
+    );
+    const [res] = await tx.query<{ n: number }>(
+      `WITH del AS (DELETE FROM temperature_readings WHERE ${w.sql}
+                    RETURNING storage_unit_id, date_trunc('hour', recorded_at, 'UTC') AS bucket_start),
+            ins AS (INSERT INTO clean_touched SELECT DISTINCT storage_unit_id, bucket_start FROM del RETURNING 1)
+       SELECT (SELECT count(*) FROM del)::int AS n`,
+      w.params,
+    );
+    await tx.query(
+      `DELETE FROM reading_rollups_hourly r USING clean_touched t
+       WHERE r.storage_unit_id = t.storage_unit_id AND r.bucket_start = t.bucket_start`,
+    );
+    await tx.query(
+      `INSERT INTO reading_rollups_hourly (storage_unit_id, bucket_start, customer_id, facility_id, reading_count,
+         null_count, sum_c, min_c, max_c, good_quality_count)
+       SELECT r.storage_unit_id, date_trunc('hour', r.recorded_at, 'UTC') AS b, min(r.customer_id::text)::uuid,
+              min(r.facility_id::text)::uuid, count(*), count(*) FILTER (WHERE r.temperature_c IS NULL),
+              coalesce(sum(r.temperature_c), 0), min(r.temperature_c), max(r.temperature_c),
+              count(*) FILTER (WHERE r.quality_score >= 0.8)
+       FROM temperature_readings r
+       JOIN (SELECT DISTINCT storage_unit_id, bucket_start FROM clean_touched) t
+         ON t.storage_unit_id = r.storage_unit_id
+        AND r.recorded_at >= t.bucket_start AND r.recorded_at < t.bucket_start + interval '1 hour'
+       GROUP BY r.storage_unit_id, b`,
+    );
+    return res!.n;
+  });
+};

@@ -1,0 +1,34 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { httpStatusOf, isAppError } from '../lib/errors.ts';
+
+/**
+ * One error shape for every response: `{"detail": "..."}` (422 validation: `{"detail": [{loc, msg, type}]}`).
+ * Unexpected errors are logged with the request id and never echoed to the client.
+ */
+export const registerErrorHandling = (app: FastifyInstance): void => {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (isAppError(err)) {
+      if (err.code === 'UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer');
+      return reply.status(httpStatusOf[err.code]).send({ detail: err.message, code: err.code });
+    }
+    if (err.validation) {
+      const where = err.validationContext ?? 'body';
+      return reply.status(422).send({
+        detail: err.validation.map((v) => ({
+          loc: [
+            where,
+            ...v.instancePath.split('/').filter(Boolean),
+            ...(v.params && 'missingProperty' in v.params ? [String(v.params.missingProperty)] : []),
+          ],
+          msg: v.message ?? 'invalid',
+          type: v.keyword,
+        })),
+      });
+    }
+    const status = err.statusCode ?? 500;
+    if (status < 500) return reply.status(status).send({ detail: err.message });
+    req.log.error({ err, reqId: req.id }, 'request failed');
+    return reply.status(500).send({ detail: `Internal error; it was logged (request id ${req.id})` });
+  });
+  app.setNotFoundHandler((_req, reply) => reply.status(404).send({ detail: 'Not Found' }));
+};

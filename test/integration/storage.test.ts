@@ -1,0 +1,267 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootstrapTokens, issueToken, listTokens, revokeToken } from '../../src/auth/tokens.ts';
+import { countMatching, deleteReadings } from '../../src/db/clean-repo.ts';
+import { migrate } from '../../src/db/migrate.ts';
+import { seedFleet } from '../../src/db/seed-fleet.ts';
+import { readDbStatus } from '../../src/db/status-repo.ts';
+import { findTokenByHash } from '../../src/db/tokens-repo.ts';
+import type { Db } from '../../src/db/types.ts';
+import { hashToken, isWellFormedToken } from '../../src/domain/tokens.ts';
+import { loadFleet } from '../../src/simulation/fleet.ts';
+import { describeEachBackend, type TestDatabase } from '../support/databases.ts';
+
+const SEED_OPTS = { simHost: '127.0.0.1', simPortStart: 8001 };
+
+const unitOf = async (db: Db, code: string) =>
+  (
+    await db.query<{ id: string; customer_id: string; facility_id: string }>(
+      'SELECT id, customer_id, facility_id FROM storage_units WHERE unit_code = $1',
+      [code],
+    )
+  )[0]!;
+
+const insertReading = (
+  db: Db,
+  unit: { id: string; customer_id: string; facility_id: string },
+  at: string,
+  c: number | null,
+) =>
+  db.query(
+    `INSERT INTO temperature_readings (customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, source_value,
+       source_unit, quality_score, equipment_status)
+     VALUES ($1, $2, $3, $4, $5, $5, 'C', 0.9, $6)`,
+    [unit.customer_id, unit.facility_id, unit.id, at, c, c === null ? 'failure' : 'normal'],
+  );
+
+describeEachBackend('storage', ({ create }) => {
+  let t: TestDatabase;
+  let db: Db;
+
+  beforeAll(async () => {
+    t = await create();
+    db = t.db;
+    await seedFleet(db, await loadFleet(), SEED_OPTS);
+  });
+  afterAll(async () => t?.drop());
+
+  describe('schema and migrations', () => {
+    it('re-running migrations applies nothing and keeps the seeded config', async () => {
+      expect(await migrate(db)).toEqual([]);
+      const rows = await db.query<{ key: string; value: unknown }>(
+        'SELECT key, value FROM system_config ORDER BY key',
+      );
+      expect(Object.fromEntries(rows.map((r) => [r.key, r.value]))).toEqual({
+        data_retention_days: 730,
+        good_quality_threshold: 0.8,
+        max_temperature_deviation: { warning: 2, critical: 5 },
+      });
+    });
+
+    it('returns counts as numbers on both backends', async () => {
+      const [row] = await db.query<{ n: unknown; big: unknown }>(
+        'SELECT count(*) AS n, 9007199254740::bigint AS big FROM customers',
+      );
+      expect(row).toEqual({ n: 10, big: 9007199254740 });
+    });
+
+    it('refuses a second reading for the same unit and time, and ON CONFLICT DO NOTHING skips it', async () => {
+      const u = await unitOf(db, 'unit_A_1_1');
+      await insertReading(db, u, '2026-01-01T00:00:00Z', -74.1);
+      await expect(insertReading(db, u, '2026-01-01T00:00:00Z', -70)).rejects.toThrow(/unique|duplicate/i);
+      const skipped = await db.query(
+        `INSERT INTO temperature_readings (customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, source_unit)
+         VALUES ($1, $2, $3, '2026-01-01T00:00:00Z', -1, 'C') ON CONFLICT (storage_unit_id, recorded_at) DO NOTHING RETURNING id`,
+        [u.customer_id, u.facility_id, u.id],
+      );
+      expect(skipped).toEqual([]);
+      const [kept] = await db.query<{ temperature_c: number }>(
+        "SELECT temperature_c FROM temperature_readings WHERE storage_unit_id = $1 AND recorded_at = '2026-01-01T00:00:00Z'",
+        [u.id],
+      );
+      expect(kept!.temperature_c).toBe(-74.1);
+    });
+
+    it('stores a failed sensor read as a null temperature only with status failure', async () => {
+      const u = await unitOf(db, 'unit_A_1_2');
+      await insertReading(db, u, '2026-01-01T00:05:00Z', null);
+      await expect(
+        db.query(
+          `INSERT INTO temperature_readings (customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, source_unit)
+           VALUES ($1, $2, $3, '2026-01-01T00:10:00Z', NULL, 'C')`,
+          [u.customer_id, u.facility_id, u.id],
+        ),
+      ).rejects.toThrow(/check/i);
+    });
+
+    it('keeps quality_score a float in [0,1]', async () => {
+      const u = await unitOf(db, 'unit_A_1_3');
+      await db.query(
+        `INSERT INTO temperature_readings (customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, source_unit, quality_score)
+         VALUES ($1, $2, $3, '2026-01-01T00:00:00Z', -60, 'C', 0.8391000418902289)`,
+        [u.customer_id, u.facility_id, u.id],
+      );
+      const [r] = await db.query<{ quality_score: number }>(
+        'SELECT quality_score FROM temperature_readings WHERE storage_unit_id = $1',
+        [u.id],
+      );
+      expect(r!.quality_score).toBeCloseTo(0.8391000418902289, 12);
+      await expect(
+        db.query(
+          `INSERT INTO temperature_readings (customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, source_unit, quality_score)
+           VALUES ($1, $2, $3, '2026-01-01T01:00:00Z', -60, 'C', 1.5)`,
+          [u.customer_id, u.facility_id, u.id],
+        ),
+      ).rejects.toThrow(/check/i);
+    });
+  });
+
+  describe('default fleet', () => {
+    it('has the 10 customers, 21 facilities and 94 units of the prototype fleet', async () => {
+      const s = await readDbStatus(db);
+      expect(s.counts).toMatchObject({ customers: 10, facilities: 21, storage_units: 94 });
+    });
+
+    it('points each customer at its simulator port with the right endpoint and frequency', async () => {
+      const rows = await db.query<{
+        customer_code: string;
+        api_url: string;
+        data_sharing_method: string;
+        data_frequency_seconds: number;
+      }>(
+        'SELECT customer_code, api_url, data_sharing_method, data_frequency_seconds FROM customers ORDER BY customer_code',
+      );
+      expect(rows.map((r) => r.customer_code)).toEqual(['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J']);
+      expect(rows[0]).toMatchObject({
+        api_url: 'http://127.0.0.1:8001/temperature/current',
+        data_sharing_method: 'api',
+        data_frequency_seconds: 60,
+      });
+      expect(rows[1]).toMatchObject({
+        api_url: 'http://127.0.0.1:8002/data/download.csv',
+        data_sharing_method: 'csv',
+        data_frequency_seconds: 1560,
+      });
+      expect(rows[9]!.api_url).toBe('http://127.0.0.1:8010/data/download.csv');
+    });
+
+    it('keeps set points and units of measure exactly as in the fleet file', async () => {
+      const [u] = await db.query<Record<string, unknown>>(
+        `SELECT u.name, u.size_value, u.size_unit, u.set_temperature, u.temperature_unit, u.data_frequency_seconds, f.city
+         FROM storage_units u JOIN facilities f ON f.id = u.facility_id WHERE u.unit_code = 'unit_A_1_1'`,
+      );
+      expect(u).toEqual({
+        name: 'Ultra-Low Freezer 1',
+        size_value: 328,
+        size_unit: 'sqm',
+        set_temperature: -74.2,
+        temperature_unit: 'C',
+        data_frequency_seconds: 229,
+        city: 'Oxford',
+      });
+      const fUnits = await db.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM storage_units u JOIN customers c ON c.id = u.customer_id WHERE c.customer_code = 'C' AND u.temperature_unit = 'F' AND u.size_unit = 'sqft'",
+      );
+      expect(fUnits[0]!.n).toBe(18);
+    });
+
+    it('is idempotent: seeding again creates nothing and keeps edits', async () => {
+      await db.query("UPDATE customers SET name = 'Renamed A' WHERE customer_code = 'A'");
+      const again = await seedFleet(db, await loadFleet(), SEED_OPTS);
+      expect(again).toEqual({ customersCreated: 0, facilitiesCreated: 0, unitsCreated: 0 });
+      const [a] = await db.query<{ name: string }>("SELECT name FROM customers WHERE customer_code = 'A'");
+      expect(a!.name).toBe('Renamed A');
+    });
+  });
+
+  describe('tokens', () => {
+    it('stores only the hash of a new token and finds it by that hash', async () => {
+      const issued = await issueToken(db, { customerCode: 'B', scopes: ['read', 'write'], name: 'ci' });
+      expect(isWellFormedToken(issued.token)).toBe(true);
+      const raw = await db.query<Record<string, unknown>>('SELECT * FROM api_tokens WHERE id = $1', [
+        issued.id,
+      ]);
+      expect(JSON.stringify(raw)).not.toContain(issued.token);
+      expect(raw[0]!.token_hash).toBe(hashToken(issued.token));
+      const found = await findTokenByHash(db, hashToken(issued.token));
+      expect(found).toMatchObject({
+        customer_code: 'B',
+        permissions: ['read', 'write'],
+        customer_is_active: true,
+      });
+    });
+
+    it('refuses admin scope on a customer token and a customer on an admin token', async () => {
+      await expect(issueToken(db, { customerCode: 'B', scopes: ['admin'] })).rejects.toThrow(/admin/);
+      await expect(issueToken(db, { customerCode: 'B', admin: true })).rejects.toThrow(/no customer/);
+      await expect(issueToken(db, { customerCode: 'ZZ' })).rejects.toThrow(/not found/);
+    });
+
+    it('an admin token belongs to no customer', async () => {
+      const admin = await issueToken(db, { admin: true });
+      expect(admin).toMatchObject({ customer_id: null, permissions: ['admin'] });
+    });
+
+    it('revoking hides a token from the active list and marks it inactive', async () => {
+      const t = await issueToken(db, { customerCode: 'C' });
+      const revoked = await revokeToken(db, t.id);
+      expect(revoked.is_active).toBe(false);
+      expect(revoked.revoked_at).toBeInstanceOf(Date);
+      expect((await listTokens(db, { customerCode: 'C' })).map((x) => x.id)).not.toContain(t.id);
+      expect((await listTokens(db, { customerCode: 'C', includeRevoked: true })).map((x) => x.id)).toContain(
+        t.id,
+      );
+      await expect(revokeToken(db, '00000000-0000-0000-0000-000000000000')).rejects.toThrow(/not found/);
+    });
+
+    it('lists never expose a hash or a token', async () => {
+      const list = await listTokens(db, {});
+      expect(list.length).toBeGreaterThan(0);
+      for (const t of list) {
+        expect(t).not.toHaveProperty('token_hash');
+        expect(t).not.toHaveProperty('token');
+      }
+    });
+
+    it('bootstraps tokens only when none exist', async () => {
+      expect(await bootstrapTokens(db)).toBeUndefined();
+    });
+  });
+
+  describe('db status and clean', () => {
+    it('status reports the backend, counts, size and the newest readings', async () => {
+      const s = await readDbStatus(db);
+      expect(s.backend).toBe(db.backend);
+      expect(s.sizeBytes).toBeGreaterThan(0);
+      expect(s.counts.temperature_readings).toBe(3);
+      expect(s.recentReadings[0]).toMatchObject({ customer_code: 'A' });
+    });
+
+    it('clean deletes the matching readings only and rebuilds the touched rollups', async () => {
+      const u = await unitOf(db, 'unit_B_1_1');
+      for (const [i, c] of [-3, -4, -5].entries()) await insertReading(db, u, `2026-02-01T10:0${i}:00Z`, c);
+      await db.query(
+        `INSERT INTO reading_rollups_hourly (storage_unit_id, bucket_start, customer_id, facility_id, reading_count, null_count, sum_c, min_c, max_c)
+         VALUES ($1, '2026-02-01T10:00:00Z', $2, $3, 3, 0, -12, -5, -3)`,
+        [u.id, u.customer_id, u.facility_id],
+      );
+      const before = await countMatching(db, { customerId: u.customer_id, all: true });
+      expect(before).toBe(3);
+      await db.query(
+        "UPDATE temperature_readings SET created_at = now() - interval '2 hours' WHERE storage_unit_id = $1 AND temperature_c = -5",
+        [u.id],
+      );
+      const deleted = await deleteReadings(db, {
+        customerId: u.customer_id,
+        ingestedAfter: new Date(Date.now() - 3_600_000),
+      });
+      expect(deleted).toBe(2);
+      const [roll] = await db.query<{ reading_count: number; sum_c: number; min_c: number; max_c: number }>(
+        'SELECT reading_count, sum_c, min_c, max_c FROM reading_rollups_hourly WHERE storage_unit_id = $1',
+        [u.id],
+      );
+      expect(roll).toEqual({ reading_count: 1, sum_c: -5, min_c: -5, max_c: -5 });
+      const others = await countMatching(db, {});
+      expect(others).toBe(4);
+    });
+  });
+});
