@@ -89,6 +89,14 @@ describe('determinism', () => {
   });
 });
 
+describe('wire fidelity', () => {
+  it('survives a JSON round trip unchanged (no -0, NaN or Infinity), so served data equals ground truth', () => {
+    const zeroSet = single({ setTemperature: 0, temperatureUnit: 'F', dataFrequencySeconds: 60 });
+    const rs = readingsOf(zeroSet, T0, T0 + 7 * DAY);
+    expect(JSON.parse(JSON.stringify(rs))).toEqual(rs);
+  });
+});
+
 describe('null readings', () => {
   it.each([0.01, 0.002])('fail at the configured rate %s within statistical tolerance', (p) => {
     const c = single({

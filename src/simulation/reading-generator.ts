@@ -238,7 +238,8 @@ const physicsC = (m: UnitModel, t: number): number => {
 const ENVELOPE_LOW_C = -15;
 const ENVELOPE_HIGH_C = 20;
 
-const round2 = (v: number): number => Math.round(v * 100) / 100;
+// `|| 0` turns -0 into 0: JSON and CSV write both as 0, so ground truth must not hold -0.
+const round2 = (v: number): number => Math.round(v * 100) / 100 || 0;
 
 const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
 let timeOfDay: string[] | undefined;
