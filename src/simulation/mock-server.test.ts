@@ -175,6 +175,7 @@ describe('fault injection', () => {
       delta: -4,
     });
     expect(post(api, '/simulate/fault/unit_Z_1_1').status).toBe(404);
+    expect(post(api, '/simulate/fault/unit_%E0%A4%A').status).toBe(404);
     expect(post(api, '/simulate/fault/unit_A_1_1?duration_minutes=0').status).toBe(422);
     expect(post(api, '/simulate/fault/unit_A_1_1?delta=x').status).toBe(422);
     expect(get(api, '/simulate/fault/unit_A_1_1').status).toBe(405);

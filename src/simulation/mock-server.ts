@@ -143,7 +143,12 @@ const simulate = (
 ): MockResponse => {
   const s = m.state;
   if (verb === 'fault' && rest) {
-    const unitCode = decodeURIComponent(rest);
+    let unitCode: string;
+    try {
+      unitCode = decodeURIComponent(rest);
+    } catch {
+      return detail(404, 'Not Found');
+    }
     if (!unitCodes(m.customer).has(unitCode))
       return detail(404, `Unit ${unitCode} not found for customer ${m.customer.code}`);
     const minutes = numberParam(params, body, 'duration_minutes', 30);
