@@ -1,0 +1,93 @@
+// Timestamps from sources: ISO 8601 with `Z` or an offset is an instant as is; a naive local time
+// (`2025-06-17 11:39:29`, `2025-06-17T20:25:27.520281`) is read in the customer's IANA time zone.
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+const formatterFor = (zone: string): Intl.DateTimeFormat => {
+  let f = formatters.get(zone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(zone, f);
+  }
+  return f;
+};
+
+/** True when the runtime knows this IANA zone name. */
+export const isValidTimeZone = (zone: string): boolean => {
+  try {
+    formatterFor(zone);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The zone's UTC offset at an instant, in ms (Europe/London in summer: +3,600,000). */
+export const zoneOffsetMs = (zone: string, utcMs: number): number => {
+  const p: Record<string, number> = {};
+  for (const part of formatterFor(zone).formatToParts(new Date(utcMs))) {
+    if (part.type !== 'literal') p[part.type] = Number(part.value);
+  }
+  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  return asUtc - Math.floor(utcMs / 1000) * 1000;
+};
+
+const HALF_DAY_MS = 12 * 3_600_000;
+
+/**
+ * The instant at which a zone's clocks show `localMs` (a wall-clock time encoded as if it were UTC).
+ * A time skipped by a DST change (01:30 on the spring-forward day in London) is read with the offset
+ * before the change, i.e. one hour later (02:30 BST); a time that occurs twice (01:30 on the
+ * fall-back day) is the earlier of the two. This matches Temporal's `disambiguation: 'compatible'`.
+ */
+export const zonedLocalToUtcMs = (localMs: number, zone: string): number => {
+  const before = zoneOffsetMs(zone, localMs - HALF_DAY_MS);
+  const after = zoneOffsetMs(zone, localMs + HALF_DAY_MS);
+  const candidates = [...new Set([before, after])]
+    .map((o) => localMs - o)
+    .filter((t) => localMs - zoneOffsetMs(zone, t) === t);
+  if (candidates.length > 0) return Math.min(...candidates);
+  return localMs - before;
+};
+
+const ISO_RE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * Parses a source timestamp to epoch ms (sub-millisecond digits are truncated). Naive times are
+ * read in `zone`. Returns undefined for anything that is not a valid calendar date and time.
+ */
+export const parseSourceTimestamp = (raw: unknown, zone: string): number | undefined => {
+  if (typeof raw !== 'string') return undefined;
+  const m = ISO_RE.exec(raw.trim());
+  if (!m) return undefined;
+  const [, ys, mos, ds, hs = '0', mis = '0', ss = '0', frac = '', tz] = m;
+  const y = Number(ys);
+  const mo = Number(mos);
+  const d = Number(ds);
+  const h = Number(hs);
+  const mi = Number(mis);
+  const s = Number(ss);
+  if (mo < 1 || mo > 12 || d < 1 || d > DAYS_IN_MONTH[mo - 1]! || h > 23 || mi > 59 || s > 59)
+    return undefined;
+  if (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return undefined;
+  const ms = Number((frac + '000').slice(0, 3));
+  const local = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  if (!tz) return zonedLocalToUtcMs(local, zone);
+  if (tz.toUpperCase() === 'Z') return local;
+  const sign = tz[0] === '-' ? -1 : 1;
+  const digits = tz.slice(1).replace(':', '');
+  const offMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0');
+  return local - sign * offMin * 60_000;
+};
