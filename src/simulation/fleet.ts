@@ -53,12 +53,17 @@ export interface Fleet {
   customers: FleetCustomer[];
 }
 
-export const DEFAULT_FLEET_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fleets', 'default-fleet.yaml');
+export const DEFAULT_FLEET_FILE = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  'fleets',
+  'default-fleet.yaml',
+);
 
 type Raw = Record<string, unknown>;
 
 const num = (v: unknown, where: string): number => {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new AppError('VALIDATION', `${where}: expected a number`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new AppError('VALIDATION', `${where}: expected a number`);
   return v;
 };
 const str = (v: unknown, where: string): string => {
@@ -67,18 +72,25 @@ const str = (v: unknown, where: string): string => {
 };
 const optStr = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const oneOf = <T extends string>(v: unknown, allowed: readonly T[], where: string): T => {
-  if (!allowed.includes(v as T)) throw new AppError('VALIDATION', `${where}: expected one of ${allowed.join(', ')}`);
+  if (!allowed.includes(v as T))
+    throw new AppError('VALIDATION', `${where}: expected one of ${allowed.join(', ')}`);
   return v as T;
 };
 
 const parseQuality = (raw: unknown): DataQuality => {
   const q = (raw ?? {}) as Raw;
   return {
-    nullReadingProbability: typeof q.null_reading_probability === 'number' ? q.null_reading_probability : 0.001,
+    nullReadingProbability:
+      typeof q.null_reading_probability === 'number' ? q.null_reading_probability : 0.001,
     nullNameProbability: typeof q.null_name_probability === 'number' ? q.null_name_probability : 0,
-    nullLocationProbability: typeof q.null_location_probability === 'number' ? q.null_location_probability : 0,
+    nullLocationProbability:
+      typeof q.null_location_probability === 'number' ? q.null_location_probability : 0,
     sensorDriftFactor: typeof q.sensor_drift_factor === 'number' ? q.sensor_drift_factor : 1,
-    equipmentReliability: oneOf(q.equipment_reliability ?? 'high', ['high', 'medium', 'low', 'faulty'], 'equipment_reliability'),
+    equipmentReliability: oneOf(
+      q.equipment_reliability ?? 'high',
+      ['high', 'medium', 'low', 'faulty'],
+      'equipment_reliability',
+    ),
     timestampJitterSeconds: typeof q.timestamp_jitter_seconds === 'number' ? q.timestamp_jitter_seconds : 0,
   };
 };
@@ -96,11 +108,16 @@ const collectEvery = (method: DataSharingMethod, cfg: Raw): number => {
 export const parseFleet = (text: string): Fleet => {
   const doc = parse(text) as Raw | null;
   const customers = (doc?.customers ?? null) as Raw | null;
-  if (!customers || typeof customers !== 'object') throw new AppError('VALIDATION', 'fleet: no customers map');
+  if (!customers || typeof customers !== 'object')
+    throw new AppError('VALIDATION', 'fleet: no customers map');
   return {
     customers: Object.entries(customers).map(([code, rawC]) => {
       const c = rawC as Raw;
-      const method = oneOf(c.data_sharing_method, ['api', 'csv'] as const, `customer ${code}.data_sharing_method`);
+      const method = oneOf(
+        c.data_sharing_method,
+        ['api', 'csv'] as const,
+        `customer ${code}.data_sharing_method`,
+      );
       const dataConfig = (c.data_config ?? {}) as Record<string, number | string>;
       return {
         code,
@@ -142,7 +159,10 @@ export const loadFleet = async (file = DEFAULT_FLEET_FILE): Promise<Fleet> => {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new AppError('NOT_FOUND', `Fleet file ${file} cannot be read (${(e as NodeJS.ErrnoException).code})`);
+    throw new AppError(
+      'NOT_FOUND',
+      `Fleet file ${file} cannot be read (${(e as NodeJS.ErrnoException).code})`,
+    );
   }
   return parseFleet(text);
 };
