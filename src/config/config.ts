@@ -23,6 +23,32 @@ export interface Config {
   readonly futureToleranceSeconds: number;
   /** Fleet file for the simulator and `tms db seed`; undefined = the built-in 10-customer fleet. */
   readonly fleetFile: string | undefined;
+  readonly ingest: IngestConfig;
+}
+
+/** Settings of the ingest role (collection, queue, writer). */
+export interface IngestConfig {
+  /** Window asked for on a customer's first collection (no high-water mark yet). */
+  readonly initialBackfillHours: number;
+  /** Longest window asked for after an outage; older gaps are not backfilled automatically. */
+  readonly maxBackfillHours: number;
+  /** Re-fetch this much before the high-water mark (source clock skew, late rows). */
+  readonly overlapSeconds: number;
+  readonly connectTimeoutMs: number;
+  readonly totalTimeoutMs: number;
+  readonly maxResponseBytes: number;
+  /** Prefix for RabbitMQ exchange and queue names. */
+  readonly queuePrefix: string;
+  readonly queuePrefetch: number;
+  /** Customers collected at the same time by one process. */
+  readonly concurrency: number;
+  /** How often the scheduler looks for due customers. */
+  readonly tickMs: number;
+  /** Lease on a customer while it is collected (renewed while the run lasts). */
+  readonly leaseSeconds: number;
+  /** Backoff after a failed collection: base·2^(n-1), capped. */
+  readonly retryBaseSeconds: number;
+  readonly retryMaxSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -83,6 +109,28 @@ export const parseRoles = (raw: string, name: string): readonly Role[] => {
   return [...new Set(roles)] as Role[];
 };
 
+const parseIngestConfig = (env: Env): IngestConfig => {
+  const prefix = env.TMS_QUEUE_PREFIX?.trim() ?? '';
+  if (!/^[\w.-]*$/.test(prefix))
+    fail('TMS_QUEUE_PREFIX', `'${prefix}' may hold only letters, digits, '_', '.', '-'`);
+  const maxBackfillHours = readInt(env, 'TMS_MAX_BACKFILL_HOURS', 168, 1, 168);
+  return {
+    initialBackfillHours: readInt(env, 'TMS_INITIAL_BACKFILL_HOURS', 24, 0, maxBackfillHours),
+    maxBackfillHours,
+    overlapSeconds: readInt(env, 'TMS_FETCH_OVERLAP_SECONDS', 120, 0, 3600),
+    connectTimeoutMs: readInt(env, 'TMS_FETCH_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),
+    totalTimeoutMs: readInt(env, 'TMS_FETCH_TIMEOUT_MS', 60_000, 100, 600_000),
+    maxResponseBytes: readInt(env, 'TMS_FETCH_MAX_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    queuePrefix: prefix,
+    queuePrefetch: readInt(env, 'TMS_QUEUE_PREFETCH', 16, 1, 1000),
+    concurrency: readInt(env, 'TMS_INGEST_CONCURRENCY', 4, 1, 64),
+    tickMs: readInt(env, 'TMS_SCHEDULER_TICK_MS', 1_000, 50, 60_000),
+    leaseSeconds: readInt(env, 'TMS_SCHEDULER_LEASE_SECONDS', 30, 5, 3600),
+    retryBaseSeconds: readInt(env, 'TMS_RETRY_BASE_SECONDS', 5, 1, 3600),
+    retryMaxSeconds: readInt(env, 'TMS_RETRY_MAX_SECONDS', 600, 1, 86_400),
+  };
+};
+
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
@@ -108,6 +156,7 @@ export const parseConfig = (env: Env, cwd = process.cwd()): Config => {
     roles: readRoles(env),
     futureToleranceSeconds: readInt(env, 'TMS_FUTURE_TOLERANCE_SECONDS', 300, 0, 86_400),
     fleetFile: env.TMS_FLEET_FILE?.trim() ? path.resolve(cwd, env.TMS_FLEET_FILE.trim()) : undefined,
+    ingest: Object.freeze(parseIngestConfig(env)),
   };
   return Object.freeze(config);
 };

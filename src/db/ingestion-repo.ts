@@ -1,0 +1,139 @@
+import type { RejectionSummary } from '../ingestion/types.ts';
+import type { Sql } from './types.ts';
+
+export type IngestionType = 'api' | 'csv' | 'import' | 'manual';
+export type RunStatus = 'running' | 'success' | 'partial' | 'warning' | 'failure';
+
+export interface NewRunLog {
+  customerId: string | null;
+  type: IngestionType;
+  sourceUrl: string | null;
+  windowStart?: Date | null;
+  windowEnd?: Date | null;
+}
+
+/** Opens the log row of a run (status running) and returns its id. */
+export const createRunLog = async (q: Sql, run: NewRunLog): Promise<string> => {
+  const [row] = await q.query<{ id: string }>(
+    `INSERT INTO ingestion_logs (customer_id, ingestion_type, status, source_url, window_start, window_end)
+     VALUES ($1, $2, 'running', $3, $4, $5) RETURNING id`,
+    [run.customerId, run.type, run.sourceUrl, run.windowStart ?? null, run.windowEnd ?? null],
+  );
+  return row!.id;
+};
+
+export interface ProcessedCounts {
+  /** Rows the source sent. */
+  processed: number;
+  rejected: number;
+  rejections: RejectionSummary;
+  /** Readings handed to the writer; the run completes when stored + duplicates reach it. */
+  accepted: number;
+}
+
+/**
+ * Records what the processor made of a run's rows. Must be committed before the first batch is
+ * written, so the writer can tell when the run is complete.
+ */
+export const recordProcessed = async (q: Sql, logId: string, c: ProcessedCounts): Promise<void> =>
+  void (await q.query(
+    `UPDATE ingestion_logs SET records_processed = records_processed + $2, records_failed = records_failed + $3,
+       rejection_reasons = $4::jsonb, records_accepted = coalesce(records_accepted, 0) + $5 WHERE id = $1`,
+    [logId, c.processed, c.rejected, JSON.stringify(c.rejections), c.accepted],
+  ));
+
+/** Ends a run that failed before its readings could be queued (fetch error, timeout, bad body). */
+export const failRunLog = async (q: Sql, logId: string, message: string): Promise<void> =>
+  void (await q.query(
+    `UPDATE ingestion_logs SET status = 'failure', error_message = $2, end_time = now(),
+       duration_ms = (extract(epoch FROM now() - start_time) * 1000)::int
+     WHERE id = $1`,
+    [logId, message.slice(0, 2000)],
+  ));
+
+export interface FinalisedRun {
+  id: string;
+  customer_id: string | null;
+  ingestion_type: IngestionType;
+  status: RunStatus;
+  window_end: Date | null;
+  records_processed: number;
+  records_succeeded: number;
+  records_duplicate: number;
+  records_failed: number;
+  duration_ms: number;
+}
+
+/** Adds a written batch's counts to its run. */
+export const addWrittenCounts = async (tx: Sql, logId: string, stored: number, duplicates: number) =>
+  void (await tx.query(
+    `UPDATE ingestion_logs SET records_succeeded = records_succeeded + $2, records_duplicate = records_duplicate + $3
+     WHERE id = $1`,
+    [logId, stored, duplicates],
+  ));
+
+/**
+ * Ends a run once every accepted reading is stored or known as a duplicate. Status: warning when the
+ * source sent nothing, failure when it sent only rejected rows, partial when some were rejected,
+ * else success. Returns the run when this call ended it, so the caller can advance the high-water mark.
+ */
+export const finaliseRunIfComplete = async (tx: Sql, logId: string): Promise<FinalisedRun | undefined> =>
+  (
+    await tx.query<FinalisedRun>(
+      `UPDATE ingestion_logs SET
+         status = CASE WHEN records_processed = 0 THEN 'warning'
+                       WHEN records_accepted = 0 THEN 'failure'
+                       WHEN records_failed > 0 THEN 'partial' ELSE 'success' END,
+         error_message = CASE WHEN records_processed > 0 AND records_accepted = 0
+                              THEN 'every row was rejected' END,
+         end_time = now(), duration_ms = (extract(epoch FROM now() - start_time) * 1000)::int
+       WHERE id = $1 AND end_time IS NULL AND records_accepted IS NOT NULL
+         AND records_succeeded + records_duplicate >= records_accepted
+       RETURNING id, customer_id, ingestion_type, status, window_end, records_processed, records_succeeded,
+         records_duplicate, records_failed, duration_ms`,
+      [logId],
+    )
+  )[0];
+
+export const ABANDONED_MESSAGE = 'abandoned: the ingest process stopped before all readings were stored';
+
+/**
+ * Marks a customer's runs that have been open longer than `olderThanSeconds` as failed. Their
+ * readings are fetched again by the next run; if a late batch still arrives, it completes the run.
+ */
+export const markAbandonedRuns = async (
+  q: Sql,
+  customerId: string,
+  olderThanSeconds: number,
+): Promise<number> =>
+  (
+    await q.query(
+      `UPDATE ingestion_logs SET status = 'failure', error_message = $3
+       WHERE customer_id = $1 AND end_time IS NULL AND status = 'running'
+         AND start_time < now() - make_interval(secs => $2) RETURNING id`,
+      [customerId, olderThanSeconds, ABANDONED_MESSAGE],
+    )
+  ).length;
+
+export interface RunLogRow {
+  id: string;
+  customer_id: string | null;
+  ingestion_type: IngestionType;
+  status: RunStatus;
+  records_processed: number;
+  records_succeeded: number;
+  records_duplicate: number;
+  records_failed: number;
+  records_accepted: number | null;
+  rejection_reasons: RejectionSummary;
+  start_time: Date;
+  end_time: Date | null;
+  duration_ms: number | null;
+  window_start: Date | null;
+  window_end: Date | null;
+  source_url: string | null;
+  error_message: string | null;
+}
+
+export const getRunLog = async (q: Sql, logId: string): Promise<RunLogRow | undefined> =>
+  (await q.query<RunLogRow>('SELECT * FROM ingestion_logs WHERE id = $1', [logId]))[0];
