@@ -1,11 +1,25 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Db } from '../db/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
+import { isIsoInstant } from '../readings/time.ts';
 import { registerErrorHandling } from './errors.ts';
+import { registerAuth, type RouteScope } from './plugins/auth.ts';
+import { registerHttpMetrics, registerSecurityHeaders } from './plugins/http-metrics.ts';
+import { registerOpenApi } from './plugins/openapi.ts';
+import { registerAdminRoutes } from './routes/admin.ts';
+import { registerAnalyticsRoutes } from './routes/analytics.ts';
+import { registerCustomerRoutes } from './routes/customers.ts';
+import type { App, RouteDeps } from './routes/deps.ts';
+import { registerExportRoutes } from './routes/export.ts';
+import { registerFacilityRoutes } from './routes/facilities.ts';
 import { registerHealthRoutes } from './routes/health.ts';
+import { registerDashboard } from './web.ts';
+import { registerSystemRoutes } from './routes/system.ts';
+import { registerTemperatureRoutes } from './routes/temperature.ts';
 
-export const API_VERSION = '1.0.0';
+export { API_VERSION } from './version.ts';
 
 export interface AppContext {
   db: Db;
@@ -13,6 +27,24 @@ export interface AppContext {
   clock: Clock;
   /** Reports the queue's state for /health; absent when no broker is configured. */
   queueHealth?: () => Promise<'ok' | 'error'>;
+  /** Seconds a posted reading may lie in the future (default 300). */
+  futureToleranceSeconds?: number;
+  /** Token lookups are cached this long (default 1000 ms); revocation through the API is immediate. */
+  authCacheTtlMs?: number;
+}
+
+/** A route as registered: what the isolation and robustness tests enumerate. */
+export interface RouteInfo {
+  method: string;
+  url: string;
+  scope: RouteScope;
+  schema: Record<string, unknown> | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeList: RouteInfo[];
+  }
 }
 
 /** Builds the HTTP application without listening: tests call `inject()` on it, the api role listens. */
@@ -22,9 +54,61 @@ export const buildApp = async (ctx: AppContext): Promise<FastifyInstance> => {
     loggerInstance: ctx.log.child({ module: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: 1 << 20,
     // Ids in paths and query strings are validated by the route schemas; keep defaults strict.
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    ajv: {
+      customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false },
+      plugins: [
+        ((ajv: { addFormat(name: string, f: (s: string) => boolean): void }) => {
+          ajv.addFormat('iso-instant', isIsoInstant);
+          return ajv;
+        }) as never,
+      ],
+    } as FastifyServerOptions['ajv'],
   });
+
+  // Every route must say who may call it; a route without a scope fails at start-up, not in production.
+  const routeList: RouteInfo[] = [];
+  app.decorate('routeList', routeList);
+  app.addHook('onRoute', (route) => {
+    const config = (route.config ?? {}) as { scope?: RouteScope };
+    if (!config.scope) {
+      if (route.url.startsWith('/docs')) route.config = { ...config, scope: 'public' };
+      else throw new Error(`Route ${route.method} ${route.url} has no scope`);
+    }
+    for (const m of [route.method].flat())
+      if (m !== 'HEAD')
+        routeList.push({
+          method: m,
+          url: route.url,
+          scope: (route.config as { scope: RouteScope }).scope,
+          schema: route.schema as Record<string, unknown> | undefined,
+        });
+  });
+
   registerErrorHandling(app);
+  registerSecurityHeaders(app);
+  registerHttpMetrics(app);
+  const auth = registerAuth(app, {
+    db: ctx.db,
+    clock: ctx.clock,
+    log: ctx.log,
+    cacheTtlMs: ctx.authCacheTtlMs,
+  });
+  await registerOpenApi(app);
+
+  const deps: RouteDeps = {
+    ctx: { db: ctx.db, clock: ctx.clock },
+    futureToleranceSeconds: ctx.futureToleranceSeconds ?? 300,
+    forgetToken: auth.forgetToken,
+  };
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
   registerHealthRoutes(app, ctx);
+  registerSystemRoutes(typed);
+  registerTemperatureRoutes(typed, deps);
+  registerExportRoutes(typed, deps);
+  registerFacilityRoutes(typed, deps);
+  registerCustomerRoutes(typed, deps);
+  registerAdminRoutes(typed, deps);
+  registerAnalyticsRoutes(typed, deps);
+  await registerDashboard(app);
   return app;
 };

@@ -9,6 +9,8 @@ export const registerErrorHandling = (app: FastifyInstance): void => {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isAppError(err)) {
       if (err.code === 'UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer');
+      const retry = (err.details as { retryAfterSeconds?: number } | undefined)?.retryAfterSeconds;
+      if (err.code === 'RATE_LIMITED' && retry) void reply.header('retry-after', String(retry));
       return reply.status(httpStatusOf[err.code]).send({ detail: err.message, code: err.code });
     }
     if (err.validation) {
@@ -26,7 +28,9 @@ export const registerErrorHandling = (app: FastifyInstance): void => {
       });
     }
     const status = err.statusCode ?? 500;
-    if (status < 500) return reply.status(status).send({ detail: err.message });
+    // Fastify's own 4xx (bad JSON, body too large, bad content type) carry safe messages.
+    if (status >= 400 && status < 500)
+      return reply.status(status).send({ detail: err.message, code: err.code });
     req.log.error({ err, reqId: req.id }, 'request failed');
     return reply.status(500).send({ detail: `Internal error; it was logged (request id ${req.id})` });
   });

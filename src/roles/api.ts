@@ -4,7 +4,12 @@ import type { RoleContext, RoleHandle } from './types.ts';
 
 /** Serves the REST API (and later the dashboard) on HOST:PORT. */
 export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
-  const app = await buildApp({ db: ctx.db, log: ctx.log, clock: ctx.clock });
+  const app = await buildApp({
+    db: ctx.db,
+    log: ctx.log,
+    clock: ctx.clock,
+    futureToleranceSeconds: ctx.config.futureToleranceSeconds,
+  });
   try {
     await app.listen({ host: ctx.config.host, port: ctx.config.port });
   } catch (e) {

@@ -1,0 +1,226 @@
+import type { Sql } from './types.ts';
+
+/** Which readings a query may see: a customer (always, for customer tokens), a facility, units. */
+export interface ReadingScope {
+  customerId?: string;
+  facilityId?: string;
+  unitId?: string;
+  /** Non-empty: only these units (a token's accessible_units). */
+  unitIds?: readonly string[];
+}
+
+/** Filters of `/temperature` and friends, temperatures already in °C. */
+export interface ReadingFilter {
+  start?: Date;
+  end?: Date;
+  minC?: number;
+  maxC?: number;
+  equipmentStatus?: string;
+  qualityScore?: number;
+  minQuality?: number;
+  sensorId?: string;
+}
+
+export const param = (params: unknown[], v: unknown): string => {
+  params.push(v);
+  return `$${params.length}`;
+};
+
+/** SQL conditions for a scope on a table with customer_id, facility_id and storage_unit_id (alias `a`). */
+export const scopeConditions = (s: ReadingScope, params: unknown[], a = ''): string[] => {
+  const c: string[] = [];
+  if (s.customerId) c.push(`${a}customer_id = ${param(params, s.customerId)}::uuid`);
+  if (s.facilityId) c.push(`${a}facility_id = ${param(params, s.facilityId)}::uuid`);
+  if (s.unitId) c.push(`${a}storage_unit_id = ${param(params, s.unitId)}::uuid`);
+  if (s.unitIds && s.unitIds.length > 0)
+    c.push(`${a}storage_unit_id = ANY(${param(params, s.unitIds)}::uuid[])`);
+  return c;
+};
+
+/** True when the filter has nothing but a time range (so counts may come from the rollups). */
+export const isTimeOnly = (f: ReadingFilter): boolean =>
+  f.minC === undefined &&
+  f.maxC === undefined &&
+  f.equipmentStatus === undefined &&
+  f.qualityScore === undefined &&
+  f.minQuality === undefined &&
+  f.sensorId === undefined;
+
+const filterConditions = (f: ReadingFilter, params: unknown[], a = 'r.'): string[] => {
+  const c: string[] = [];
+  if (f.start) c.push(`${a}recorded_at >= ${param(params, f.start)}`);
+  if (f.end) c.push(`${a}recorded_at <= ${param(params, f.end)}`);
+  if (f.minC !== undefined) c.push(`${a}temperature_c >= ${param(params, f.minC)}`);
+  if (f.maxC !== undefined) c.push(`${a}temperature_c <= ${param(params, f.maxC)}`);
+  if (f.equipmentStatus !== undefined) c.push(`${a}equipment_status = ${param(params, f.equipmentStatus)}`);
+  if (f.qualityScore !== undefined) c.push(`${a}quality_score = ${param(params, f.qualityScore)}`);
+  if (f.minQuality !== undefined) c.push(`${a}quality_score >= ${param(params, f.minQuality)}`);
+  if (f.sensorId !== undefined) c.push(`${a}sensor_id = ${param(params, f.sensorId)}`);
+  return c;
+};
+
+/** A stored reading with the names of its facility and unit. */
+export interface ReadingRow {
+  id: string;
+  customer_id: string;
+  facility_id: string;
+  storage_unit_id: string;
+  recorded_at: Date;
+  temperature_c: number | null;
+  source_value: number | null;
+  source_unit: 'C' | 'F';
+  unit_temperature_unit: 'C' | 'F';
+  sensor_id: string | null;
+  quality_score: number;
+  equipment_status: string;
+  created_at: Date;
+  facility_name: string | null;
+  unit_name: string | null;
+  unit_code: string;
+}
+
+const READING_COLUMNS = `r.id::text AS id, r.customer_id, r.facility_id, r.storage_unit_id, r.recorded_at, r.temperature_c,
+  r.source_value, r.source_unit, u.temperature_unit AS unit_temperature_unit, r.sensor_id, r.quality_score,
+  r.equipment_status, r.created_at, f.name AS facility_name, u.name AS unit_name, u.unit_code`;
+
+const where = (c: string[]): string => (c.length ? `WHERE ${c.join(' AND ')}` : '');
+
+/** One page of readings, newest first. */
+export const listReadings = async (
+  q: Sql,
+  scope: ReadingScope,
+  f: ReadingFilter,
+  limit: number,
+  offset: number,
+): Promise<ReadingRow[]> => {
+  const params: unknown[] = [];
+  const c = [...scopeConditions(scope, params, 'r.'), ...filterConditions(f, params)];
+  return q.query<ReadingRow>(
+    `SELECT ${READING_COLUMNS}
+     FROM temperature_readings r JOIN storage_units u ON u.id = r.storage_unit_id JOIN facilities f ON f.id = r.facility_id
+     ${where(c)} ORDER BY r.recorded_at DESC, r.id DESC LIMIT ${param(params, limit)} OFFSET ${param(params, offset)}`,
+    params,
+  );
+};
+
+/** Exact number of readings matching a filter (raw rows; use the rollups for time-only filters). */
+export const countReadingsRaw = async (q: Sql, scope: ReadingScope, f: ReadingFilter): Promise<number> => {
+  const params: unknown[] = [];
+  const c = [...scopeConditions(scope, params, 'r.'), ...filterConditions(f, params)];
+  const [row] = await q.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM temperature_readings r ${where(c)}`,
+    params,
+  );
+  return row!.n;
+};
+
+/**
+ * Readings in ascending (recorded_at, id) order after a keyset cursor: the export streams pages of
+ * these, so memory stays constant whatever the number of rows.
+ */
+export const readingsAfter = async (
+  q: Sql,
+  scope: ReadingScope,
+  f: ReadingFilter,
+  after: { at: Date; id: string } | undefined,
+  pageSize: number,
+): Promise<ReadingRow[]> => {
+  const params: unknown[] = [];
+  const c = [...scopeConditions(scope, params, 'r.'), ...filterConditions(f, params)];
+  if (after)
+    c.push(`(r.recorded_at, r.id) > (${param(params, after.at)}, ${param(params, after.id)}::bigint)`);
+  return q.query<ReadingRow>(
+    `SELECT ${READING_COLUMNS}
+     FROM temperature_readings r JOIN storage_units u ON u.id = r.storage_unit_id JOIN facilities f ON f.id = r.facility_id
+     ${where(c)} ORDER BY r.recorded_at, r.id LIMIT ${param(params, pageSize)}`,
+    params,
+  );
+};
+
+/** The newest reading of each unit in scope (one index probe per unit), newest first. */
+export const latestPerUnit = async (q: Sql, scope: ReadingScope, limit: number): Promise<ReadingRow[]> => {
+  const params: unknown[] = [];
+  const c = scopeConditions(scope, params, 'u.').map((s) => s.replace('u.storage_unit_id', 'u.id'));
+  return q.query<ReadingRow>(
+    `SELECT ${READING_COLUMNS}
+     FROM storage_units u JOIN facilities f ON f.id = u.facility_id
+     CROSS JOIN LATERAL (SELECT * FROM temperature_readings x WHERE x.storage_unit_id = u.id
+                         ORDER BY x.recorded_at DESC LIMIT 1) r
+     ${where(c)} ORDER BY r.recorded_at DESC, r.id DESC LIMIT ${param(params, limit)}`,
+    params,
+  );
+};
+
+export const findReadingRow = async (q: Sql, id: string): Promise<ReadingRow | undefined> =>
+  (
+    await q.query<ReadingRow>(
+      `SELECT ${READING_COLUMNS}
+       FROM temperature_readings r JOIN storage_units u ON u.id = r.storage_unit_id JOIN facilities f ON f.id = r.facility_id
+       WHERE r.id = $1::bigint`,
+      [id],
+    )
+  )[0];
+
+/** A reading to store, already normalised to °C. */
+export interface NewReading {
+  customerId: string;
+  facilityId: string;
+  unitId: string;
+  recordedAt: Date;
+  temperatureC: number | null;
+  sourceValue: number | null;
+  sourceUnit: 'C' | 'F';
+  sensorId: string | null;
+  qualityScore: number;
+  equipmentStatus: string;
+}
+
+/** quality_score at or above this counts as good in the hourly rollups (the writer uses the same). */
+export const ROLLUP_GOOD_QUALITY = 0.8;
+
+/**
+ * Stores readings idempotently and folds the new ones (only those actually inserted) into
+ * `reading_rollups_hourly`, in one statement: the same SQL the ingestion writer uses, so rollups
+ * always equal an aggregate over the raw rows. Returns the ids of the rows inserted.
+ */
+export const insertReadingsWithRollups = async (q: Sql, rows: readonly NewReading[]): Promise<string[]> => {
+  if (rows.length === 0) return [];
+  const col = <T>(fn: (r: NewReading) => T) => rows.map(fn);
+  const result = await q.query<{ id: string }>(
+    `WITH ins AS (
+       INSERT INTO temperature_readings (customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, source_value,
+         source_unit, sensor_id, quality_score, equipment_status)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::float8[], $6::float8[],
+         $7::text[], $8::text[], $9::float8[], $10::text[])
+       ON CONFLICT (storage_unit_id, recorded_at) DO NOTHING
+       RETURNING id, customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, quality_score),
+     roll AS (
+       INSERT INTO reading_rollups_hourly AS h (storage_unit_id, bucket_start, customer_id, facility_id, reading_count,
+         null_count, sum_c, min_c, max_c, good_quality_count)
+       SELECT storage_unit_id, date_trunc('hour', recorded_at, 'UTC'), customer_id, facility_id, count(*),
+         count(*) FILTER (WHERE temperature_c IS NULL), coalesce(sum(temperature_c), 0), min(temperature_c),
+         max(temperature_c), count(*) FILTER (WHERE quality_score >= ${ROLLUP_GOOD_QUALITY})
+       FROM ins GROUP BY storage_unit_id, customer_id, facility_id, date_trunc('hour', recorded_at, 'UTC')
+       ON CONFLICT (storage_unit_id, bucket_start) DO UPDATE SET
+         reading_count = h.reading_count + EXCLUDED.reading_count,
+         null_count = h.null_count + EXCLUDED.null_count,
+         sum_c = h.sum_c + EXCLUDED.sum_c,
+         min_c = LEAST(h.min_c, EXCLUDED.min_c),
+         max_c = GREATEST(h.max_c, EXCLUDED.max_c),
+         good_quality_count = h.good_quality_count + EXCLUDED.good_quality_count)
+     SELECT id::text AS id FROM ins`,
+    [
+      col((r) => r.customerId),
+      col((r) => r.facilityId),
+      col((r) => r.unitId),
+      col((r) => r.recordedAt),
+      col((r) => r.temperatureC),
+      col((r) => r.sourceValue),
+      col((r) => r.sourceUnit),
+      col((r) => r.sensorId),
+      col((r) => r.qualityScore),
+      col((r) => r.equipmentStatus),
+    ],
+  );
+  return result.map((r) => r.id);
+};

@@ -1,0 +1,213 @@
+import { aggregateReadings } from '../db/analytics-repo.ts';
+import { getConfigValue } from '../db/config-repo.ts';
+import * as repo from '../db/fleet-repo.ts';
+import type { FacilityInput, FleetScope, UnitInput, UnitRow } from '../db/fleet-repo.ts';
+import { AppError, notFound } from '../lib/errors.ts';
+import type { FeatureContext } from '../readings/context.ts';
+import { convert, toC, type TempUnit } from '../readings/units.ts';
+
+export type TemperatureStatus = 'normal' | 'warning' | 'critical' | 'offline' | 'unknown';
+
+export interface DeviationLimits {
+  warning: number;
+  critical: number;
+}
+
+/** `max_temperature_deviation` from system_config, in °C (default warning 2, critical 5). */
+export const deviationLimits = async (ctx: FeatureContext): Promise<DeviationLimits> => {
+  const v = (await getConfigValue(ctx.db, 'max_temperature_deviation')) as
+    Partial<DeviationLimits> | undefined;
+  return {
+    warning: typeof v?.warning === 'number' ? v.warning : 2,
+    critical: typeof v?.critical === 'number' ? v.critical : 5,
+  };
+};
+
+/**
+ * A unit's state from its newest reading: `unknown` without readings; `offline` when the newest is
+ * older than 3 × its reporting period (at least 1 h); `critical` outside its alarm limits or beyond
+ * the critical deviation from its set point; `warning` beyond the warning deviation or for a failed
+ * sensor read; otherwise `normal`.
+ */
+export const temperatureStatus = (u: UnitRow, limits: DeviationLimits, now: Date): TemperatureStatus => {
+  if (!u.last_reading_time) return 'unknown';
+  const staleMs = Math.max(3 * (u.data_frequency_seconds ?? 0), 3600) * 1000;
+  if (now.getTime() - u.last_reading_time.getTime() > staleMs) return 'offline';
+  if (u.last_temperature_c === null) return 'warning';
+  const own = u.temperature_unit === 'F' ? (u.last_temperature_c * 9) / 5 + 32 : u.last_temperature_c;
+  if (u.alarm_low_limit !== null && own < u.alarm_low_limit) return 'critical';
+  if (u.alarm_high_limit !== null && own > u.alarm_high_limit) return 'critical';
+  const dev = Math.abs(u.last_temperature_c - toC(u.set_temperature, u.temperature_unit));
+  if (dev >= limits.critical) return 'critical';
+  if (dev >= limits.warning) return 'warning';
+  return 'normal';
+};
+
+export const toUnitDto = (u: UnitRow, limits: DeviationLimits, now: Date) => {
+  const current =
+    u.last_temperature_c === null
+      ? null
+      : u.last_source_unit === u.temperature_unit && u.last_source_value !== null
+        ? u.last_source_value
+        : convert(u.last_temperature_c, u.temperature_unit);
+  return {
+    id: u.id,
+    facility_id: u.facility_id,
+    customer_id: u.customer_id,
+    unit_code: u.unit_code,
+    name: u.name,
+    size_value: u.size_value,
+    size_unit: u.size_unit,
+    set_temperature: u.set_temperature,
+    temperature_unit: u.temperature_unit,
+    equipment_type: u.equipment_type,
+    alarm_low_limit: u.alarm_low_limit,
+    alarm_high_limit: u.alarm_high_limit,
+    data_frequency_seconds: u.data_frequency_seconds,
+    is_active: u.is_active,
+    created_at: u.created_at,
+    updated_at: u.updated_at,
+    current_temperature: current,
+    current_temperature_unit: u.last_reading_time ? u.temperature_unit : null,
+    current_equipment_status: u.last_equipment_status,
+    temperature_status: temperatureStatus(u, limits, now),
+    last_reading_time: u.last_reading_time,
+  };
+};
+
+const facilityDto = (f: repo.FacilityRow) => ({
+  id: f.id,
+  customer_id: f.customer_id,
+  facility_code: f.facility_code,
+  name: f.name,
+  city: f.city,
+  country: f.country,
+  latitude: f.latitude,
+  longitude: f.longitude,
+  created_at: f.created_at,
+  updated_at: f.updated_at,
+  unit_count: f.unit_count,
+  customer_code: f.customer_code,
+  customer_name: f.customer_name,
+});
+
+export const listFacilities = async (ctx: FeatureContext, s: FleetScope, limit: number, offset: number) => {
+  const { rows, total } = await repo.listFacilities(ctx.db, s, limit, offset);
+  return { items: rows.map(facilityDto), total };
+};
+
+export const getFacility = async (ctx: FeatureContext, id: string, s: FleetScope) => {
+  const f = await repo.findFacility(ctx.db, id, s);
+  if (!f) throw notFound('Facility');
+  return facilityDto(f);
+};
+
+export const listUnits = async (
+  ctx: FeatureContext,
+  facilityId: string,
+  s: FleetScope,
+  limit: number,
+  offset: number,
+) => {
+  await getFacility(ctx, facilityId, s);
+  const [{ rows, total }, limits] = await Promise.all([
+    repo.listUnits(ctx.db, facilityId, s, limit, offset),
+    deviationLimits(ctx),
+  ]);
+  const now = ctx.clock.now();
+  return { items: rows.map((u) => toUnitDto(u, limits, now)), total };
+};
+
+/** A facility with its units (up to 1,000) and all-time temperature figures (°C unless asked). */
+export const getFacilityDetailed = async (
+  ctx: FeatureContext,
+  id: string,
+  s: FleetScope,
+  unit: TempUnit = 'C',
+) => {
+  const facility = await getFacility(ctx, id, s);
+  const [units, agg] = await Promise.all([
+    listUnits(ctx, id, s, 1000, 0),
+    aggregateReadings(ctx.db, { scope: { facilityId: id, unitIds: s.unitIds }, groupBy: [], tz: 'UTC' }),
+  ]);
+  const a = agg[0];
+  const nonNull = a ? a.reading_count - a.null_count : 0;
+  return {
+    ...facility,
+    units: units.items,
+    unit_count: units.total,
+    average_temperature: a && nonNull > 0 ? convert((a.sum_c ?? 0) / nonNull, unit) : null,
+    min_temperature: convert(a?.min_c, unit),
+    max_temperature: convert(a?.max_c, unit),
+    temperature_unit: unit,
+  };
+};
+
+export const getUnit = async (ctx: FeatureContext, id: string, s: FleetScope) => {
+  const [u, limits] = await Promise.all([repo.findUnit(ctx.db, id, s), deviationLimits(ctx)]);
+  if (!u) throw notFound('Storage unit');
+  return toUnitDto(u, limits, ctx.clock.now());
+};
+
+const noUnitRestriction = (s: FleetScope): void => {
+  if (s.unitIds && s.unitIds.length > 0)
+    throw new AppError(
+      'FORBIDDEN',
+      'This token is limited to some storage units and cannot change facilities',
+    );
+};
+
+export const createFacility = async (
+  ctx: FeatureContext,
+  customerId: string,
+  s: FleetScope,
+  input: FacilityInput,
+) => {
+  noUnitRestriction(s);
+  const id = await repo.insertFacility(ctx.db, customerId, input);
+  if (!id) throw new AppError('CONFLICT', `Facility code '${input.facility_code}' exists already`);
+  return getFacility(ctx, id, s);
+};
+
+export const updateFacility = async (
+  ctx: FeatureContext,
+  id: string,
+  s: FleetScope,
+  input: FacilityInput,
+) => {
+  await getFacility(ctx, id, s);
+  noUnitRestriction(s);
+  if (!(await repo.updateFacility(ctx.db, id, s.customerId, input))) throw notFound('Facility');
+  return getFacility(ctx, id, s);
+};
+
+const checkLimits = (
+  u: UnitInput,
+  current?: { alarm_low_limit: number | null; alarm_high_limit: number | null },
+) => {
+  const low = u.alarm_low_limit ?? current?.alarm_low_limit ?? null;
+  const high = u.alarm_high_limit ?? current?.alarm_high_limit ?? null;
+  if (low !== null && high !== null && low >= high)
+    throw new AppError('VALIDATION', 'alarm_low_limit must be below alarm_high_limit');
+};
+
+export const createUnit = async (
+  ctx: FeatureContext,
+  facilityId: string,
+  s: FleetScope,
+  input: UnitInput,
+) => {
+  const facility = await getFacility(ctx, facilityId, s);
+  noUnitRestriction(s);
+  checkLimits(input);
+  const id = await repo.insertUnit(ctx.db, facility, input);
+  if (!id) throw new AppError('CONFLICT', `Unit code '${input.unit_code}' exists already in this facility`);
+  return getUnit(ctx, id, s);
+};
+
+export const updateUnit = async (ctx: FeatureContext, id: string, s: FleetScope, input: UnitInput) => {
+  const current = await getUnit(ctx, id, s);
+  checkLimits(input, current);
+  if (!(await repo.updateUnit(ctx.db, id, s, input))) throw notFound('Storage unit');
+  return getUnit(ctx, id, s);
+};

@@ -1,0 +1,106 @@
+import { Type } from 'typebox';
+import { TIME_GROUPS, type TimeGroup } from '../../db/analytics-repo.ts';
+import { getFacility, getUnit } from '../../fleet/fleet.ts';
+import { performanceReport, temperatureStats, temperatureTrends } from '../../readings/analytics.ts';
+import { checkOrder } from '../../readings/time.ts';
+import { AppError } from '../../lib/errors.ts';
+import { Paginated, toPage } from '../schemas/common.ts';
+import {
+  AggregationResult,
+  AlarmHistoryQuery,
+  PerformanceQuery,
+  Stats,
+  SummaryQuery,
+  TrendsQuery,
+} from '../schemas/resources.ts';
+import { BEARER, rangeOf, tenantOf, type App, type RouteDeps } from './deps.ts';
+
+/** Analytics over the caller's readings, served from the hourly rollups. */
+export const registerAnalyticsRoutes = (app: App, { ctx }: RouteDeps): void => {
+  const read = { scope: 'read' as const };
+  const tags = ['analytics'];
+
+  const scoped = async (
+    req: Parameters<typeof tenantOf>[0],
+    q: { facility_id?: string; unit_id?: string },
+  ) => {
+    const t = tenantOf(req);
+    if (q.facility_id) await getFacility(ctx, q.facility_id, t);
+    if (q.unit_id) await getUnit(ctx, q.unit_id, t);
+    return { ...t, facilityId: q.facility_id, unitId: q.unit_id };
+  };
+
+  app.get(
+    '/api/v1/analytics/temperature/summary',
+    {
+      config: read,
+      schema: {
+        tags,
+        security: BEARER,
+        summary: 'Stats, optionally for one facility or unit',
+        querystring: SummaryQuery,
+        response: { 200: Stats },
+      },
+    },
+    async (req) => temperatureStats(ctx, await scoped(req, req.query), rangeOf(req.query), req.query.unit),
+  );
+  app.get(
+    '/api/v1/analytics/temperature/trends',
+    {
+      config: read,
+      schema: {
+        tags,
+        security: BEARER,
+        summary: 'Buckets of hour|day|week|month (local midnight in tz)',
+        querystring: TrendsQuery,
+        response: { 200: Type.Array(AggregationResult) },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const interval = q.interval ?? 'day';
+      if (!(TIME_GROUPS as readonly string[]).includes(interval))
+        throw new AppError(
+          'VALIDATION',
+          `Invalid interval: ${interval}. Valid values are ${TIME_GROUPS.join(', ')}`,
+        );
+      return temperatureTrends(ctx, await scoped(req, q), {
+        ...rangeOf(q),
+        interval: interval as TimeGroup,
+        tz: q.tz,
+        unit: q.unit,
+      });
+    },
+  );
+  app.get(
+    '/api/v1/analytics/alarms/history',
+    {
+      config: read,
+      schema: {
+        tags,
+        security: BEARER,
+        summary: 'Alarm records (empty until the alarms feature stores them; never fabricated)',
+        querystring: AlarmHistoryQuery,
+        response: { 200: Paginated(Type.Object({}, { additionalProperties: true })) },
+      },
+    },
+    async (req) => {
+      await scoped(req, req.query);
+      checkOrder(rangeOf(req.query));
+      return toPage([], 0, req.query.limit, req.query.offset);
+    },
+  );
+  app.get(
+    '/api/v1/analytics/performance',
+    {
+      config: read,
+      schema: {
+        tags,
+        security: BEARER,
+        summary: 'Uptime, data quality, deviation from set point, statuses',
+        querystring: PerformanceQuery,
+      },
+    },
+    async (req) => performanceReport(ctx, tenantOf(req), rangeOf(req.query), req.query.unit),
+  );
+};

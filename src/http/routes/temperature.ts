@@ -1,0 +1,247 @@
+import { Type } from 'typebox';
+import { aggregateTemperatures, temperatureStats } from '../../readings/analytics.ts';
+import { latestReadings, listReadingsPage, recordReading } from '../../readings/readings.ts';
+import { getFacility, getUnit } from '../../fleet/fleet.ts';
+import { parseInstant } from '../../readings/time.ts';
+import { IdParams, Paginated, TempUnit, toPage } from '../schemas/common.ts';
+import {
+  AdminReadingListQuery,
+  AggregateBody,
+  AggregationResult,
+  Reading,
+  ReadingCreate,
+  ReadingListQuery,
+  Stats,
+  StatsQuery,
+} from '../schemas/resources.ts';
+import { BEARER, rangeOf, tenantOf, type App, type RouteDeps } from './deps.ts';
+
+const tags = ['temperature'];
+
+const queryOf = (q: Record<string, unknown> & { start_date?: string; end_date?: string }) => ({
+  ...rangeOf(q),
+  min_temperature: q.min_temperature as number | undefined,
+  max_temperature: q.max_temperature as number | undefined,
+  equipment_status: q.equipment_status as string | undefined,
+  quality_score: q.quality_score as number | undefined,
+  min_quality: q.min_quality as number | undefined,
+  sensor_id: q.sensor_id as string | undefined,
+  unit: q.unit as 'C' | 'F' | undefined,
+});
+
+export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSeconds }: RouteDeps): void => {
+  const read = { scope: 'read' as const };
+  const page = Paginated(Reading);
+
+  app.get(
+    '/api/v1/temperature',
+    {
+      config: read,
+      schema: {
+        tags,
+        security: BEARER,
+        summary: 'Readings, newest first (at most 31 days per request)',
+        querystring: ReadingListQuery,
+        response: { 200: page },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const r = await listReadingsPage(ctx, tenantOf(req), queryOf(q), q.limit, q.offset);
+      return toPage(r.items, r.total, q.limit, q.offset);
+    },
+  );
+
+  app.get(
+    '/api/v1/temperature/latest',
+    {
+      config: read,
+      schema: {
+        tags,
+        security: BEARER,
+        summary: 'The newest reading of each storage unit',
+        querystring: Type.Object({
+          limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+          unit: Type.Optional(TempUnit),
+        }),
+        response: { 200: Type.Array(Reading) },
+      },
+    },
+    async (req) => latestReadings(ctx, tenantOf(req), req.query.limit, req.query.unit),
+  );
+
+  app.get(
+    '/api/v1/temperature/facility/:facility_id',
+    {
+      config: read,
+      schema: {
+        tags,
+        security: BEARER,
+        summary: "One facility's readings",
+        params: IdParams('facility_id'),
+        querystring: ReadingListQuery,
+        response: { 200: page },
+      },
+    },
+    async (req) => {
+      const t = tenantOf(req);
+      await getFacility(ctx, req.params.facility_id, t);
+      const q = req.query;
+      const r = await listReadingsPage(
+        ctx,
+        { ...t, facilityId: req.params.facility_id },
+        queryOf(q),
+        q.limit,
+        q.offset,
+      );
+      return toPage(r.items, r.total, q.limit, q.offset);
+    },
+  );
+
+  app.get(
+    '/api/v1/temperature/unit/:unit_id',
+    {
+      config: read,
+      schema: {
+        tags,
+        security: BEARER,
+        summary: "One storage unit's readings",
+        params: IdParams('unit_id'),
+        querystring: ReadingListQuery,
+        response: { 200: page },
+      },
+    },
+    async (req) => {
+      const t = tenantOf(req);
+      await getUnit(ctx, req.params.unit_id, t);
+      const q = req.query;
+      const r = await listReadingsPage(
+        ctx,
+        { ...t, unitId: req.params.unit_id },
+        queryOf(q),
+        q.limit,
+        q.offset,
+      );
+      return toPage(r.items, r.total, q.limit, q.offset);
+    },
+  );
+
+  app.post(
+    '/api/v1/temperature',
+    {
+      config: { scope: 'write' },
+      schema: {
+        tags,
+        security: BEARER,
+        summary: 'Store one reading (409 for a duplicate unit and recorded_at)',
+        body: ReadingCreate,
+        response: { 201: Reading },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const stored = await recordReading(
+        ctx,
+        tenantOf(req),
+        {
+          storage_unit_id: b.storage_unit_id,
+          temperature: b.temperature,
+          temperature_unit: b.temperature_unit,
+          recorded_at: parseInstant(b.recorded_at, 'recorded_at')!,
+          sensor_id: b.sensor_id,
+          quality_score: b.quality_score,
+          equipment_status: b.equipment_status,
+        },
+        futureToleranceSeconds,
+      );
+      return reply.status(201).send(stored);
+    },
+  );
+
+  app.get(
+    '/api/v1/temperature/stats',
+    {
+      config: read,
+      schema: {
+        tags,
+        security: BEARER,
+        summary: 'Min, max, average and counts (°C unless unit=F)',
+        querystring: StatsQuery,
+        response: { 200: Stats },
+      },
+    },
+    async (req) => temperatureStats(ctx, tenantOf(req), rangeOf(req.query), req.query.unit),
+  );
+
+  app.post(
+    '/api/v1/temperature/aggregate',
+    {
+      config: read,
+      schema: {
+        tags,
+        security: BEARER,
+        summary: 'Grouped aggregates',
+        body: AggregateBody,
+        response: { 200: Type.Array(AggregationResult) },
+      },
+    },
+    async (req) => {
+      const b = req.body;
+      const t = tenantOf(req);
+      if (b.facility_id) await getFacility(ctx, b.facility_id, t);
+      if (b.storage_unit_id) await getUnit(ctx, b.storage_unit_id, t);
+      return aggregateTemperatures(
+        ctx,
+        { ...t, facilityId: b.facility_id ?? undefined, unitId: b.storage_unit_id ?? undefined },
+        { ...rangeOf(b), group_by: b.group_by, aggregations: b.aggregations, tz: b.tz, unit: b.unit },
+      );
+    },
+  );
+
+  const admin = { scope: 'admin' as const };
+  app.get(
+    '/api/v1/admin/temperature',
+    {
+      config: admin,
+      schema: {
+        tags: ['admin'],
+        security: BEARER,
+        summary: 'Readings across all customers',
+        querystring: AdminReadingListQuery,
+        response: { 200: page },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const r = await listReadingsPage(ctx, { customerId: q.customer_id }, queryOf(q), q.limit, q.offset);
+      return toPage(r.items, r.total, q.limit, q.offset);
+    },
+  );
+
+  app.get(
+    '/api/v1/admin/temperature/facility/:facility_id',
+    {
+      config: admin,
+      schema: {
+        tags: ['admin'],
+        security: BEARER,
+        summary: "Any facility's readings",
+        params: IdParams('facility_id'),
+        querystring: ReadingListQuery,
+        response: { 200: page },
+      },
+    },
+    async (req) => {
+      await getFacility(ctx, req.params.facility_id, {});
+      const q = req.query;
+      const r = await listReadingsPage(
+        ctx,
+        { facilityId: req.params.facility_id },
+        queryOf(q),
+        q.limit,
+        q.offset,
+      );
+      return toPage(r.items, r.total, q.limit, q.offset);
+    },
+  );
+};

@@ -1,0 +1,8 @@
+import type { Db } from '../db/types.ts';
+import type { Clock } from '../lib/clock.ts';
+
+/** What every feature verb needs. */
+export interface FeatureContext {
+  db: Db;
+  clock: Clock;
+}

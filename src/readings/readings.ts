@@ -1,0 +1,184 @@
+import { aggregateReadings } from '../db/analytics-repo.ts';
+import { findUnit } from '../db/fleet-repo.ts';
+import {
+  countReadingsRaw,
+  findReadingRow,
+  insertReadingsWithRollups,
+  isTimeOnly,
+  latestPerUnit,
+  listReadings,
+  type ReadingFilter,
+  type ReadingRow,
+  type ReadingScope,
+} from '../db/readings-query-repo.ts';
+import { AppError, notFound } from '../lib/errors.ts';
+import type { FeatureContext } from './context.ts';
+import { boundedRawRange, type Range } from './time.ts';
+import { convert, toC, type TempUnit } from './units.ts';
+
+/** The API shape of a reading (the prototype's field names, plus additive ones). */
+export interface ReadingDto {
+  id: string;
+  customer_id: string;
+  facility_id: string;
+  storage_unit_id: string;
+  temperature: number | null;
+  temperature_unit: TempUnit;
+  temperature_c: number | null;
+  recorded_at: Date;
+  sensor_id: string | null;
+  quality_score: number;
+  equipment_status: string;
+  created_at: Date;
+  facility_name: string | null;
+  unit_name: string | null;
+  unit_code: string;
+}
+
+/**
+ * A reading in the unit asked for, by default its storage unit's own unit. When that is the unit
+ * the source reported in, the source value is returned exactly (no °C round trip).
+ */
+export const toReadingDto = (r: ReadingRow, unit?: TempUnit): ReadingDto => {
+  const target = unit ?? r.unit_temperature_unit;
+  const temperature =
+    r.temperature_c === null
+      ? null
+      : r.source_unit === target && r.source_value !== null
+        ? r.source_value
+        : convert(r.temperature_c, target);
+  return {
+    id: r.id,
+    customer_id: r.customer_id,
+    facility_id: r.facility_id,
+    storage_unit_id: r.storage_unit_id,
+    temperature,
+    temperature_unit: target,
+    temperature_c: r.temperature_c,
+    recorded_at: r.recorded_at,
+    sensor_id: r.sensor_id,
+    quality_score: r.quality_score,
+    equipment_status: r.equipment_status,
+    created_at: r.created_at,
+    facility_name: r.facility_name,
+    unit_name: r.unit_name,
+    unit_code: r.unit_code,
+  };
+};
+
+/** The `/temperature` query filters as the API receives them. */
+export interface ReadingQuery extends Range {
+  min_temperature?: number;
+  max_temperature?: number;
+  equipment_status?: string;
+  quality_score?: number;
+  min_quality?: number;
+  sensor_id?: string;
+  /** Unit of the response and of min/max_temperature (default: °C for the filters). */
+  unit?: TempUnit;
+}
+
+/** Resolves the query into a bounded raw-reading filter in °C. */
+export const readingFilter = (ctx: FeatureContext, query: ReadingQuery, maxDays?: number): ReadingFilter => {
+  const range = boundedRawRange({ start: query.start, end: query.end }, ctx.clock.now(), maxDays);
+  const u = query.unit ?? 'C';
+  return {
+    start: range.start,
+    end: range.end,
+    minC: query.min_temperature === undefined ? undefined : toC(query.min_temperature, u),
+    maxC: query.max_temperature === undefined ? undefined : toC(query.max_temperature, u),
+    equipmentStatus: query.equipment_status,
+    qualityScore: query.quality_score,
+    minQuality: query.min_quality,
+    sensorId: query.sensor_id,
+  };
+};
+
+/** Exact total: from the rollups when only a time range filters, else a raw count. */
+export const countReadings = async (
+  ctx: FeatureContext,
+  scope: ReadingScope,
+  f: ReadingFilter,
+): Promise<number> => {
+  if (!isTimeOnly(f)) return countReadingsRaw(ctx.db, scope, f);
+  const [row] = await aggregateReadings(ctx.db, {
+    scope,
+    start: f.start,
+    end: f.end,
+    groupBy: [],
+    tz: 'UTC',
+  });
+  return row?.reading_count ?? 0;
+};
+
+export const listReadingsPage = async (
+  ctx: FeatureContext,
+  scope: ReadingScope,
+  query: ReadingQuery,
+  limit: number,
+  offset: number,
+): Promise<{ items: ReadingDto[]; total: number }> => {
+  const f = readingFilter(ctx, query);
+  const [rows, total] = await Promise.all([
+    listReadings(ctx.db, scope, f, limit, offset),
+    countReadings(ctx, scope, f),
+  ]);
+  return { items: rows.map((r) => toReadingDto(r, query.unit)), total };
+};
+
+export const latestReadings = async (
+  ctx: FeatureContext,
+  scope: ReadingScope,
+  limit: number,
+  unit?: TempUnit,
+): Promise<ReadingDto[]> => (await latestPerUnit(ctx.db, scope, limit)).map((r) => toReadingDto(r, unit));
+
+export interface NewReadingInput {
+  storage_unit_id: string;
+  temperature: number | null;
+  temperature_unit: TempUnit;
+  recorded_at: Date;
+  sensor_id: string;
+  quality_score: number;
+  equipment_status: string;
+}
+
+/**
+ * Stores one reading sent through the API, with its rollup, in one statement.
+ * @throws AppError NOT_FOUND for a unit outside the scope, VALIDATION for a timestamp beyond the
+ * future tolerance or a missing temperature on a non-failure, CONFLICT for a duplicate (unit, recorded_at).
+ */
+export const recordReading = async (
+  ctx: FeatureContext,
+  scope: { customerId: string; unitIds: readonly string[] },
+  input: NewReadingInput,
+  futureToleranceSeconds: number,
+): Promise<ReadingDto> => {
+  const unit = await findUnit(ctx.db, input.storage_unit_id, scope);
+  if (!unit) throw notFound('Storage unit');
+  if (input.recorded_at.getTime() > ctx.clock.now().getTime() + futureToleranceSeconds * 1000)
+    throw new AppError('VALIDATION', `recorded_at is more than ${futureToleranceSeconds} s in the future`);
+  if (input.temperature === null && input.equipment_status !== 'failure')
+    throw new AppError('VALIDATION', "temperature may be null only with equipment_status 'failure'");
+  const c = input.temperature === null ? null : toC(input.temperature, input.temperature_unit);
+  if (c !== null && (c < -273.15 || c > 1000))
+    throw new AppError('VALIDATION', 'temperature is outside the physically possible range');
+  const [id] = await insertReadingsWithRollups(ctx.db, [
+    {
+      customerId: unit.customer_id,
+      facilityId: unit.facility_id,
+      unitId: unit.id,
+      recordedAt: input.recorded_at,
+      temperatureC: c,
+      sourceValue: input.temperature,
+      sourceUnit: input.temperature_unit,
+      sensorId: input.sensor_id,
+      qualityScore: input.quality_score,
+      equipmentStatus: input.equipment_status,
+    },
+  ]);
+  if (!id)
+    throw new AppError('CONFLICT', 'A reading for this storage unit at this recorded_at exists already');
+  const row = await findReadingRow(ctx.db, id);
+  return toReadingDto(row!, input.temperature_unit);
+};
