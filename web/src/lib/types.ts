@@ -1,0 +1,194 @@
+/** Response shapes of the REST API (shared/spec api-contract.md, seed-system.md §3.1). */
+
+export type TempUnit = 'C' | 'F';
+export type UnitStatus = 'normal' | 'warning' | 'critical' | 'offline' | 'unknown';
+export const UNIT_STATUSES: UnitStatus[] = ['normal', 'warning', 'critical', 'offline', 'unknown'];
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  page_size: number;
+  pages: number;
+}
+
+export interface Reading {
+  id: string;
+  customer_id: string;
+  facility_id: string;
+  storage_unit_id: string;
+  temperature: number | null;
+  temperature_unit: TempUnit;
+  recorded_at: string;
+  sensor_id: string | null;
+  quality_score: number;
+  equipment_status: string;
+  created_at?: string;
+  facility_name?: string | null;
+  unit_name?: string | null;
+}
+
+export interface TemperatureStats {
+  min_temperature: number | null;
+  max_temperature: number | null;
+  avg_temperature: number | null;
+  reading_count: number;
+  normal_count: number;
+  warning_count: number;
+  error_count: number;
+  unit_count: number;
+  time_range_start: string | null;
+  time_range_end: string | null;
+  temperature_unit: TempUnit | null;
+}
+
+export interface Facility {
+  id: string;
+  customer_id: string;
+  facility_code: string;
+  name: string | null;
+  city: string | null;
+  country: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  created_at: string;
+  customer_code?: string;
+  customer_name?: string;
+  unit_count?: number;
+}
+
+export interface StorageUnit {
+  id: string;
+  facility_id: string;
+  unit_code: string;
+  name: string | null;
+  size_value: number;
+  size_unit: string;
+  set_temperature: number;
+  temperature_unit: TempUnit;
+  equipment_type: string;
+  created_at: string;
+  current_temperature: number | null;
+  current_temperature_unit: TempUnit | null;
+  temperature_status: UnitStatus | null;
+  last_reading_time: string | null;
+  alarm_low_limit?: number | null;
+  alarm_high_limit?: number | null;
+}
+
+export interface FacilityWithUnits extends Facility {
+  units: StorageUnit[];
+  unit_count: number;
+  average_temperature: number | null;
+  min_temperature: number | null;
+  max_temperature: number | null;
+  temperature_unit?: TempUnit;
+}
+
+export interface AggregationResult {
+  group_key: Record<string, string | null>;
+  metrics: {
+    avg_temperature: number | null;
+    min_temperature: number | null;
+    max_temperature: number | null;
+    reading_count: number;
+  };
+  temperature_unit?: TempUnit;
+}
+
+export interface CustomerProfile {
+  id: string;
+  customer_code: string;
+  name: string;
+  data_sharing_method: string;
+  data_frequency_seconds: number;
+  api_url?: string | null;
+  is_active: boolean;
+  timezone?: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface CustomerDetail extends CustomerProfile {
+  facility_count: number;
+  unit_count: number;
+  active_readings_count: number;
+  last_reading_time: string | null;
+}
+
+export interface ApiToken {
+  id: string;
+  token_name: string;
+  permissions: string[];
+  rate_limit_per_hour: number;
+  expires_at: string | null;
+  last_used_at: string | null;
+  created_at: string;
+  is_active: boolean;
+  token_prefix?: string;
+  token?: string;
+}
+
+export interface Performance {
+  uptime: { hours_with_readings: number; total_hours: number; uptime_percentage: number };
+  data_quality: { total_readings: number; good_readings: number; quality_percentage: number };
+  temperature_deviation: {
+    avg_deviation: number | null;
+    max_deviation: number | null;
+    min_deviation: number | null;
+  };
+  status_distribution: { equipment_status: string; count: number; percentage: number }[];
+  time_range: { start_date: string; end_date: string };
+}
+
+export interface Alarm {
+  id: string;
+  storage_unit_id?: string;
+  unit_name?: string | null;
+  facility_id?: string;
+  facility_name?: string | null;
+  type?: string;
+  alarm_type?: string;
+  severity?: string;
+  state?: string;
+  started_at?: string;
+  cleared_at?: string | null;
+  acknowledged_by?: string | null;
+  acknowledged_at?: string | null;
+  comment?: string | null;
+  peak_temperature?: number | null;
+  temperature_unit?: TempUnit;
+}
+
+export interface Health {
+  status: string;
+  version: string;
+  timestamp: string;
+  database: string;
+  database_backend?: string;
+  rabbitmq: string;
+  uptime_seconds: number;
+}
+
+export interface ConfigEntry {
+  value: unknown;
+  description: string | null;
+  updated_at: string;
+}
+
+export interface IngestionLog {
+  id: string;
+  customer_id: string | null;
+  customer_code?: string | null;
+  customer_name?: string | null;
+  ingestion_type: string;
+  status: string;
+  records_processed: number;
+  records_succeeded: number;
+  records_duplicate?: number;
+  records_failed: number;
+  start_time: string;
+  end_time: string | null;
+  duration_ms?: number | null;
+  error_message: string | null;
+}

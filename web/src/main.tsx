@@ -1,0 +1,176 @@
+import { render } from 'preact';
+import { useEffect, useRef } from 'preact/hooks';
+import './styles.css';
+import { TIME_ZONE } from './lib/format.ts';
+import { useSession, useUnit } from './lib/hooks.ts';
+import { refreshLive, startLive, stopLive, useLive } from './lib/live.ts';
+import { href, useRoute, type Route } from './lib/router.ts';
+import { endSession, setUnit, type Session } from './lib/session.ts';
+import { LoginPage } from './pages/Login.tsx';
+import { CustomerHome } from './pages/CustomerHome.tsx';
+import { FacilitiesPage, FacilityDetailPage } from './pages/Facilities.tsx';
+import { UnitsPage } from './pages/Units.tsx';
+import { UnitDetailPage } from './pages/UnitDetail.tsx';
+import { AnalyticsPage } from './pages/Analytics.tsx';
+import { SettingsPage } from './pages/Settings.tsx';
+import { HealthPage } from './pages/Health.tsx';
+import { AdminOverview } from './pages/admin/Overview.tsx';
+import { AdminCustomers, AdminCustomerDetail } from './pages/admin/Customers.tsx';
+import { AdminFacilities } from './pages/admin/Facilities.tsx';
+import { AdminConfig } from './pages/admin/Config.tsx';
+import { AdminIngestion } from './pages/admin/Ingestion.tsx';
+
+interface NavItem {
+  path: string;
+  label: string;
+}
+
+const CUSTOMER_NAV: NavItem[] = [
+  { path: '/', label: 'Dashboard' },
+  { path: '/facilities', label: 'Facilities' },
+  { path: '/units', label: 'Units' },
+  { path: '/analytics', label: 'Analytics' },
+  { path: '/settings', label: 'Settings' },
+  { path: '/health', label: 'System health' },
+];
+
+const ADMIN_NAV: NavItem[] = [
+  { path: '/admin', label: 'Overview' },
+  { path: '/admin/customers', label: 'Customers' },
+  { path: '/admin/facilities', label: 'Facilities' },
+  { path: '/admin/config', label: 'Configuration' },
+  { path: '/admin/ingestion', label: 'Ingestion logs' },
+  { path: '/health', label: 'System health' },
+];
+
+const isCurrent = (item: string, path: string) =>
+  item === '/' || item === '/admin' ? path === item : path === item || path.startsWith(`${item}/`);
+
+const NotFound = () => (
+  <div class="card">
+    <h1>Page not found</h1>
+    <p>
+      <a href="#/">Back to the start page</a>
+    </p>
+  </div>
+);
+
+const customerPage = (r: Route) => {
+  const [a, b] = r.parts;
+  if (!a) return <CustomerHome />;
+  if (a === 'facilities') return b ? <FacilityDetailPage id={b} /> : <FacilitiesPage />;
+  if (a === 'units') return b ? <UnitDetailPage id={b} route={r} /> : <UnitsPage route={r} />;
+  if (a === 'analytics') return <AnalyticsPage route={r} />;
+  if (a === 'settings') return <SettingsPage />;
+  if (a === 'health') return <HealthPage />;
+  return <NotFound />;
+};
+
+const adminPage = (r: Route) => {
+  const [a, b, c] = r.parts;
+  if (a === 'health') return <HealthPage />;
+  if (a !== 'admin') return <AdminOverview />;
+  if (!b) return <AdminOverview />;
+  if (b === 'customers') return c ? <AdminCustomerDetail id={c} /> : <AdminCustomers />;
+  if (b === 'facilities') return <AdminFacilities route={r} />;
+  if (b === 'config') return <AdminConfig />;
+  if (b === 'ingestion') return <AdminIngestion route={r} />;
+  return <NotFound />;
+};
+
+const UnitToggle = () => {
+  const unit = useUnit();
+  return (
+    <div class="unit-toggle" role="group" aria-label="Temperature unit">
+      {(['C', 'F'] as const).map((u) => (
+        <button
+          key={u}
+          type="button"
+          class={unit === u ? 'active' : ''}
+          aria-pressed={unit === u}
+          data-testid={`unit-${u}`}
+          onClick={() => {
+            setUnit(u);
+            refreshLive();
+          }}
+        >
+          °{u}
+        </button>
+      ))}
+    </div>
+  );
+};
+
+const LiveIndicator = () => {
+  const live = useLive();
+  if (live.error) return <span class="live live-error" role="status">Live updates failing: {live.error}</span>;
+  if (!live.updatedAt) return null;
+  return (
+    <span class="live" role="status" title="Current temperatures refresh every 15 s while this tab is visible">
+      <span class="dot tone-bg-normal" aria-hidden="true" /> Live
+    </span>
+  );
+};
+
+const Shell = ({ session, route }: { session: Session; route: Route }) => {
+  const nav = session.role === 'admin' ? ADMIN_NAV : CUSTOMER_NAV;
+  const main = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (session.role === 'customer') startLive();
+    return () => stopLive();
+  }, [session.role]);
+  // Move focus to the page on navigation so keyboard and screen-reader users land on the content.
+  useEffect(() => {
+    main.current?.focus({ preventScroll: true });
+    scrollTo(0, 0);
+  }, [route.path]);
+  return (
+    <>
+      <a class="skip" href="#main" onClick={(e) => (e.preventDefault(), main.current?.focus())}>
+        Skip to content
+      </a>
+      <header class="topbar">
+        <a class="brand" href={session.role === 'admin' ? '#/admin' : '#/'}>
+          <span aria-hidden="true">❄</span> tms
+        </a>
+        <span class="tz" title="Times are shown in this time zone" data-testid="tz">
+          {TIME_ZONE}
+        </span>
+        <LiveIndicator />
+        <span class="spacer" />
+        <UnitToggle />
+        <span class="who" data-testid="who">
+          {session.role === 'admin' ? 'Administrator' : session.name}
+        </span>
+        <button type="button" class="btn btn-small" data-testid="logout" onClick={() => endSession('You have been signed out.')}>
+          Log out
+        </button>
+      </header>
+      <nav class="mainnav" aria-label="Main">
+        <ul>
+          {nav.map((n) => (
+            <li key={n.path}>
+              <a href={href(n.path)} aria-current={isCurrent(n.path, route.path) ? 'page' : undefined}>
+                {n.label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main id="main" ref={main} tabIndex={-1}>
+        {session.role === 'admin' ? adminPage(route) : customerPage(route)}
+      </main>
+    </>
+  );
+};
+
+const App = () => {
+  const session = useSession();
+  const route = useRoute();
+  if (!session) return <LoginPage />;
+  return <Shell session={session} route={route} />;
+};
+
+const root = document.getElementById('app')!;
+root.textContent = ''; // the static "Loading…" placeholder
+render(<App />, root);

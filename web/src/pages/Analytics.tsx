@@ -1,0 +1,261 @@
+import { useState } from 'preact/hooks';
+import { RangeBars, ShareBar } from '../components/Bars.tsx';
+import { TimeChart } from '../components/TimeChart.tsx';
+import { Card, Empty, ErrorBox, Kpi, Loading, Pager, StatusBadge, TableWrap } from '../components/ui.tsx';
+import { api } from '../lib/api.ts';
+import { COLORS, loadTrend } from '../lib/data.ts';
+import { dayEnd, dayStart, fmtDateTime, fmtInt, fmtNum, fmtPct, fmtTemp, isoDay, toUnit } from '../lib/format.ts';
+import { useApi, useTitle, useUnit } from '../lib/hooks.ts';
+import { href, replaceQuery, type Route } from '../lib/router.ts';
+import type { AggregationResult, Alarm, Page, Performance, TemperatureStats } from '../lib/types.ts';
+
+const DAY = 86400_000;
+
+export const AnalyticsPage = ({ route }: { route: Route }) => {
+  useTitle('Analytics');
+  const unit = useUnit();
+  const today = isoDay(new Date());
+  const from = route.query.get('from') ?? isoDay(new Date(Date.now() - 6 * DAY));
+  const to = route.query.get('to') ?? today;
+  const [draft, setDraft] = useState({ from, to });
+  const [formError, setFormError] = useState<string | null>(null);
+  const [alarmOffset, setAlarmOffset] = useState(0);
+  const start = dayStart(from);
+  const end = dayEnd(to);
+  const spanDays = (Date.parse(end) - Date.parse(start)) / DAY;
+  const interval = spanDays <= 3 ? 'hour' : 'day';
+
+  const summary = useApi(
+    (signal) => api<TemperatureStats>('/analytics/temperature/summary', { query: { start_date: start, end_date: end, unit }, signal }),
+    [start, end, unit],
+  );
+  const trend = useApi((signal) => loadTrend({ interval, start: new Date(start), end: new Date(end), unit }, signal), [start, end, unit, interval]);
+  const comparison = useApi(
+    (signal) =>
+      api<AggregationResult[]>('/temperature/aggregate', {
+        method: 'POST',
+        query: { unit },
+        body: { group_by: ['facility'], aggregations: ['avg', 'min', 'max', 'count'], start_date: start, end_date: end },
+        signal,
+      }),
+    [start, end, unit],
+  );
+  const perf = useApi(
+    (signal) => api<Performance>('/analytics/performance', { query: { start_date: start, end_date: end, unit }, signal }),
+    [start, end, unit],
+  );
+  const alarms = useApi(
+    (signal) =>
+      api<Page<Alarm>>('/analytics/alarms/history', {
+        query: { start_date: start, end_date: end, limit: 20, offset: alarmOffset, unit },
+        signal,
+      }),
+    [start, end, alarmOffset, unit],
+  );
+
+  const apply = (e: Event) => {
+    e.preventDefault();
+    if (!draft.from || !draft.to) return setFormError('Choose both dates.');
+    if (draft.from > draft.to) return setFormError('The start date must not be after the end date.');
+    setFormError(null);
+    setAlarmOffset(0);
+    replaceQuery(route, { from: draft.from, to: draft.to });
+  };
+
+  const s = summary.data;
+  const p = perf.data;
+
+  return (
+    <div class="page">
+      <h1>Analytics</h1>
+      <Card>
+        <form class="filters" onSubmit={apply} aria-label="Date range">
+          <div class="field">
+            <label for="an-from">From</label>
+            <input id="an-from" type="date" value={draft.from} max={today} onInput={(e) => setDraft({ ...draft, from: (e.target as HTMLInputElement).value })} />
+          </div>
+          <div class="field">
+            <label for="an-to">To</label>
+            <input id="an-to" type="date" value={draft.to} max={today} onInput={(e) => setDraft({ ...draft, to: (e.target as HTMLInputElement).value })} />
+          </div>
+          <button type="submit" class="btn btn-primary" data-testid="apply-range">
+            Apply
+          </button>
+          {[7, 30, 90].map((d) => (
+            <a key={d} class="btn btn-small" href={href('/analytics', { from: isoDay(new Date(Date.now() - (d - 1) * DAY)), to: today })} onClick={() => setDraft({ from: isoDay(new Date(Date.now() - (d - 1) * DAY)), to: today })}>
+              Last {d} days
+            </a>
+          ))}
+        </form>
+        <ErrorBox error={formError ?? undefined} />
+        <p class="muted small" data-testid="range-shown">
+          {fmtDateTime(start)} – {fmtDateTime(end)}
+        </p>
+      </Card>
+
+      <Card title={`Summary (°${unit})`} id="an-summary">
+        <ErrorBox error={summary.error} retry={summary.reload} />
+        {summary.loading && !s && <Loading />}
+        {s && (
+          <div class="kpis">
+            <Kpi label="Average" value={fmtTemp(s.avg_temperature, s.temperature_unit, unit, 2)} testid="an-avg" />
+            <Kpi label="Minimum" value={fmtTemp(s.min_temperature, s.temperature_unit, unit, 2)} testid="an-min" />
+            <Kpi label="Maximum" value={fmtTemp(s.max_temperature, s.temperature_unit, unit, 2)} testid="an-max" />
+            <Kpi label="Readings" value={fmtInt(s.reading_count)} testid="an-count" sub={`${fmtInt(s.unit_count)} units`} />
+          </div>
+        )}
+      </Card>
+
+      <Card title={`Trend (${interval}ly, °${unit})`} id="an-trend">
+        <ErrorBox error={trend.error} retry={trend.reload} />
+        {trend.loading && !trend.data && <Loading />}
+        {trend.data &&
+          (trend.data.x.length === 0 ? (
+            <Empty>No readings in this range.</Empty>
+          ) : (
+            <TimeChart
+              x={trend.data.x}
+              series={[
+                { label: 'Max', color: COLORS.max, values: trend.data.max, width: 1 },
+                { label: 'Average', color: COLORS.avg, values: trend.data.avg, width: 2 },
+                { label: 'Min', color: COLORS.min, values: trend.data.min, width: 1 },
+              ]}
+              bands={[{ upper: 'Max', lower: 'Min', fill: COLORS.band }]}
+              label={`${interval === 'hour' ? 'Hourly' : 'Daily'} average, minimum and maximum over all units`}
+              unit={unit}
+              testid="an-trend-chart"
+            />
+          ))}
+      </Card>
+
+      <div class="grid-2">
+        <Card title={`Facility comparison (°${unit})`} id="an-comparison">
+          <ErrorBox error={comparison.error} retry={comparison.reload} />
+          {comparison.loading && !comparison.data && <Loading />}
+          {comparison.data &&
+            (comparison.data.length === 0 ? (
+              <Empty>No readings in this range.</Empty>
+            ) : (
+              <RangeBars
+                testid="an-comparison-chart"
+                label="Average, minimum and maximum per facility"
+                unit={unit}
+                rows={comparison.data.map((r) => {
+                  const c = (v: number | null) => (v === null ? null : toUnit(v, r.temperature_unit, unit));
+                  const id = r.group_key.facility_id ?? '';
+                  return {
+                    key: id,
+                    label: r.group_key.facility_name ?? id,
+                    href: href(`/facilities/${id}`),
+                    avg: c(r.metrics.avg_temperature),
+                    min: c(r.metrics.min_temperature),
+                    max: c(r.metrics.max_temperature),
+                  };
+                })}
+              />
+            ))}
+        </Card>
+        <Card title="Equipment status of readings" id="an-status">
+          <ErrorBox error={perf.error} retry={perf.reload} />
+          {perf.loading && !p && <Loading />}
+          {p &&
+            (p.status_distribution.length === 0 ? (
+              <Empty>No readings in this range.</Empty>
+            ) : (
+              <ShareBar
+                testid="an-status-dist"
+                label="Readings by equipment status"
+                items={p.status_distribution.map((d) => ({ key: d.equipment_status, label: d.equipment_status, count: d.count }))}
+              />
+            ))}
+        </Card>
+      </div>
+
+      <Card title="Performance" id="an-performance">
+        {p && (
+          <div class="kpis">
+            <Kpi
+              label="Uptime"
+              value={fmtPct(p.uptime.uptime_percentage)}
+              sub={`${fmtInt(p.uptime.hours_with_readings)} of ${fmtInt(p.uptime.total_hours)} hours with readings`}
+              testid="an-uptime"
+            />
+            <Kpi
+              label="Data quality"
+              value={fmtPct(p.data_quality.quality_percentage)}
+              sub={`${fmtInt(p.data_quality.good_readings)} of ${fmtInt(p.data_quality.total_readings)} readings of good quality`}
+              testid="an-quality"
+            />
+            <Kpi
+              label="Deviation from set point"
+              value={`${fmtNum(p.temperature_deviation.avg_deviation, 2)} °${unit}`}
+              sub={`average; min ${fmtNum(p.temperature_deviation.min_deviation, 2)}, max ${fmtNum(p.temperature_deviation.max_deviation, 2)} °${unit}`}
+              testid="an-deviation"
+            />
+          </div>
+        )}
+        {p && (
+          <div class="meters">
+            <label>
+              Uptime <meter min={0} max={100} value={p.uptime.uptime_percentage} />
+            </label>
+            <label>
+              Data quality <meter min={0} max={100} value={p.data_quality.quality_percentage} />
+            </label>
+          </div>
+        )}
+      </Card>
+
+      <Card title="Alarm history" id="an-alarms">
+        <ErrorBox error={alarms.error} retry={alarms.reload} />
+        {alarms.loading && !alarms.data && <Loading />}
+        {alarms.data && alarms.data.items.length === 0 && <Empty>No alarms in this range.</Empty>}
+        {alarms.data && alarms.data.items.length > 0 && (
+          <>
+            <TableWrap label="Alarm history">
+              <table data-testid="alarms-table">
+                <thead>
+                  <tr>
+                    <th scope="col">Started</th>
+                    <th scope="col">Unit</th>
+                    <th scope="col">Type</th>
+                    <th scope="col">Severity</th>
+                    <th scope="col">State</th>
+                    <th scope="col" class="num">
+                      Peak
+                    </th>
+                    <th scope="col">Cleared</th>
+                    <th scope="col">Acknowledged</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {alarms.data.items.map((a) => (
+                    <tr key={a.id}>
+                      <td>{fmtDateTime(a.started_at)}</td>
+                      <td>
+                        {a.storage_unit_id ? <a href={href(`/units/${a.storage_unit_id}`)}>{a.unit_name ?? a.storage_unit_id}</a> : '—'}
+                        {a.facility_name && <div class="muted small">{a.facility_name}</div>}
+                      </td>
+                      <td>{a.type ?? a.alarm_type ?? '—'}</td>
+                      <td>
+                        <StatusBadge status={a.severity ?? 'unknown'} />
+                      </td>
+                      <td>{a.state ?? '—'}</td>
+                      <td class="num">{fmtTemp(a.peak_temperature, a.temperature_unit ?? unit, unit)}</td>
+                      <td>{fmtDateTime(a.cleared_at)}</td>
+                      <td>
+                        {a.acknowledged_at ? `${a.acknowledged_by ?? ''} ${fmtDateTime(a.acknowledged_at)}` : '—'}
+                        {a.comment && <div class="muted small">{a.comment}</div>}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableWrap>
+            <Pager offset={alarmOffset} limit={20} total={alarms.data.total} onChange={setAlarmOffset} label="Alarms" />
+          </>
+        )}
+      </Card>
+    </div>
+  );
+};

@@ -1,0 +1,194 @@
+import { Kpi, Card, Loading, ErrorBox, Empty, StatusBadge, TableWrap } from '../components/ui.tsx';
+import { ShareBar } from '../components/Bars.tsx';
+import { TimeChart } from '../components/TimeChart.tsx';
+import { api } from '../lib/api.ts';
+import { COLORS, countStatuses, facilityLabel, loadTrend, loadUnits, unitLabel, worstStatus } from '../lib/data.ts';
+import { fmtAgo, fmtDateTime, fmtInt, fmtTemp } from '../lib/format.ts';
+import { useApi, useTicker, useTitle, useUnit } from '../lib/hooks.ts';
+import { useLive } from '../lib/live.ts';
+import type { CustomerDetail, Reading, TemperatureStats, UnitStatus } from '../lib/types.ts';
+import { href } from '../lib/router.ts';
+import { useMemo } from 'preact/hooks';
+
+const STATUS_ITEMS: { key: UnitStatus; label: string }[] = [
+  { key: 'normal', label: 'Normal' },
+  { key: 'warning', label: 'Warning' },
+  { key: 'critical', label: 'Critical' },
+  { key: 'offline', label: 'Offline' },
+  { key: 'unknown', label: 'No data' },
+];
+
+export const CustomerHome = () => {
+  const unit = useUnit();
+  const now = useTicker(30_000);
+  const profile = useApi((signal) => api<CustomerDetail>('/customers/profile', { signal }), []);
+  useTitle(profile.data ? `${profile.data.name} dashboard` : 'Dashboard');
+  const stats = useApi((signal) => api<TemperatureStats>('/temperature/stats', { query: { unit }, signal }), [unit]);
+  const fleet = useApi((signal) => loadUnits(unit, signal), [unit]);
+  const trend = useApi((signal) => {
+    const end = new Date();
+    const start = new Date(end.getTime() - 7 * 86400_000);
+    return loadTrend({ interval: 'hour', start, end, unit }, signal);
+  }, [unit]);
+  const latest = useApi((signal) => api<Reading[]>('/temperature/latest', { query: { limit: 10, unit }, signal }), [unit]);
+  const live = useLive();
+
+  // Unit statuses come from the units API; a fresher live reading updates the time shown, not the status.
+  const statusCounts = fleet.data ? countStatuses(fleet.data.units.map((u) => u.temperature_status)) : null;
+  const latestRows = useMemo(() => {
+    const rows = latest.data ?? [];
+    return rows.map((r) => {
+      const l = live.byUnit.get(r.storage_unit_id);
+      return l && Date.parse(l.recorded_at) > Date.parse(r.recorded_at) ? l : r;
+    });
+  }, [latest.data, live]);
+
+  const p = profile.data;
+  const s = stats.data;
+  const trendSeries = trend.data
+    ? [
+        { label: 'Max', color: COLORS.max, values: trend.data.max, width: 1 },
+        { label: 'Average', color: COLORS.avg, values: trend.data.avg, width: 2 },
+        { label: 'Min', color: COLORS.min, values: trend.data.min, width: 1 },
+      ]
+    : [];
+
+  return (
+    <div class="page">
+      <h1>{p ? `Hello, ${p.name}` : 'Dashboard'}</h1>
+      <ErrorBox error={profile.error} retry={profile.reload} />
+      {p && (
+        <div class="kpis" data-testid="profile-kpis">
+          <Kpi label="Facilities" value={fmtInt(p.facility_count)} testid="kpi-facilities" />
+          <Kpi label="Storage units" value={fmtInt(p.unit_count)} testid="kpi-units" />
+          <Kpi label="Readings stored" value={fmtInt(p.active_readings_count)} testid="kpi-readings" />
+          <Kpi
+            label="Last reading"
+            value={<span data-iso={p.last_reading_time ?? ''}>{fmtAgo(p.last_reading_time, now)}</span>}
+            sub={fmtDateTime(p.last_reading_time)}
+            testid="kpi-last-reading"
+          />
+        </div>
+      )}
+
+      <Card title={`All readings (°${unit})`} id="stats">
+        <ErrorBox error={stats.error} retry={stats.reload} />
+        {stats.loading && !s && <Loading what="Loading statistics" />}
+        {s &&
+          (s.reading_count === 0 ? (
+            <Empty>No readings yet. They appear as soon as ingestion stores the first ones.</Empty>
+          ) : (
+            <div class="kpis">
+              <Kpi label="Average" value={fmtTemp(s.avg_temperature, s.temperature_unit, unit, 2)} testid="kpi-avg" />
+              <Kpi label="Minimum" value={fmtTemp(s.min_temperature, s.temperature_unit, unit, 2)} testid="kpi-min" />
+              <Kpi label="Maximum" value={fmtTemp(s.max_temperature, s.temperature_unit, unit, 2)} testid="kpi-max" />
+              <Kpi
+                label="Readings"
+                value={fmtInt(s.reading_count)}
+                sub={`${fmtDateTime(s.time_range_start)} – ${fmtDateTime(s.time_range_end)}`}
+                testid="kpi-reading-count"
+              />
+            </div>
+          ))}
+      </Card>
+
+      <div class="grid-2">
+        <Card title="Units by status" id="unit-status">
+          <ErrorBox error={fleet.error} retry={fleet.reload} />
+          {fleet.loading && !statusCounts && <Loading what="Loading units" />}
+          {statusCounts && (
+            <>
+              <ShareBar
+                label="Storage units by current status"
+                testid="status-counts"
+                items={STATUS_ITEMS.map((i) => ({ ...i, count: statusCounts[i.key] }))}
+              />
+              <p>
+                <a href={href('/units', { status: 'warning' })}>Units in warning</a> ·{' '}
+                <a href={href('/units', { status: 'critical' })}>critical</a> ·{' '}
+                <a href={href('/units', { status: 'offline' })}>offline</a>
+              </p>
+            </>
+          )}
+        </Card>
+        <Card title="Facilities" id="facility-list">
+          {fleet.data && fleet.data.facilities.length === 0 && <Empty>No facilities yet.</Empty>}
+          {fleet.data && (
+            <ul class="plain-list">
+              {fleet.data.facilities.map((f) => {
+                const units = fleet.data!.units.filter((u) => u.facility_id === f.id);
+                return (
+                  <li key={f.id}>
+                    <a href={href(`/facilities/${f.id}`)}>{facilityLabel(f)}</a>{' '}
+                    <StatusBadge status={worstStatus(units.map((u) => u.temperature_status))} />{' '}
+                    <span class="muted small">
+                      {units.length} units · {[f.city, f.country].filter(Boolean).join(', ')}
+                    </span>
+                  </li>
+                );
+              })}
+            </ul>
+          )}
+        </Card>
+      </div>
+
+      <Card title={`Temperature trend, last 7 days (hourly, °${unit})`} id="trend">
+        <ErrorBox error={trend.error} retry={trend.reload} />
+        {trend.loading && !trend.data && <Loading what="Loading the trend" />}
+        {trend.data &&
+          (trend.data.x.length === 0 ? (
+            <Empty>No readings in the last 7 days.</Empty>
+          ) : (
+            <TimeChart
+              x={trend.data.x}
+              series={trendSeries}
+              bands={[{ upper: 'Max', lower: 'Min', fill: COLORS.band }]}
+              label="Hourly average, minimum and maximum over all units, last 7 days"
+              unit={unit}
+              testid="trend-chart"
+            />
+          ))}
+      </Card>
+
+      <Card title="Latest readings" id="latest" actions={<a href="#/units">All units →</a>}>
+        <ErrorBox error={latest.error} retry={latest.reload} />
+        {latest.loading && !latest.data && <Loading what="Loading readings" />}
+        {latest.data && latestRows.length === 0 && <Empty>No readings yet.</Empty>}
+        {latestRows.length > 0 && (
+          <TableWrap label="Latest readings">
+            <table data-testid="latest-table">
+              <thead>
+                <tr>
+                  <th scope="col">Unit</th>
+                  <th scope="col">Facility</th>
+                  <th scope="col" class="num">
+                    Temperature
+                  </th>
+                  <th scope="col">Recorded</th>
+                  <th scope="col">Equipment</th>
+                </tr>
+              </thead>
+              <tbody>
+                {latestRows.map((r) => (
+                  <tr key={r.storage_unit_id} data-unit-id={r.storage_unit_id}>
+                    <td>
+                      <a href={href(`/units/${r.storage_unit_id}`)}>{r.unit_name ?? unitLabel({ name: null, unit_code: r.storage_unit_id })}</a>
+                    </td>
+                    <td>{r.facility_name ?? '—'}</td>
+                    <td class="num" data-testid="latest-temp">
+                      {fmtTemp(r.temperature, r.temperature_unit, unit)}
+                    </td>
+                    <td>{fmtDateTime(r.recorded_at)}</td>
+                    <td>
+                      <StatusBadge status={r.equipment_status} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableWrap>
+        )}
+      </Card>
+    </div>
+  );
+};
