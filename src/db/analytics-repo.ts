@@ -63,12 +63,12 @@ const rangeSql = (
   params: unknown[],
 ): string => {
   const c: string[] = [];
-  if (r.from) c.push(`${col} >= ${param(params, r.from)}`);
-  if (r.to) c.push(`${col} ${r.toInclusive ? '<=' : '<'} ${param(params, r.to)}`);
+  if (r.from) c.push(`${col} >= ${param(params, r.from)}::timestamptz`);
+  if (r.to) c.push(`${col} ${r.toInclusive ? '<=' : '<'} ${param(params, r.to)}::timestamptz`);
   return c.length ? `(${c.join(' AND ')})` : 'true';
 };
 
-const groupExpr = (g: GroupKey, timeCol: string, tzParam: string, forRollup: boolean): string => {
+const groupExpr = (g: GroupKey, timeCol: string, tz: () => string, forRollup: boolean): string => {
   switch (g) {
     case 'facility':
       return 'facility_id';
@@ -78,7 +78,7 @@ const groupExpr = (g: GroupKey, timeCol: string, tzParam: string, forRollup: boo
       if (forRollup) throw new Error('sensor groups are not in the rollups');
       return 'sensor_id';
     default:
-      return `date_trunc('${g}', ${timeCol}, ${tzParam})`;
+      return `date_trunc('${g}', ${timeCol}, ${tz()})`;
   }
 };
 
@@ -98,7 +98,8 @@ const alias = (g: GroupKey): string =>
  */
 export const aggregateReadings = async (q: Sql, spec: AggregateSpec): Promise<AggregateRow[]> => {
   const params: unknown[] = [];
-  const tzParam = param(params, spec.tz);
+  let tzParam: string | undefined;
+  const tz = (): string => (tzParam ??= `${param(params, spec.tz)}::text`);
   const good = spec.goodQuality ?? ROLLUP_GOOD_QUALITY;
   const useRollups = !spec.raw && !spec.groupBy.includes('sensor') && good === ROLLUP_GOOD_QUALITY;
   const split = useRollups
@@ -106,7 +107,7 @@ export const aggregateReadings = async (q: Sql, spec: AggregateSpec): Promise<Ag
     : { rollup: undefined, raw: [{ from: spec.start, to: spec.end, toInclusive: true }] };
   const parts: string[] = [];
   const keysOf = (timeCol: string, forRollup: boolean) =>
-    spec.groupBy.map((g) => `${groupExpr(g, timeCol, tzParam, forRollup)} AS ${alias(g)}`);
+    spec.groupBy.map((g) => `${groupExpr(g, timeCol, tz, forRollup)} AS ${alias(g)}`);
   if (split.rollup) {
     const c = [
       ...scopeConditions(spec.scope, params),
@@ -118,7 +119,7 @@ export const aggregateReadings = async (q: Sql, spec: AggregateSpec): Promise<Ag
     );
   }
   if (split.raw.length > 0) {
-    const goodParam = param(params, good);
+    const goodParam = `${param(params, good)}::float8`;
     const c = [
       ...scopeConditions(spec.scope, params),
       `(${split.raw.map((r) => rangeSql('recorded_at', r, params)).join(' OR ')})`,

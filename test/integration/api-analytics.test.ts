@@ -1,0 +1,376 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Db } from '../../src/db/types.ts';
+import { fixedClock } from '../../src/lib/clock.ts';
+import {
+  aggregateTemperatures,
+  performanceReport,
+  temperatureStats,
+  temperatureTrends,
+} from '../../src/readings/analytics.ts';
+import { call, testApp } from '../support/api.ts';
+import { describeEachBackend, type TestDatabase } from '../support/databases.ts';
+import {
+  customerId,
+  insertReadings,
+  seedDefaultFleet,
+  series,
+  tokenFor,
+  unitsOf,
+  type FactoryReading,
+  type UnitRef,
+} from '../support/factories.ts';
+
+const NOW = new Date('2026-03-30T12:00:00Z'); // just after the UK's spring DST change (29 March)
+const FROM = new Date('2026-03-26T00:07:30Z');
+
+const close = (a: number | null | undefined, b: number | null | undefined, eps = 1e-3) => {
+  if (a === null || a === undefined || b === null || b === undefined)
+    return expect(a ?? null).toBe(b ?? null);
+  expect(Math.abs(a - b)).toBeLessThanOrEqual(eps);
+};
+const toF = (c: number) => (c * 9) / 5 + 32;
+
+const jsStats = (rows: FactoryReading[], start: Date, end: Date) => {
+  const inRange = rows.filter((r) => r.at >= start && r.at <= end);
+  const vals = inRange.map((r) => r.c).filter((c): c is number => c !== null);
+  return {
+    count: inRange.length,
+    nulls: inRange.length - vals.length,
+    min: vals.length ? Math.min(...vals) : null,
+    max: vals.length ? Math.max(...vals) : null,
+    avg: vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : null,
+    good: inRange.filter((r) => (r.quality ?? 0) >= 0.8).length,
+  };
+};
+
+describeEachBackend('api analytics', ({ create }) => {
+  let t: TestDatabase;
+  let db: Db;
+  let app: FastifyInstance;
+  let token: string;
+  let rows: FactoryReading[];
+  let units: UnitRef[];
+  let scope: { customerId: string };
+  const ctx = () => ({ db, clock: fixedClock(NOW) });
+
+  beforeAll(async () => {
+    t = await create();
+    db = t.db;
+    await seedDefaultFleet(db);
+    // Customer with both °C and °F units, if the fleet has one; otherwise the first customer.
+    const all = await db.query<{ code: string }>(
+      `SELECT c.customer_code AS code FROM customers c JOIN storage_units u ON u.customer_id = c.id
+       GROUP BY c.customer_code ORDER BY count(DISTINCT u.temperature_unit) DESC, c.customer_code LIMIT 1`,
+    );
+    const code = all[0]!.code;
+    const own = await unitsOf(db, code);
+    const f = own.find((u) => u.temperature_unit === 'F');
+    units = [own[0]!, ...(f && f.id !== own[0]!.id ? [f] : []), own[own.length - 1]!].slice(0, 3);
+    rows = units.flatMap((u, i) => series(u, new Date(FROM.getTime() + i * 17_000), 300, 4 * 288, i + 1));
+    rows.push({
+      unit: units[0]!,
+      at: new Date('2026-03-27T10:10:10Z'),
+      c: 3.3,
+      status: 'warning',
+      quality: 0.5,
+    });
+    rows.push({
+      unit: units[0]!,
+      at: new Date('2026-03-27T10:11:10Z'),
+      c: -1,
+      status: 'maintenance',
+      quality: 0.95,
+    });
+    await insertReadings(db, rows);
+    scope = { customerId: await customerId(db, code) };
+    token = (await tokenFor(db, code)).token;
+    app = await testApp(db, fixedClock(NOW));
+  });
+  afterAll(async () => {
+    await app?.close();
+    await t?.drop();
+  });
+
+  it('stats from rollups equal the raw recomputation (unaligned range, °C and °F)', async () => {
+    const start = new Date('2026-03-26T05:31:07Z');
+    const end = new Date('2026-03-28T22:03:59Z');
+    const js = jsStats(rows, start, end);
+    const r = await call(
+      app,
+      'GET',
+      `/api/v1/temperature/stats?start_date=${start.toISOString()}&end_date=${end.toISOString()}`,
+      token,
+    );
+    expect(r.status).toBe(200);
+    const raw = await temperatureStats(ctx(), scope, { start, end }, 'C', { raw: true });
+    expect(r.body.reading_count).toBe(js.count);
+    expect(raw.reading_count).toBe(js.count);
+    close(r.body.min_temperature, js.min);
+    close(r.body.max_temperature, js.max);
+    close(r.body.avg_temperature, js.avg);
+    close(raw.avg_temperature, js.avg);
+    expect(r.body.warning_count).toBe(1);
+    expect(r.body.maintenance_count).toBe(1);
+    expect(r.body.failure_count).toBe(js.nulls);
+    expect(r.body.normal_count).toBe(js.count - js.nulls - 2);
+    expect(r.body.unit_count).toBe(units.length);
+    expect(r.body.temperature_unit).toBe('C');
+    const f = await call(
+      app,
+      'GET',
+      `/api/v1/temperature/stats?unit=F&start_date=${start.toISOString()}&end_date=${end.toISOString()}`,
+      token,
+    );
+    close(f.body.avg_temperature, toF(js.avg!));
+    close(f.body.max_temperature, toF(js.max!));
+    expect(f.body.temperature_unit).toBe('F');
+  });
+
+  it('trends in a DST zone (local midnight) equal the raw path and a JS recomputation', async () => {
+    const start = new Date('2026-03-26T00:00:00Z');
+    const end = new Date('2026-03-30T00:00:00Z');
+    const q = `interval=day&tz=Europe/London&start_date=${start.toISOString()}&end_date=${end.toISOString()}`;
+    const r = await call(app, 'GET', `/api/v1/analytics/temperature/trends?${q}`, token);
+    expect(r.status).toBe(200);
+    const raw = await temperatureTrends(
+      ctx(),
+      scope,
+      { start, end, interval: 'day', tz: 'Europe/London' },
+      { raw: true },
+    );
+    expect(r.body).toHaveLength(raw.length);
+    for (const [i, b] of (
+      r.body as Array<{ group_key: { day: string }; metrics: Record<string, number> }>
+    ).entries()) {
+      expect(b.group_key.day).toBe(raw[i]!.group_key.day);
+      expect(b.metrics.reading_count).toBe(raw[i]!.metrics.reading_count);
+      close(b.metrics.avg_temperature, raw[i]!.metrics.avg_temperature);
+      close(b.metrics.min_temperature, raw[i]!.metrics.min_temperature);
+    }
+    // London midnight: 00:00Z before 29 March (GMT), 23:00Z the day before after it (BST).
+    const keys = (r.body as Array<{ group_key: { day: string } }>).map((b) => b.group_key.day);
+    expect(keys).toContain('2026-03-28T00:00:00.000Z');
+    expect(keys).toContain('2026-03-29T23:00:00.000Z');
+    const day = jsStats(rows, new Date('2026-03-28T00:00:00Z'), new Date('2026-03-28T23:59:59.999Z'));
+    const b28 = (r.body as Array<{ group_key: { day: string }; metrics: Record<string, number> }>).find(
+      (b) => b.group_key.day === '2026-03-28T00:00:00.000Z',
+    )!;
+    expect(b28.metrics.reading_count).toBe(day.count);
+    close(b28.metrics.avg_temperature, day.avg);
+  });
+
+  it('trends in a half-hour zone fall back to raw rows and still bucket at local midnight', async () => {
+    const start = new Date('2026-03-26T00:00:00Z');
+    const end = new Date('2026-03-29T00:00:00Z');
+    const r = await call(
+      app,
+      'GET',
+      `/api/v1/analytics/temperature/trends?interval=day&tz=Asia/Kolkata&unit=F&start_date=${start.toISOString()}&end_date=${end.toISOString()}`,
+      token,
+    );
+    expect(r.status).toBe(200);
+    expect(r.body[0].group_key.day).toMatch(/T18:30:00.000Z$/);
+    const day = jsStats(rows, new Date('2026-03-26T18:30:00Z'), new Date('2026-03-27T18:29:59.999Z'));
+    const b = r.body.find(
+      (x: { group_key: { day: string } }) => x.group_key.day === '2026-03-26T18:30:00.000Z',
+    );
+    expect(b.metrics.reading_count).toBe(day.count);
+    close(b.metrics.avg_temperature, toF(day.avg!));
+    const tooLong = await call(
+      app,
+      'GET',
+      '/api/v1/analytics/temperature/trends?interval=day&tz=Asia/Kolkata&start_date=2025-01-01&end_date=2026-01-01',
+      token,
+    );
+    expect(tooLong.status).toBe(422);
+  });
+
+  it('aggregate by hour and unit equals the raw path; sensor grouping works; empty lists are 422', async () => {
+    const body = {
+      group_by: ['hour', 'unit'],
+      aggregations: ['avg', 'min', 'max', 'count'],
+      start_date: '2026-03-27T03:20:00Z',
+      end_date: '2026-03-27T09:40:00Z',
+    };
+    const r = await call(app, 'POST', '/api/v1/temperature/aggregate', token, body);
+    expect(r.status).toBe(200);
+    const raw = await aggregateTemperatures(
+      ctx(),
+      scope,
+      {
+        start: new Date(body.start_date),
+        end: new Date(body.end_date),
+        group_by: ['hour', 'unit'],
+        aggregations: ['avg', 'min', 'max', 'count'],
+      },
+      { raw: true },
+    );
+    expect(r.body.map((x: { metrics: { reading_count: number } }) => x.metrics.reading_count)).toEqual(
+      raw.map((x) => x.metrics.reading_count),
+    );
+    r.body.forEach((x: { metrics: { avg_temperature: number } }, i: number) =>
+      close(x.metrics.avg_temperature, raw[i]!.metrics.avg_temperature),
+    );
+    expect(r.body[0].group_key).toHaveProperty('unit_name');
+    const sensors = await call(app, 'POST', '/api/v1/temperature/aggregate', token, {
+      ...body,
+      group_by: ['sensor'],
+      aggregations: ['count'],
+    });
+    expect(sensors.status).toBe(200);
+    expect(sensors.body.length).toBe(units.length);
+    expect(
+      (
+        await call(app, 'POST', '/api/v1/temperature/aggregate', token, {
+          group_by: [],
+          aggregations: ['avg'],
+        })
+      ).status,
+    ).toBe(422);
+    expect(
+      (
+        await call(app, 'POST', '/api/v1/temperature/aggregate', token, {
+          group_by: ['day'],
+          aggregations: [],
+        })
+      ).status,
+    ).toBe(422);
+    expect(
+      (
+        await call(app, 'POST', '/api/v1/temperature/aggregate', token, {
+          group_by: ['bogus'],
+          aggregations: ['avg'],
+        })
+      ).status,
+    ).toBe(422);
+  });
+
+  it('performance: counts equal a recomputation; an empty window is 200 with zeros', async () => {
+    const start = new Date('2026-03-26T00:00:00Z');
+    const end = new Date('2026-03-29T23:59:59Z');
+    const r = await call(
+      app,
+      'GET',
+      `/api/v1/analytics/performance?start_date=${start.toISOString()}&end_date=${end.toISOString()}`,
+      token,
+    );
+    expect(r.status).toBe(200);
+    const js = jsStats(rows, start, end);
+    expect(r.body.data_quality.total_readings).toBe(js.count);
+    expect(r.body.data_quality.good_readings).toBe(js.good);
+    expect(r.body.uptime.total_hours).toBe(96);
+    expect(r.body.uptime.hours_with_readings).toBe(96);
+    const raw = await performanceReport(ctx(), scope, { start, end }, 'C', { raw: true });
+    expect(raw.data_quality).toEqual(r.body.data_quality);
+    expect(r.body.temperature_deviation.max_deviation).toBeGreaterThan(0);
+    const empty = await call(
+      app,
+      'GET',
+      '/api/v1/analytics/performance?start_date=2020-01-01&end_date=2020-01-02',
+      token,
+    );
+    expect(empty.status).toBe(200);
+    expect(empty.body.data_quality).toMatchObject({
+      total_readings: 0,
+      good_readings: 0,
+      quality_percentage: 0,
+    });
+    expect(empty.body.uptime.uptime_percentage).toBe(0);
+  });
+
+  it('admin summary per customer equals per-customer stats', async () => {
+    const admin = (await tokenFor(db, null)).token;
+    const r = await call(app, 'GET', '/api/v1/admin/analytics/temperature/summary', admin);
+    expect(r.status).toBe(200);
+    const own = await call(
+      app,
+      'GET',
+      '/api/v1/temperature/stats?start_date=2000-01-01&end_date=2100-01-01',
+      token,
+    );
+    const code = Object.entries(r.body).find(
+      ([k, v]) => k !== 'system' && (v as { reading_count: number }).reading_count > 0,
+    )![0];
+    expect(r.body[code].reading_count).toBe(own.body.reading_count);
+    close(r.body[code].avg_temperature, own.body.avg_temperature);
+    expect(r.body.system.reading_count).toBe(rows.length);
+  });
+
+  it('pages readings with an exact total and the prototype envelope; bounded raw ranges', async () => {
+    const start = '2026-03-27T00:00:00Z';
+    const end = '2026-03-27T05:59:59Z';
+    const js = jsStats(rows, new Date(start), new Date(end));
+    const r = await call(
+      app,
+      'GET',
+      `/api/v1/temperature?limit=7&offset=14&start_date=${start}&end_date=${end}`,
+      token,
+    );
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ total: js.count, page: 3, page_size: 7, pages: Math.ceil(js.count / 7) });
+    expect(r.body.items).toHaveLength(7);
+    const times = r.body.items.map((i: { recorded_at: string }) => i.recorded_at);
+    expect([...times].sort().reverse()).toEqual(times);
+    expect(r.body.items[0].recorded_at).toMatch(/Z$/);
+    expect(typeof r.body.items[0].id).toBe('string');
+    const filtered = await call(
+      app,
+      'GET',
+      `/api/v1/temperature?limit=1000&min_quality=0.8&start_date=${start}&end_date=${end}`,
+      token,
+    );
+    expect(filtered.body.total).toBe(js.good);
+    expect(
+      (await call(app, 'GET', '/api/v1/temperature?start_date=2026-03-01&end_date=2026-02-01', token)).status,
+    ).toBe(422);
+    const long = await call(
+      app,
+      'GET',
+      '/api/v1/temperature?start_date=2025-01-01&end_date=2026-03-01',
+      token,
+    );
+    expect(long.status).toBe(422);
+    expect(long.body.detail).toMatch(/31 days/);
+    expect((await call(app, 'GET', '/api/v1/temperature?limit=1001', token)).status).toBe(422);
+    const failures = await call(
+      app,
+      'GET',
+      `/api/v1/temperature?equipment_status=failure&start_date=2026-03-26&end_date=2026-03-30`,
+      token,
+    );
+    expect(failures.status).toBe(200);
+    for (const item of failures.body.items) expect(item.temperature).toBeNull();
+  });
+
+  it('exports CSV with the filters, oldest first, and neutralises formula injection', async () => {
+    const unit = units[0]!;
+    await db.query('UPDATE storage_units SET name = \'=HYPERLINK("http://evil")\' WHERE id = $1', [unit.id]);
+    await insertReadings(db, [{ unit, at: new Date('2026-03-25T01:00:00Z'), c: -5, sensor: '+cmd|calc' }]);
+    const res = await app.inject({
+      url: `/api/v1/temperature/export.csv?start_date=2026-03-25T00:00:00Z&end_date=2026-03-27T00:00:00Z`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/csv/);
+    const lines = res.body.trim().split('\r\n');
+    expect(lines[0]).toBe(
+      'id,recorded_at,facility_name,unit_code,unit_name,storage_unit_id,sensor_id,temperature,temperature_unit,quality_score,equipment_status',
+    );
+    const js = jsStats(
+      [...rows, { unit, at: new Date('2026-03-25T01:00:00Z'), c: -5 }],
+      new Date('2026-03-25T00:00:00Z'),
+      new Date('2026-03-27T00:00:00Z'),
+    );
+    expect(lines.length - 1).toBe(js.count);
+    expect(lines[1]).toContain(`"'=HYPERLINK(""http://evil"")"`);
+    expect(lines[1]).toContain(",'+cmd|calc,");
+    expect(lines[1]).toContain(',-5,');
+    expect(res.body).not.toMatch(/,=HYPERLINK/);
+    const bad = await app.inject({
+      url: '/api/v1/temperature/export.csv?start_date=2020-01-01&end_date=2026-01-01',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(bad.statusCode).toBe(422);
+  });
+});
