@@ -9,6 +9,7 @@ import { systemClock } from '../lib/clock.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { startApi } from '../roles/api.ts';
 import { startControlSocket } from '../roles/control-socket.ts';
+import { startIngest } from '../roles/ingest.ts';
 import { startSimulator } from '../roles/simulator.ts';
 import type { RoleContext, RoleHandle } from '../roles/types.ts';
 import { runOpInProcess } from './ops.ts';
@@ -17,6 +18,7 @@ import { runOpInProcess } from './ops.ts';
 const ROLE_ORDER: readonly Role[] = ['simulator', 'ingest', 'api'];
 const STARTERS: Partial<Record<Role, (ctx: RoleContext) => Promise<RoleHandle>>> = {
   simulator: startSimulator,
+  ingest: startIngest,
   api: startApi,
 };
 

@@ -97,7 +97,7 @@ describe('processRows', () => {
       row({ unit_id: 'unit_B_99_1' }),
       row({ unit_id: undefined }),
       row({ timestamp: undefined }),
-      row({ temperature_unit: undefined }),
+      row({ temperature_unit: '' }),
       row({ temperature: 'n/a' }),
       row({ temperature: 'NaN' }),
       row({ temperature: '1e999' }),

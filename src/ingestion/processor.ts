@@ -52,8 +52,9 @@ const str = (v: unknown): string | undefined => {
 // Column aliases across the prototype's formats (seed-system.md §5, §10).
 const facilityCodeOf = (r: RawRow) => str(r.facility_id) ?? str(r.facility_code);
 const unitCodeOf = (r: RawRow) => str(r.unit_id) ?? str(r.unit_code);
-const unitFieldOf = (r: RawRow) => r.temperature_unit ?? r.degrees;
-const timestampOf = (r: RawRow) => r.timestamp ?? r.recorded_at ?? r.reading_time;
+// An empty CSV cell is a missing field, like an absent JSON key.
+const unitFieldOf = (r: RawRow) => str(r.temperature_unit) ?? str(r.degrees);
+const timestampOf = (r: RawRow) => str(r.timestamp) ?? str(r.recorded_at) ?? str(r.reading_time);
 
 /** Creates an empty rejection summary. */
 export const emptyRejections = (): RejectionSummary => ({ counts: {}, examples: [] });

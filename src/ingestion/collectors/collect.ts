@@ -1,0 +1,33 @@
+import { AppError } from '../../lib/errors.ts';
+import { fetchSource, type FetchLimits } from '../fetch-source.ts';
+import type { RawRow } from '../types.ts';
+import { parseJsonReadings } from './api-collector.ts';
+import { parseCsvStream } from './csv-collector.ts';
+
+export type CollectMethod = 'api' | 'csv';
+
+/** The URL of one collection: the customer's source URL asking for [since, until). */
+export const windowUrl = (base: string, since: Date, until: Date): string => {
+  const u = new URL(base);
+  u.searchParams.delete('hours');
+  u.searchParams.set('since', since.toISOString());
+  u.searchParams.set('until', until.toISOString());
+  return u.toString();
+};
+
+/**
+ * Collects one window from a customer's source: JSON for `api` customers, CSV for `csv` ones.
+ * @throws AppError (VALIDATION for a refused URL or an unparseable body, UPSTREAM_UNAVAILABLE otherwise).
+ */
+export const collectWindow = async (
+  method: CollectMethod,
+  sourceUrl: string,
+  since: Date,
+  until: Date,
+  limits: FetchLimits,
+): Promise<RawRow[]> => {
+  const res = await fetchSource(windowUrl(sourceUrl, since, until), limits);
+  if (method === 'api') return parseJsonReadings(res.body);
+  if (method === 'csv') return parseCsvStream(res.body);
+  throw new AppError('VALIDATION', `unknown data sharing method ${String(method)}`);
+};

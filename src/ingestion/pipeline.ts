@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import type { IngestConfig } from '../config/config.ts';
+import { createRunLog, failRunLog, recordProcessed } from '../db/ingestion-repo.ts';
+import type { ClaimedCustomer } from '../db/schedule-repo.ts';
+import type { Db } from '../db/types.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { ReadingQueue } from '../queue/types.ts';
+import { splitIntoBatches } from '../queue/types.ts';
+import { codesOf, type CodeMapCache } from './code-map.ts';
+import { collectWindow } from './collectors/collect.ts';
+import { processRows } from './processor.ts';
+import { completeRun } from './writer.ts';
+
+export interface PipelineDeps {
+  db: Db;
+  queue: ReadingQueue;
+  codeMaps: CodeMapCache;
+  clock: Clock;
+  ingest: IngestConfig;
+  futureToleranceSeconds: number;
+}
+
+export interface CollectOutcome {
+  ok: boolean;
+  logId: string;
+  fetched: number;
+  accepted: number;
+  rejected: number;
+  windowStart: Date;
+  windowEnd: Date;
+  error?: string;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The window a run asks for: from a little before the high-water mark (or the initial backfill on
+ * a first run) to now, never further back than the maximum backfill.
+ */
+export const collectionWindow = (
+  highWaterMark: Date | null,
+  now: Date,
+  cfg: Pick<IngestConfig, 'initialBackfillHours' | 'maxBackfillHours' | 'overlapSeconds'>,
+): { since: Date; until: Date } => {
+  const nowMs = now.getTime();
+  const earliest = nowMs - cfg.maxBackfillHours * HOUR_MS;
+  const wanted = highWaterMark
+    ? highWaterMark.getTime() - cfg.overlapSeconds * 1000
+    : nowMs - cfg.initialBackfillHours * HOUR_MS;
+  return { since: new Date(Math.min(nowMs, Math.max(earliest, wanted))), until: new Date(nowMs) };
+};
+
+/**
+ * One collection run for a leased customer: open its log, fetch the window, validate, record the
+ * counts, then publish the readings in batches. The run completes in the writer, once the last batch
+ * is committed; only then does the high-water mark move. A run that dies anywhere before that leaves
+ * the mark where it was, so the next run fetches the same readings again and the natural key dedupes.
+ */
+export const collectCustomer = async (deps: PipelineDeps, c: ClaimedCustomer): Promise<CollectOutcome> => {
+  const { db, queue, ingest } = deps;
+  const { since, until } = collectionWindow(c.high_water_mark, deps.clock.now(), ingest);
+  const logId = await createRunLog(db, {
+    customerId: c.customer_id,
+    type: c.data_sharing_method,
+    sourceUrl: c.api_url,
+    windowStart: since,
+    windowEnd: until,
+  });
+  const base = { logId, windowStart: since, windowEnd: until };
+  const fail = async (
+    error: string,
+    counts = { fetched: 0, accepted: 0, rejected: 0 },
+  ): Promise<CollectOutcome> => {
+    await failRunLog(db, logId, error);
+    return { ok: false, ...base, ...counts, error };
+  };
+  if (!c.api_url) return fail(`No source URL configured for customer ${c.customer_code}`);
+  let rows;
+  try {
+    rows = await collectWindow(c.data_sharing_method, c.api_url, since, until, {
+      connectTimeoutMs: ingest.connectTimeoutMs,
+      totalTimeoutMs: ingest.totalTimeoutMs,
+      maxBytes: ingest.maxResponseBytes,
+    });
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+  const units = await deps.codeMaps.lookupFor(c.customer_id, codesOf(rows));
+  const result = processRows({
+    rows,
+    customerCode: c.customer_code,
+    timezone: c.timezone,
+    units,
+    nowMs: deps.clock.now().getTime(),
+    futureToleranceMs: deps.futureToleranceSeconds * 1000,
+  });
+  const counts = { fetched: rows.length, accepted: result.readings.length, rejected: result.rejected };
+  await recordProcessed(db, logId, {
+    processed: rows.length,
+    rejected: result.rejected,
+    rejections: result.rejections,
+    accepted: result.readings.length,
+  });
+  if (result.readings.length === 0) {
+    await db.transaction((tx) => completeRun(tx, logId));
+    return { ok: rows.length === 0 || result.rejected === 0, ...base, ...counts };
+  }
+  try {
+    // Publishes are pipelined: all batches in flight, each resolved by its own broker confirm.
+    await Promise.all(
+      splitIntoBatches(result.readings).map((readings) =>
+        queue.publish({ batchId: randomUUID(), ingestionLogId: logId, customerId: c.customer_id, readings }),
+      ),
+    );
+  } catch (e) {
+    return fail(`queue unavailable: ${(e as Error).message}`, counts);
+  }
+  return { ok: true, ...base, ...counts };
+};

@@ -1,0 +1,53 @@
+import { CodeMapCache } from '../ingestion/code-map.ts';
+import { Scheduler } from '../ingestion/scheduler.ts';
+import { writeBatch } from '../ingestion/writer.ts';
+import { openQueue } from '../queue/index.ts';
+import type { RoleContext, RoleHandle } from './types.ts';
+
+/**
+ * Runs collection (scheduler → collectors → processor → queue) and storage (queue → writer) in this
+ * process. Several ingest processes may run against one PostgreSQL and one RabbitMQ.
+ */
+export const startIngest = async (ctx: RoleContext): Promise<RoleHandle> => {
+  const { config, db, log } = ctx;
+  const queue = await openQueue(config, log, { writerConcurrency: db.backend === 'postgres' ? 4 : 1 });
+  await queue.consume(async (batch) => {
+    const r = await writeBatch(db, batch);
+    const run = r.finalised;
+    if (run)
+      log.info(
+        {
+          logId: run.id,
+          status: run.status,
+          fetched: run.records_processed,
+          stored: run.records_succeeded,
+          duplicates: run.records_duplicate,
+          rejected: run.records_failed,
+          durationMs: run.duration_ms,
+        },
+        'run stored',
+      );
+  });
+  const scheduler = new Scheduler({
+    deps: {
+      db,
+      queue,
+      codeMaps: new CodeMapCache(db),
+      clock: ctx.clock,
+      ingest: config.ingest,
+      futureToleranceSeconds: config.futureToleranceSeconds,
+    },
+    log,
+  });
+  scheduler.start();
+  return {
+    role: 'ingest',
+    banner: [
+      `ingest:    collecting active customers (${queue.kind === 'rabbitmq' ? `RabbitMQ queue ${config.ingest.queuePrefix}temperature_readings` : 'in-process queue'}), lease owner ${scheduler.owner}`,
+    ],
+    stop: async () => {
+      await scheduler.stop();
+      await queue.close();
+    },
+  };
+};
