@@ -1,5 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+} from 'fastify';
 import type { Db } from '../db/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -53,6 +58,12 @@ export const buildApp = async (ctx: AppContext): Promise<FastifyInstance> => {
     // Per-request lines would drown the log at 1,000 requests/s; errors are still logged.
     loggerInstance: ctx.log.child({ module: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: 1 << 20,
+    // Router-level failures (malformed URL, over-long path parameter) get the same error shape.
+    frameworkErrors: (err, _req, reply) => {
+      void (reply as FastifyReply)
+        .status(err.statusCode ?? 400)
+        .send({ detail: 'Malformed or over-long URL', code: err.code });
+    },
     // Ids in paths and query strings are validated by the route schemas; keep defaults strict.
     ajv: {
       customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false },

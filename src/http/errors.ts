@@ -27,6 +27,12 @@ export const registerErrorHandling = (app: FastifyInstance): void => {
         })),
       });
     }
+    // PostgreSQL "data exception" (class 22: e.g. a NUL byte or an out-of-range value that got past
+    // the schema) is the client's input, not our failure.
+    if (typeof err.code === 'string' && /^22[0-9A-Z]{3}$/.test(err.code))
+      return reply
+        .status(422)
+        .send({ detail: 'A value in the request cannot be stored or compared', code: 'VALIDATION' });
     const status = err.statusCode ?? 500;
     // Fastify's own 4xx (bad JSON, body too large, bad content type) carry safe messages.
     if (status >= 400 && status < 500)
