@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerDbCommands } from './db.ts';
+import { registerOpenApiCommand } from './openapi.ts';
 import { registerSimCommands } from './sim.ts';
 import { registerTokenCommands } from './tokens.ts';
 import { registerUpCommand } from './up.ts';
@@ -19,5 +20,6 @@ export const buildProgram = (): Command => {
   registerDbCommands(program);
   registerTokenCommands(program);
   registerSimCommands(program);
+  registerOpenApiCommand(program);
   return program;
 };
