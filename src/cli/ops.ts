@@ -10,6 +10,9 @@ import type { Scope } from '../domain/tokens.ts';
 import type { Clock } from '../lib/clock.ts';
 import { notFound } from '../lib/errors.ts';
 import { loadFleet } from '../simulation/fleet.ts';
+import { beginImport, finishImport, importChunk } from '../ingestion/importer.ts';
+import type { RawRow, RejectionSummary } from '../ingestion/types.ts';
+import { verifyCustomer } from '../ingestion/verify.ts';
 
 /** What an operation gets: the process's open database and its settings. */
 export interface OpContext {
@@ -74,6 +77,35 @@ export const OPS: Record<string, Op> = {
       includeRevoked: args.all === true,
     }),
   'tokens.revoke': (ctx, args) => revokeToken(ctx.db, String(args.id)),
+  'ingest.customers-exist': async (ctx, args) => {
+    const codes = Array.isArray(args.codes) ? args.codes.filter((c): c is string => typeof c === 'string') : [];
+    const found = await Promise.all(codes.map((c) => findCustomerByCode(ctx.db, c)));
+    return codes.filter((_, i) => found[i] !== undefined);
+  },
+  'ingest.import-begin': (ctx, args) =>
+    beginImport(ctx.db, {
+      customer: String(args.customer),
+      source: String(args.source),
+      timezone: typeof args.timezone === 'string' ? args.timezone : undefined,
+    }),
+  'ingest.import-rows': (ctx, args) =>
+    importChunk(ctx.db, {
+      logId: String(args.logId),
+      customer: String(args.customer),
+      rows: Array.isArray(args.rows) ? (args.rows as RawRow[]) : [],
+      firstRow: typeof args.firstRow === 'number' ? args.firstRow : 1,
+      timezone: String(args.timezone),
+      nowMs: ctx.clock.now().getTime(),
+      futureToleranceSeconds: ctx.config.futureToleranceSeconds,
+    }),
+  'ingest.import-finish': (ctx, args) =>
+    finishImport(ctx.db, String(args.logId), (args.rejections ?? { counts: {}, examples: [] }) as RejectionSummary),
+  'ingest.verify': (ctx, args) =>
+    verifyCustomer(ctx, {
+      customerCode: String(args.customer),
+      since: new Date(String(args.since)),
+      until: isoOrUndefined(args.until),
+    }),
 };
 
 /** Runs an operation and returns its result as plain JSON, exactly as the control socket would. */

@@ -1,9 +1,11 @@
 import { Command } from 'commander';
 import { registerDbCommands } from './db.ts';
+import { registerImportCommand } from './import.ts';
 import { registerOpenApiCommand } from './openapi.ts';
 import { registerSimCommands } from './sim.ts';
 import { registerTokenCommands } from './tokens.ts';
 import { registerUpCommand } from './up.ts';
+import { registerVerifyCommand } from './verify.ts';
 
 /** The `tms` command tree. Each group lives in its own file and calls transport-free feature code. */
 export const buildProgram = (): Command => {
@@ -20,6 +22,8 @@ export const buildProgram = (): Command => {
   registerDbCommands(program);
   registerTokenCommands(program);
   registerSimCommands(program);
+  registerImportCommand(program);
+  registerVerifyCommand(program);
   registerOpenApiCommand(program);
   return program;
 };

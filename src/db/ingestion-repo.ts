@@ -27,8 +27,8 @@ export interface ProcessedCounts {
   processed: number;
   rejected: number;
   rejections: RejectionSummary;
-  /** Readings handed to the writer; the run completes when stored + duplicates reach it. */
-  accepted: number;
+  /** Readings handed to the writer; the run completes when stored + duplicates reach it. Null: not known yet (a file import in chunks). */
+  accepted: number | null;
 }
 
 /**
@@ -38,8 +38,17 @@ export interface ProcessedCounts {
 export const recordProcessed = async (q: Sql, logId: string, c: ProcessedCounts): Promise<void> =>
   void (await q.query(
     `UPDATE ingestion_logs SET records_processed = records_processed + $2, records_failed = records_failed + $3,
-       rejection_reasons = $4::jsonb, records_accepted = coalesce(records_accepted, 0) + $5 WHERE id = $1`,
+       rejection_reasons = $4::jsonb,
+       records_accepted = CASE WHEN $5::int IS NULL THEN records_accepted ELSE coalesce(records_accepted, 0) + $5 END
+     WHERE id = $1`,
     [logId, c.processed, c.rejected, JSON.stringify(c.rejections), c.accepted],
+  ));
+
+/** Declares a run's total of accepted readings (a file import, once its last chunk is written). */
+export const setAccepted = async (q: Sql, logId: string, accepted: number, rejections: RejectionSummary) =>
+  void (await q.query(
+    'UPDATE ingestion_logs SET records_accepted = $2, rejection_reasons = $3::jsonb WHERE id = $1',
+    [logId, accepted, JSON.stringify(rejections)],
   ));
 
 /** Ends a run that failed before its readings could be queued (fetch error, timeout, bad body). */

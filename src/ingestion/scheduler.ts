@@ -132,7 +132,9 @@ export class Scheduler {
       durationMs: Date.now() - t0,
       nextInSeconds: Math.round(delaySeconds),
     };
-    if (ok) this.#log.info(line, 'collected');
+    // One info line per run: the writer logs "run stored" when the last batch commits; a run with
+    // nothing to store ends here.
+    if (ok) this.#log[outcome?.accepted ? 'debug' : 'info'](line, 'collected');
     else this.#log.warn({ ...line, error, failures: c.consecutive_failures + 1 }, 'collection failed');
     try {
       await releaseLease(db, c.customer_id, this.owner, { ok, delaySeconds, error });
