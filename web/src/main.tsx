@@ -119,8 +119,14 @@ const Shell = ({ session, route }: { session: Session; route: Route }) => {
     if (session.role === 'customer') startLive();
     return () => stopLive();
   }, [session.role]);
-  // Move focus to the page on navigation so keyboard and screen-reader users land on the content.
+  // Move focus to the page on navigation (not on first load) so keyboard and screen-reader users
+  // land on the new content instead of the link they used.
+  const firstPath = useRef(true);
   useEffect(() => {
+    if (firstPath.current) {
+      firstPath.current = false;
+      return;
+    }
     main.current?.focus({ preventScroll: true });
     scrollTo(0, 0);
   }, [route.path]);

@@ -88,7 +88,7 @@ export const AnalyticsPage = ({ route }: { route: Route }) => {
           ))}
         </form>
         <ErrorBox error={formError ?? undefined} />
-        <p class="muted small" data-testid="range-shown">
+        <p class="muted small" data-testid="range-shown" data-start={start} data-end={end}>
           {fmtDateTime(start)} – {fmtDateTime(end)}
         </p>
       </Card>

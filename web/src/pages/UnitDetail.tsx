@@ -29,6 +29,7 @@ export const resolutionFor = (spanMs: number): 'raw' | Interval => (spanMs <= 36
 /** Warning deviation from the set point when the unit has no alarm limits (system_config default, °C). */
 const DEFAULT_BAND_C = 2;
 const PAGE = 25;
+const RAW_TABLE_DAYS = 31;
 
 interface ChartData {
   resolution: 'raw' | Interval;
@@ -130,10 +131,13 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
       }),
     [id, win, unit],
   );
+  // Raw readings are served at most 31 days per request: the table pages through the newest 31 days.
+  const tableStart = new Date(Math.max(win.start.getTime(), win.end.getTime() - RAW_TABLE_DAYS * 24 * H));
+  const tableClipped = tableStart.getTime() > win.start.getTime();
   const readings = useApi(
     (signal) =>
       api<Page<Reading>>(`/temperature/unit/${id}`, {
-        query: { start_date: win.start.toISOString(), end_date: win.end.toISOString(), limit: PAGE, offset, unit },
+        query: { start_date: tableStart.toISOString(), end_date: win.end.toISOString(), limit: PAGE, offset, unit },
         signal,
       }),
     [id, win, unit, offset],
@@ -256,7 +260,12 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
         {chart.loading && <Loading what="Loading the chart" />}
         {chart.data && !chart.loading && chart.data.x.length === 0 && <Empty>No readings in this range.</Empty>}
         {chart.data && chart.data.x.length > 0 && (
-          <div data-resolution={chart.data.resolution} data-testid="unit-chart-wrap">
+          <div
+            data-resolution={chart.data.resolution}
+            data-testid="unit-chart-wrap"
+            data-start={win.start.toISOString()}
+            data-end={win.end.toISOString()}
+          >
             <TimeChart
               x={chart.data.x}
               series={chart.data.series}
@@ -283,7 +292,7 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
       </Card>
 
       <Card
-        title={`Readings, ${rangeLabel}`}
+        title={tableClipped ? `Readings, newest ${RAW_TABLE_DAYS} days of the range` : `Readings, ${rangeLabel}`}
         id="unit-readings"
         actions={
           <button type="button" class="btn btn-small" onClick={exportCsv} data-testid="export-csv">

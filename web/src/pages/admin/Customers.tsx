@@ -28,7 +28,7 @@ const CustomerFields = ({ value, onChange, isNew }: { value: CustomerForm; onCha
       {isNew && (
         <div class="field">
           <label for={`${p}-code`}>Customer code</label>
-          <input id={`${p}-code`} required pattern="[A-Za-z0-9_-]+" maxLength={32} value={value.customer_code} onInput={set('customer_code')} />
+          <input id={`${p}-code`} required pattern="[A-Za-z0-9_\-]+" maxLength={32} value={value.customer_code} onInput={set('customer_code')} />
         </div>
       )}
       <div class="field">

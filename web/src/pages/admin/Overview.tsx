@@ -1,8 +1,8 @@
 import { TimeChart } from '../../components/TimeChart.tsx';
 import { Card, Empty, ErrorBox, Kpi, Loading, StatusBadge, TableWrap } from '../../components/ui.tsx';
 import { api } from '../../lib/api.ts';
-import { COLORS, loadTrend } from '../../lib/data.ts';
-import { fmtAgo, fmtDateTime, fmtInt, fmtTemp } from '../../lib/format.ts';
+import { COLORS } from '../../lib/data.ts';
+import { fmtAgo, fmtDateTime, fmtInt, fmtTemp, toUnit } from '../../lib/format.ts';
 import { useApi, useTicker, useTitle, useUnit } from '../../lib/hooks.ts';
 import { href } from '../../lib/router.ts';
 import type { ConfigEntry, CustomerDetail, Facility, IngestionLog, Page, TemperatureStats } from '../../lib/types.ts';
@@ -19,8 +19,36 @@ export const AdminOverview = () => {
     [unit],
   );
   const logs = useApi((signal) => api<Page<IngestionLog>>('/admin/ingestion/logs', { query: { limit: 5 }, signal }), []);
+  // No admin trends endpoint: one system summary per local day (7 requests) gives the daily series.
   const trend = useApi(
-    (signal) => loadTrend({ interval: 'hour', start: new Date(Date.now() - 7 * 86400_000), end: new Date(), unit }, signal),
+    async (signal) => {
+      const days = Array.from({ length: 7 }, (_, i) => {
+        const start = new Date();
+        start.setHours(0, 0, 0, 0);
+        start.setDate(start.getDate() - 6 + i);
+        const end = new Date(start);
+        end.setDate(end.getDate() + 1);
+        return { start, end };
+      });
+      const rows = await Promise.all(
+        days.map((d) =>
+          api<Record<string, TemperatureStats>>('/admin/analytics/temperature/summary', {
+            query: { start_date: d.start.toISOString(), end_date: d.end.toISOString(), unit },
+            signal,
+          }),
+        ),
+      );
+      const out = { x: [] as number[], avg: [] as (number | null)[], min: [] as (number | null)[], max: [] as (number | null)[] };
+      rows.forEach((r, i) => {
+        const s = r.system;
+        if (!s || s.reading_count === 0) return;
+        out.x.push(days[i]!.start.getTime() / 1000);
+        out.avg.push(s.avg_temperature === null ? null : toUnit(s.avg_temperature, s.temperature_unit, unit));
+        out.min.push(s.min_temperature === null ? null : toUnit(s.min_temperature, s.temperature_unit, unit));
+        out.max.push(s.max_temperature === null ? null : toUnit(s.max_temperature, s.temperature_unit, unit));
+      });
+      return out;
+    },
     [unit],
   );
 
@@ -93,7 +121,7 @@ export const AdminOverview = () => {
         )}
       </Card>
 
-      <Card title={`System-wide trend, last 7 days (hourly, °${unit})`} id="adm-trend">
+      <Card title={`System-wide trend, last 7 days (daily, °${unit})`} id="adm-trend">
         <ErrorBox error={trend.error} retry={trend.reload} />
         {trend.loading && !trend.data && <Loading />}
         {trend.data &&
@@ -108,7 +136,7 @@ export const AdminOverview = () => {
                 { label: 'Min', color: COLORS.min, values: trend.data.min, width: 1 },
               ]}
               bands={[{ upper: 'Max', lower: 'Min', fill: COLORS.band }]}
-              label="Hourly average, minimum and maximum over every customer's units"
+              label="Daily average, minimum and maximum over every customer's units (local days)"
               unit={unit}
               testid="adm-trend-chart"
             />
