@@ -29,9 +29,13 @@ for (const f of files) {
   const gz = gzipSync(buf, { level: 9 }).length;
   rawTotal += buf.length;
   gzTotal += gz;
-  console.log(`  ${f.padEnd(28)} ${(buf.length / 1024).toFixed(1).padStart(7)} kB  gzip ${(gz / 1024).toFixed(1).padStart(6)} kB`);
+  console.log(
+    `  ${f.padEnd(28)} ${(buf.length / 1024).toFixed(1).padStart(7)} kB  gzip ${(gz / 1024).toFixed(1).padStart(6)} kB`,
+  );
 }
-console.log(`  total                        ${(rawTotal / 1024).toFixed(1).padStart(7)} kB  gzip ${(gzTotal / 1024).toFixed(1).padStart(6)} kB  (target < 300 kB gzip)`);
+console.log(
+  `  total                        ${(rawTotal / 1024).toFixed(1).padStart(7)} kB  gzip ${(gzTotal / 1024).toFixed(1).padStart(6)} kB  (target < 300 kB gzip)`,
+);
 
 if (!chromiumAvailable()) {
   console.log(`\n${CHROMIUM_PATH} not found: chart timings skipped (apt-get install chromium).`);
@@ -49,7 +53,9 @@ try {
   let up = startTms(['up', '--roles', 'api'], env);
   await waitForHttp(`${base}/health`, 60_000);
   await up.stop('SIGTERM');
-  const tokens = JSON.parse(await readFile(path.join(dataDir, 'tokens.json'), 'utf8')) as { customers: Record<string, { token: string }> };
+  const tokens = JSON.parse(await readFile(path.join(dataDir, 'tokens.json'), 'utf8')) as {
+    customers: Record<string, { token: string }>;
+  };
 
   const t0 = Date.now();
   const db = await openDb(parseConfig({ TMS_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }), { holder: 'bench:web' });
@@ -80,9 +86,14 @@ try {
      ON CONFLICT (storage_unit_id, bucket_start) DO NOTHING`,
     [unit.id],
   );
-  const [{ n } = { n: 0 }] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM temperature_readings WHERE storage_unit_id = $1', [unit.id]);
+  const [{ n } = { n: 0 }] = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM temperature_readings WHERE storage_unit_id = $1',
+    [unit.id],
+  );
   await db.close();
-  console.log(`\nseeded ${n.toLocaleString('en')} minute readings (1 year) for one unit in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `\nseeded ${n.toLocaleString('en')} minute readings (1 year) for one unit in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   up = startTms(['up', '--roles', 'api'], env);
   await waitForHttp(`${base}/health`, 60_000);
@@ -110,7 +121,9 @@ try {
       }
       return { median: median(times), min: Math.min(...times), max: Math.max(...times), points, resolution };
     };
-    console.log(`\nnavigation → drawn chart on the unit page (headless Chromium, 1280×900, median of ${RUNS}, warm cache):`);
+    console.log(
+      `\nnavigation → drawn chart on the unit page (headless Chromium, 1280×900, median of ${RUNS}, warm cache):`,
+    );
     for (const range of ['24h', '7d', '30d', '1y']) {
       const r = await measure(range);
       console.log(
@@ -123,7 +136,9 @@ try {
     await chrome.close();
     await up.stop('SIGTERM');
   }
-  console.log(`\nconditions: node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, embedded PGlite, api role only, Chromium ${CHROMIUM_PATH}`);
+  console.log(
+    `\nconditions: node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, embedded PGlite, api role only, Chromium ${CHROMIUM_PATH}`,
+  );
 } finally {
   await rm(dataDir, { recursive: true, force: true });
 }

@@ -41,11 +41,14 @@ interface Stats {
 }
 
 const int = (s: string | null) => Number((s ?? '').replace(/[^\d-]/g, ''));
-const temp = (v: number | null, unit = 'C', digits = 1) => (v === null ? '—' : `${v.toFixed(digits)} °${unit}`);
+const temp = (v: number | null, unit = 'C', digits = 1) =>
+  v === null ? '—' : `${v.toFixed(digits)} °${unit}`;
 
 /** Waits until no spinner is left on the page (every request answered). */
 const settle = async (page: Page) => {
-  await page.waitForFunction(() => document.querySelector('.loading') === null, undefined, { timeout: 30_000 });
+  await page.waitForFunction(() => document.querySelector('.loading') === null, undefined, {
+    timeout: 30_000,
+  });
 };
 
 const go = async (page: Page, hash: string) => {
@@ -77,7 +80,11 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
   });
 
   const newPage = async (width = 1280) => {
-    const ctx = await chrome.browser.newContext({ viewport: { width, height: 900 }, timezoneId: BROWSER_TZ, acceptDownloads: true });
+    const ctx = await chrome.browser.newContext({
+      viewport: { width, height: 900 },
+      timezoneId: BROWSER_TZ,
+      acceptDownloads: true,
+    });
     const page = await ctx.newPage();
     page.on('dialog', (d) => void d.accept());
     const urls: string[] = [];
@@ -106,7 +113,9 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
     expect(js.status).toBe(200);
     expect(js.headers.get('cache-control')).toContain('immutable');
     expect((await fetch(`${sys.base}/assets/..%2Fpackage.json`)).status).toBe(404);
-    expect(await (await fetch(`${sys.base}/`)).json()).toMatchObject({ message: 'Temperature Monitoring API' });
+    expect(await (await fetch(`${sys.base}/`)).json()).toMatchObject({
+      message: 'Temperature Monitoring API',
+    });
   });
 
   it('refuses a bad token with a clear message, and says when the API is down', async () => {
@@ -115,7 +124,9 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
     await page.goto(`${sys.base}/`);
     await page.fill('#token', 'tms_thisTokenDoesNotExist000000000000000');
     await page.click('button[type=submit]');
-    await expect.poll(() => page.locator('[data-testid=login-error]').textContent()).toMatch(/token was refused/);
+    await expect
+      .poll(() => page.locator('[data-testid=login-error]').textContent())
+      .toMatch(/token was refused/);
     await shot(page, '01-login-bad-token');
 
     // The API goes away: the login page says so instead of failing silently.
@@ -147,7 +158,9 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
       const fs = await sys.api<PageOf<Facility>>('/api/v1/facilities?limit=1000', token);
       facilities = fs.items;
       units = (
-        await Promise.all(fs.items.map((f) => sys.api<PageOf<Unit>>(`/api/v1/facilities/${f.id}/units?limit=1000`, token)))
+        await Promise.all(
+          fs.items.map((f) => sys.api<PageOf<Unit>>(`/api/v1/facilities/${f.id}/units?limit=1000`, token)),
+        )
       ).flatMap((p) => p.items);
     });
     afterAll(async () => {
@@ -156,10 +169,12 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
 
     it('logs in and shows the home page with the API numbers', async () => {
       await login(page, token);
-      const profile = await sys.api<{ name: string; facility_count: number; unit_count: number; active_readings_count: number }>(
-        '/api/v1/customers/profile',
-        token,
-      );
+      const profile = await sys.api<{
+        name: string;
+        facility_count: number;
+        unit_count: number;
+        active_readings_count: number;
+      }>('/api/v1/customers/profile', token);
       const stats = await sys.api<Stats>('/api/v1/temperature/stats?unit=C', token);
       expect(await page.textContent('[data-testid=who]')).toBe(profile.name);
       expect(await page.textContent('[data-testid=tz]')).toBe(BROWSER_TZ);
@@ -177,9 +192,14 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
         );
       expect(Number(await page.getAttribute('[data-testid=trend-chart]', 'data-points'))).toBeGreaterThan(0);
       expect(await page.locator('[data-testid=trend-chart] canvas').count()).toBe(1);
-      const latest = await sys.api<{ storage_unit_id: string; temperature: number | null }[]>('/api/v1/temperature/latest?limit=10&unit=C', token);
+      const latest = await sys.api<{ storage_unit_id: string; temperature: number | null }[]>(
+        '/api/v1/temperature/latest?limit=10&unit=C',
+        token,
+      );
       expect(await page.locator('[data-testid=latest-table] tbody tr').count()).toBe(latest.length);
-      expect(await page.locator('[data-testid=latest-temp]').first().textContent()).toBe(temp(latest[0]!.temperature));
+      expect(await page.locator('[data-testid=latest-temp]').first().textContent()).toBe(
+        temp(latest[0]!.temperature),
+      );
       await shot(page, '10-customer-home');
     });
 
@@ -187,13 +207,21 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
       await go(page, '#/facilities');
       expect(await page.locator('[data-testid=facility-cards] article').count()).toBe(facilities.length);
       for (const f of facilities)
-        expect(int(await page.textContent(`[data-facility-id="${f.id}"] [data-testid=facility-unit-count]`))).toBe(f.unit_count);
+        expect(
+          int(await page.textContent(`[data-facility-id="${f.id}"] [data-testid=facility-unit-count]`)),
+        ).toBe(f.unit_count);
       const start = new Date(Date.now() - 7 * 86400_000).toISOString();
       const agg = await sys.api<unknown[]>('/api/v1/temperature/aggregate?unit=C', token, {
         method: 'POST',
-        body: JSON.stringify({ group_by: ['facility'], aggregations: ['avg', 'min', 'max', 'count'], start_date: start }),
+        body: JSON.stringify({
+          group_by: ['facility'],
+          aggregations: ['avg', 'min', 'max', 'count'],
+          start_date: start,
+        }),
       });
-      expect(Number(await page.getAttribute('[data-testid=comparison-chart]', 'data-points'))).toBe(agg.length);
+      expect(Number(await page.getAttribute('[data-testid=comparison-chart]', 'data-points'))).toBe(
+        agg.length,
+      );
       await shot(page, '11-customer-facilities');
     });
 
@@ -207,7 +235,9 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
       expect(int(await page.textContent('[data-testid=facility-units]'))).toBe(d.unit_count);
       expect(await page.textContent('[data-testid=facility-avg]')).toBe(temp(d.average_temperature, 'C', 2));
       expect(await page.locator('[data-testid=units-table] tbody tr').count()).toBe(d.units.length);
-      expect(Number(await page.getAttribute('[data-testid=facility-trend-chart]', 'data-points'))).toBeGreaterThan(0);
+      expect(
+        Number(await page.getAttribute('[data-testid=facility-trend-chart]', 'data-points')),
+      ).toBeGreaterThan(0);
       const recent = await sys.api<PageOf<unknown>>(`/api/v1/temperature/facility/${f.id}?limit=20`, token);
       expect(await page.locator('[data-testid=readings-table] tbody tr').count()).toBe(recent.items.length);
       await shot(page, '12-customer-facility-detail');
@@ -238,21 +268,33 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
       it('shows current and set temperature and a 24 h chart of every reading', async () => {
         await go(page, `#/units/${u.id}?range=24h`);
         const fresh = await sys.api<Unit>(`/api/v1/units/${u.id}`, token);
-        expect(await page.textContent('[data-testid=current-temp]')).toBe(temp(fresh.current_temperature, fresh.current_temperature_unit ?? 'C'));
-        expect(await page.textContent('[data-testid=set-temp]')).toBe(temp(fresh.set_temperature, fresh.temperature_unit));
+        expect(await page.textContent('[data-testid=current-temp]')).toBe(
+          temp(fresh.current_temperature, fresh.current_temperature_unit ?? 'C'),
+        );
+        expect(await page.textContent('[data-testid=set-temp]')).toBe(
+          temp(fresh.set_temperature, fresh.temperature_unit),
+        );
         const wrap = page.locator('[data-testid=unit-chart-wrap]');
         expect(await wrap.getAttribute('data-resolution')).toBe('raw');
         const q = `start_date=${await wrap.getAttribute('data-start')}&end_date=${await wrap.getAttribute('data-end')}`;
         const rows: { temperature: number | null }[] = [];
         for (let offset = 0; ; offset += 1000) {
-          const p = await sys.api<PageOf<{ temperature: number | null }>>(`/api/v1/temperature/unit/${u.id}?${q}&limit=1000&offset=${offset}`, token);
+          const p = await sys.api<PageOf<{ temperature: number | null }>>(
+            `/api/v1/temperature/unit/${u.id}?${q}&limit=1000&offset=${offset}`,
+            token,
+          );
           rows.push(...p.items);
           if (rows.length >= p.total || p.items.length === 0) break;
         }
         expect(rows.length).toBeGreaterThan(0);
-        expect(Number(await page.getAttribute('[data-testid=unit-chart]', 'data-points'))).toBe(rows.filter((r) => r.temperature !== null).length);
+        expect(Number(await page.getAttribute('[data-testid=unit-chart]', 'data-points'))).toBe(
+          rows.filter((r) => r.temperature !== null).length,
+        );
         await page.waitForSelector('[data-testid=unit-chart][data-drawn]');
-        const summary = await sys.api<Stats>(`/api/v1/analytics/temperature/summary?unit_id=${u.id}&${q}&unit=C`, token);
+        const summary = await sys.api<Stats>(
+          `/api/v1/analytics/temperature/summary?unit_id=${u.id}&${q}&unit=C`,
+          token,
+        );
         expect(int(await page.textContent('[data-testid=range-count]'))).toBe(summary.reading_count);
         expect(await page.textContent('[data-testid=range-avg]')).toBe(temp(summary.avg_temperature, 'C', 2));
         await shot(page, '14-customer-unit-24h');
@@ -270,11 +312,19 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
       it('exports the range as a CSV file that downloads', async () => {
         const wrap = page.locator('[data-testid=unit-chart-wrap]');
         const q = `start_date=${await wrap.getAttribute('data-start')}&end_date=${await wrap.getAttribute('data-end')}`;
-        const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-csv]')]);
+        const [download] = await Promise.all([
+          page.waitForEvent('download'),
+          page.click('[data-testid=export-csv]'),
+        ]);
         const file = await download.path();
         const lines = (await readFile(file, 'utf8')).trim().split(/\r?\n/);
-        expect(lines[0]).toBe('id,recorded_at,facility_name,unit_code,unit_name,storage_unit_id,sensor_id,temperature,temperature_unit,quality_score,equipment_status');
-        const expected = await sys.api<PageOf<unknown>>(`/api/v1/temperature/unit/${u.id}?${q}&limit=1`, token);
+        expect(lines[0]).toBe(
+          'id,recorded_at,facility_name,unit_code,unit_name,storage_unit_id,sensor_id,temperature,temperature_unit,quality_score,equipment_status',
+        );
+        const expected = await sys.api<PageOf<unknown>>(
+          `/api/v1/temperature/unit/${u.id}?${q}&limit=1`,
+          token,
+        );
         expect(lines.length - 1).toBe(expected.total);
         const col = lines[0]!.split(',').indexOf('storage_unit_id');
         expect(lines.slice(1).every((l) => l.split(',')[col] === u.id)).toBe(true);
@@ -291,8 +341,13 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
           await settle(page);
           const wrap = page.locator('[data-testid=unit-chart-wrap]');
           const q = `start_date=${await wrap.getAttribute('data-start')}&end_date=${await wrap.getAttribute('data-end')}`;
-          const buckets = await sys.api<unknown[]>(`/api/v1/analytics/temperature/trends?interval=${resolution}&unit_id=${u.id}&${q}&tz=${BROWSER_TZ}`, token);
-          expect(Number(await page.getAttribute('[data-testid=unit-chart]', 'data-points')), range).toBe(buckets.length);
+          const buckets = await sys.api<unknown[]>(
+            `/api/v1/analytics/temperature/trends?interval=${resolution}&unit_id=${u.id}&${q}&tz=${BROWSER_TZ}`,
+            token,
+          );
+          expect(Number(await page.getAttribute('[data-testid=unit-chart]', 'data-points')), range).toBe(
+            buckets.length,
+          );
           await shot(page, `15-customer-unit-${range}`);
         }
       });
@@ -338,13 +393,19 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
       expect(s.reading_count).toBeGreaterThan(0);
       expect(int(await page.textContent('[data-testid=an-count]'))).toBe(s.reading_count);
       expect(await page.textContent('[data-testid=an-avg]')).toBe(temp(s.avg_temperature, 'C', 2));
-      expect(Number(await page.getAttribute('[data-testid=an-trend-chart]', 'data-points'))).toBeGreaterThan(0);
-      const perf = await sys.api<{ uptime: { uptime_percentage: number }; data_quality: { quality_percentage: number } }>(
-        `/api/v1/analytics/performance?${q}&unit=C`,
-        token,
+      expect(Number(await page.getAttribute('[data-testid=an-trend-chart]', 'data-points'))).toBeGreaterThan(
+        0,
       );
-      expect(await page.textContent('[data-testid=an-uptime]')).toBe(`${perf.uptime.uptime_percentage.toFixed(1)} %`);
-      expect(await page.textContent('[data-testid=an-quality]')).toBe(`${perf.data_quality.quality_percentage.toFixed(1)} %`);
+      const perf = await sys.api<{
+        uptime: { uptime_percentage: number };
+        data_quality: { quality_percentage: number };
+      }>(`/api/v1/analytics/performance?${q}&unit=C`, token);
+      expect(await page.textContent('[data-testid=an-uptime]')).toBe(
+        `${perf.uptime.uptime_percentage.toFixed(1)} %`,
+      );
+      expect(await page.textContent('[data-testid=an-quality]')).toBe(
+        `${perf.data_quality.quality_percentage.toFixed(1)} %`,
+      );
       await shot(page, '17-customer-analytics');
 
       // A range without data really filters: zero readings, empty charts.
@@ -366,7 +427,13 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
       await page.click('[data-testid=create-token]');
       const value = await page.locator('[data-testid=new-token-value]').inputValue();
       expect(value).toMatch(/^tms_/);
-      expect((await fetch(`${sys.base}/api/v1/customers/profile`, { headers: { authorization: `Bearer ${value}` } })).status).toBe(200);
+      expect(
+        (
+          await fetch(`${sys.base}/api/v1/customers/profile`, {
+            headers: { authorization: `Bearer ${value}` },
+          })
+        ).status,
+      ).toBe(200);
       const row = page.locator('[data-testid=tokens-table] tr', { hasText: 'browser-made' });
       await expect.poll(() => row.count()).toBe(1);
       expect(await page.locator('[data-testid=tokens-table]').textContent()).not.toContain(value);
@@ -375,13 +442,21 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
       await row.locator('button', { hasText: 'Revoke' }).click();
       await expect.poll(() => page.textContent('[data-testid=token-msg]')).toMatch(/revoked/);
       await expect.poll(() => row.count()).toBe(0);
-      expect((await fetch(`${sys.base}/api/v1/customers/profile`, { headers: { authorization: `Bearer ${value}` } })).status).toBe(401);
+      expect(
+        (
+          await fetch(`${sys.base}/api/v1/customers/profile`, {
+            headers: { authorization: `Bearer ${value}` },
+          })
+        ).status,
+      ).toBe(401);
     });
 
     it('shows system health', async () => {
       await go(page, '#/health');
       const h = (await (await fetch(`${sys.base}/health`)).json()) as { database: string };
-      expect(await page.textContent('[data-component=database] .badge')).toBe(h.database === 'ok' ? 'OK' : 'Error');
+      expect(await page.textContent('[data-component=database] .badge')).toBe(
+        h.database === 'ok' ? 'OK' : 'Error',
+      );
       expect(await page.locator('[data-testid=health-table] tbody tr').count()).toBe(3);
       await shot(page, '19-customer-health');
     });
@@ -424,7 +499,9 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
         [`#/units/${units[0]!.id}`, '21-mobile-unit'],
       ] as const) {
         await go(small.page, hash);
-        const overflow = await small.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        const overflow = await small.page.evaluate(
+          () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        );
         expect(overflow, name).toBeLessThanOrEqual(0);
         await shot(small.page, name);
       }
@@ -452,27 +529,40 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
       await login(page, sys.tokens.admin);
       expect(await page.evaluate(() => location.hash)).toBe('#/admin');
       const admin = sys.tokens.admin;
-      const customers = await sys.api<PageOf<{ unit_count: number }>>('/api/v1/admin/customers?limit=1000', admin);
+      const customers = await sys.api<PageOf<{ unit_count: number }>>(
+        '/api/v1/admin/customers?limit=1000',
+        admin,
+      );
       const facilities = await sys.api<PageOf<unknown>>('/api/v1/admin/facilities?limit=1', admin);
-      const summary = await sys.api<Record<string, Stats>>('/api/v1/admin/analytics/temperature/summary?unit=C', admin);
+      const summary = await sys.api<Record<string, Stats>>(
+        '/api/v1/admin/analytics/temperature/summary?unit=C',
+        admin,
+      );
       expect(int(await page.textContent('[data-testid=adm-customers]'))).toBe(customers.total);
       expect(int(await page.textContent('[data-testid=adm-facilities]'))).toBe(facilities.total);
-      expect(int(await page.textContent('[data-testid=adm-units]'))).toBe(customers.items.reduce((n, c) => n + c.unit_count, 0));
+      expect(int(await page.textContent('[data-testid=adm-units]'))).toBe(
+        customers.items.reduce((n, c) => n + c.unit_count, 0),
+      );
       expect(int(await page.textContent('[data-testid=adm-readings]'))).toBe(summary.system!.reading_count);
-      expect(await page.textContent('[data-testid=adm-avg]')).toBe(temp(summary.system!.avg_temperature, 'C', 2));
-      expect(Number(await page.getAttribute('[data-testid=adm-trend-chart]', 'data-points'))).toBeGreaterThan(0);
+      expect(await page.textContent('[data-testid=adm-avg]')).toBe(
+        temp(summary.system!.avg_temperature, 'C', 2),
+      );
+      expect(Number(await page.getAttribute('[data-testid=adm-trend-chart]', 'data-points'))).toBeGreaterThan(
+        0,
+      );
       await shot(page, '30-admin-overview');
     });
 
     it('lists, creates, edits and deactivates customers, and issues their tokens', async () => {
       await go(page, '#/admin/customers');
-      const list = await sys.api<PageOf<{ id: string; active_readings_count: number; customer_code: string }>>(
-        '/api/v1/admin/customers?limit=1000',
-        sys.tokens.admin,
-      );
+      const list = await sys.api<
+        PageOf<{ id: string; active_readings_count: number; customer_code: string }>
+      >('/api/v1/admin/customers?limit=1000', sys.tokens.admin);
       expect(await page.locator('[data-testid=customers-table] tbody tr').count()).toBe(list.total);
       const a = list.items.find((c) => c.customer_code === 'A')!;
-      expect(int(await page.textContent(`[data-customer-id="${a.id}"] [data-testid=customer-readings]`))).toBe(a.active_readings_count);
+      expect(
+        int(await page.textContent(`[data-customer-id="${a.id}"] [data-testid=customer-readings]`)),
+      ).toBe(a.active_readings_count);
       await shot(page, '31-admin-customers');
 
       await page.click('text=New customer');
@@ -486,27 +576,48 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
       await page.click('button:has-text("Edit")');
       await page.fill('#edit-name', 'Browser Test Renamed');
       await page.click('form[aria-label="Edit customer"] button[type=submit]');
-      await expect.poll(async () => (await sys.api<{ name: string }>(`/api/v1/admin/customers/${id}`, sys.tokens.admin)).name).toBe(
-        'Browser Test Renamed',
-      );
+      await expect
+        .poll(
+          async () =>
+            (await sys.api<{ name: string }>(`/api/v1/admin/customers/${id}`, sys.tokens.admin)).name,
+        )
+        .toBe('Browser Test Renamed');
       await page.click('button:has-text("Deactivate")');
-      await expect.poll(async () => (await sys.api<{ is_active: boolean }>(`/api/v1/admin/customers/${id}`, sys.tokens.admin)).is_active).toBe(false);
+      await expect
+        .poll(
+          async () =>
+            (await sys.api<{ is_active: boolean }>(`/api/v1/admin/customers/${id}`, sys.tokens.admin))
+              .is_active,
+        )
+        .toBe(false);
       await page.fill('#tok-name', 'admin-issued');
       await page.click('[data-testid=create-token]');
       expect(await page.locator('[data-testid=new-token-value]').inputValue()).toMatch(/^tms_/);
-      await expect.poll(() => page.locator('[data-testid=tokens-table] tr', { hasText: 'admin-issued' }).count()).toBe(1);
+      await expect
+        .poll(() => page.locator('[data-testid=tokens-table] tr', { hasText: 'admin-issued' }).count())
+        .toBe(1);
       await shot(page, '32-admin-customer-detail');
     });
 
     it('lists facilities, filtered by customer', async () => {
       await go(page, '#/admin/facilities');
-      const all = await sys.api<PageOf<{ customer_id: string }>>('/api/v1/admin/facilities?limit=50', sys.tokens.admin);
-      expect(await page.locator('[data-testid=adm-facilities-table] tbody tr').count()).toBe(all.items.length);
+      const all = await sys.api<PageOf<{ customer_id: string }>>(
+        '/api/v1/admin/facilities?limit=50',
+        sys.tokens.admin,
+      );
+      expect(await page.locator('[data-testid=adm-facilities-table] tbody tr').count()).toBe(
+        all.items.length,
+      );
       const cid = all.items[0]!.customer_id;
       await page.selectOption('#fac-customer', cid);
       await settle(page);
-      const one = await sys.api<PageOf<unknown>>(`/api/v1/admin/facilities?limit=50&customer_id=${cid}`, sys.tokens.admin);
-      await expect.poll(() => page.locator('[data-testid=adm-facilities-table] tbody tr').count()).toBe(one.items.length);
+      const one = await sys.api<PageOf<unknown>>(
+        `/api/v1/admin/facilities?limit=50&customer_id=${cid}`,
+        sys.tokens.admin,
+      );
+      await expect
+        .poll(() => page.locator('[data-testid=adm-facilities-table] tbody tr').count())
+        .toBe(one.items.length);
       await shot(page, '33-admin-facilities');
     });
 
@@ -515,7 +626,9 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
       const input = page.locator('#cfg-data_retention_days');
       await input.fill('731');
       await page.click('tr[data-key=data_retention_days] button[type=submit]');
-      await expect.poll(() => page.textContent('[data-testid=config-msg]')).toMatch(/data_retention_days = 731/);
+      await expect
+        .poll(() => page.textContent('[data-testid=config-msg]'))
+        .toMatch(/data_retention_days = 731/);
       const cfg = await sys.api<Record<string, { value: unknown }>>('/api/v1/admin/config', sys.tokens.admin);
       expect(cfg.data_retention_days!.value).toBe(731);
       await shot(page, '34-admin-config');
@@ -528,15 +641,25 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
       expect(await page.locator('[data-testid=ingestion-table] tbody tr').count()).toBe(logs.items.length);
       await page.selectOption('#ing-status', 'success');
       await settle(page);
-      const ok = await sys.api<PageOf<unknown>>('/api/v1/admin/ingestion/logs?limit=50&status=success', sys.tokens.admin);
-      await expect.poll(() => page.locator('[data-testid=ingestion-table] tbody tr').count()).toBe(ok.items.length);
-      expect(await page.locator('[data-testid=ingestion-table] tbody tr:not([data-status=success])').count()).toBe(0);
+      const ok = await sys.api<PageOf<unknown>>(
+        '/api/v1/admin/ingestion/logs?limit=50&status=success',
+        sys.tokens.admin,
+      );
+      await expect
+        .poll(() => page.locator('[data-testid=ingestion-table] tbody tr').count())
+        .toBe(ok.items.length);
+      expect(
+        await page.locator('[data-testid=ingestion-table] tbody tr:not([data-status=success])').count(),
+      ).toBe(0);
       await shot(page, '35-admin-ingestion');
     });
 
     it('shows system health with the last ingestion run per customer', async () => {
       await go(page, '#/health');
-      const customers = await sys.api<PageOf<unknown>>('/api/v1/admin/customers?limit=1000', sys.tokens.admin);
+      const customers = await sys.api<PageOf<unknown>>(
+        '/api/v1/admin/customers?limit=1000',
+        sys.tokens.admin,
+      );
       expect(await page.locator('[data-testid=ingestion-runs] tbody tr').count()).toBe(customers.total);
       await shot(page, '36-admin-health');
     });

@@ -7,7 +7,11 @@ import { randomPortBase, REPO_ROOT, runTms, startTms, waitForHttp, type RunningT
 
 const newestMtime = (dir: string): number =>
   readdirSync(dir, { withFileTypes: true }).reduce(
-    (m, e) => Math.max(m, e.isDirectory() ? newestMtime(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs),
+    (m, e) =>
+      Math.max(
+        m,
+        e.isDirectory() ? newestMtime(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs,
+      ),
     0,
   );
 
@@ -15,10 +19,19 @@ const newestMtime = (dir: string): number =>
 export const ensureDashboardBuilt = (): void => {
   const index = path.join(REPO_ROOT, 'dist', 'web', 'index.html');
   if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(path.join(REPO_ROOT, 'web'))) return;
-  execFileSync(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'web/vite.config.ts'], {
-    cwd: REPO_ROOT,
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js'),
+      'build',
+      '--config',
+      'web/vite.config.ts',
+    ],
+    {
+      cwd: REPO_ROOT,
+      stdio: 'inherit',
+    },
+  );
 };
 
 export interface SeededSystem {
@@ -44,7 +57,10 @@ export const startSeededSystem = async (minReadingsA = 200): Promise<SeededSyste
   const env = { TMS_DATA_DIR: dataDir, PORT: String(port), SIM_PORT_START: String(port + 1) };
   const base = `http://127.0.0.1:${port}`;
   const api = async <T>(p: string, token: string, init: RequestInit = {}): Promise<T> => {
-    const res = await fetch(base + p, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers } });
+    const res = await fetch(base + p, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+    });
     if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${p}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };
@@ -62,13 +78,22 @@ export const startSeededSystem = async (minReadingsA = 200): Promise<SeededSyste
     };
     const deadline = Date.now() + 90_000;
     for (;;) {
-      const p = await api<{ active_readings_count: number }>('/api/v1/customers/profile', tokens.customers.A!).catch(() => null);
-      const logs = await api<{ total: number }>('/api/v1/admin/ingestion/logs?limit=1', tokens.admin).catch(() => null);
+      const p = await api<{ active_readings_count: number }>(
+        '/api/v1/customers/profile',
+        tokens.customers.A!,
+      ).catch(() => null);
+      const logs = await api<{ total: number }>('/api/v1/admin/ingestion/logs?limit=1', tokens.admin).catch(
+        () => null,
+      );
       if (p && p.active_readings_count >= minReadingsA && logs && logs.total > 0) break;
-      if (Date.now() > deadline) throw new Error(`ingestion stored no readings for A in 90 s\n${up.output()}`);
+      if (Date.now() > deadline)
+        throw new Error(`ingestion stored no readings for A in 90 s\n${up.output()}`);
       await sleep(1000);
     }
-    const created = await runTms(['tokens', 'create', '--customer', 'A', '--scopes', 'read,write', '--name', 'web e2e', '--json'], env);
+    const created = await runTms(
+      ['tokens', 'create', '--customer', 'A', '--scopes', 'read,write', '--name', 'web e2e', '--json'],
+      env,
+    );
     if (created.code !== 0) throw new Error(`tokens create failed: ${created.stderr}`);
     const writeTokenA = (JSON.parse(created.stdout) as { token: string }).token;
 

@@ -103,10 +103,19 @@ const UnitToggle = () => {
 
 const LiveIndicator = () => {
   const live = useLive();
-  if (live.error) return <span class="live live-error" role="status">Live updates failing: {live.error}</span>;
+  if (live.error)
+    return (
+      <span class="live live-error" role="status">
+        Live updates failing: {live.error}
+      </span>
+    );
   if (!live.updatedAt) return null;
   return (
-    <span class="live" role="status" title="Current temperatures refresh every 15 s while this tab is visible">
+    <span
+      class="live"
+      role="status"
+      title="Current temperatures refresh every 15 s while this tab is visible"
+    >
       <span class="dot tone-bg-normal" aria-hidden="true" /> Live
     </span>
   );
@@ -148,7 +157,12 @@ const Shell = ({ session, route }: { session: Session; route: Route }) => {
         <span class="who" data-testid="who">
           {session.role === 'admin' ? 'Administrator' : session.name}
         </span>
-        <button type="button" class="btn btn-small" data-testid="logout" onClick={() => endSession('You have been signed out.')}>
+        <button
+          type="button"
+          class="btn btn-small"
+          data-testid="logout"
+          onClick={() => endSession('You have been signed out.')}
+        >
           Log out
         </button>
       </header>

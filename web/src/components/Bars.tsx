@@ -14,7 +14,17 @@ export interface RangeBar {
  * Facility comparison: per row a bar from min to max with a mark at the average, on one shared
  * scale (plain CSS, no canvas). `data-points` counts the rows with data.
  */
-export const RangeBars = ({ rows, unit, label, testid }: { rows: RangeBar[]; unit: string; label: string; testid?: string }) => {
+export const RangeBars = ({
+  rows,
+  unit,
+  label,
+  testid,
+}: {
+  rows: RangeBar[];
+  unit: string;
+  label: string;
+  testid?: string;
+}) => {
   const withData = rows.filter((r) => r.min !== null && r.max !== null);
   const lo = Math.min(...withData.map((r) => r.min!));
   const hi = Math.max(...withData.map((r) => r.max!));
@@ -45,7 +55,10 @@ export const RangeBars = ({ rows, unit, label, testid }: { rows: RangeBar[]; uni
                     class="rb-track"
                     title={`min ${fmtNum(r.min)} · avg ${fmtNum(r.avg)} · max ${fmtNum(r.max)} °${unit}`}
                   >
-                    <div class="rb-range" style={{ left: pct(r.min), width: `calc(${pct(r.max)} - ${pct(r.min)})` }} />
+                    <div
+                      class="rb-range"
+                      style={{ left: pct(r.min), width: `calc(${pct(r.max)} - ${pct(r.min)})` }}
+                    />
                     {r.avg !== null && <div class="rb-avg" style={{ left: pct(r.avg) }} />}
                   </div>
                 ) : (
@@ -81,18 +94,32 @@ export interface Share {
 export const ShareBar = ({ items, label, testid }: { items: Share[]; label: string; testid?: string }) => {
   const total = items.reduce((n, i) => n + i.count, 0);
   return (
-    <figure class="sharebar" data-testid={testid} data-points={items.filter((i) => i.count > 0).length} aria-label={label}>
+    <figure
+      class="sharebar"
+      data-testid={testid}
+      data-points={items.filter((i) => i.count > 0).length}
+      aria-label={label}
+    >
       <div class="sharebar-track" aria-hidden="true">
         {total > 0 &&
           items
             .filter((i) => i.count > 0)
-            .map((i) => <div key={i.key} class={`sharebar-seg tone-bg-${i.tone ?? i.key}`} style={{ width: `${(i.count / total) * 100}%` }} />)}
+            .map((i) => (
+              <div
+                key={i.key}
+                class={`sharebar-seg tone-bg-${i.tone ?? i.key}`}
+                style={{ width: `${(i.count / total) * 100}%` }}
+              />
+            ))}
       </div>
       <ul class="sharebar-legend">
         {items.map((i) => (
           <li key={i.key} data-status={i.key}>
             <span class={`dot tone-bg-${i.tone ?? i.key}`} aria-hidden="true" />
-            {i.label}: <strong data-testid={testid ? `${testid}-${i.key}` : undefined}>{i.count.toLocaleString()}</strong>
+            {i.label}:{' '}
+            <strong data-testid={testid ? `${testid}-${i.key}` : undefined}>
+              {i.count.toLocaleString()}
+            </strong>
             <span class="muted"> ({total ? ((i.count / total) * 100).toFixed(1) : '0.0'} %)</span>
           </li>
         ))}

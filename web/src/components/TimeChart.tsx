@@ -42,7 +42,16 @@ const tzDate = (ts: number) => uPlot.tzDate(new Date(ts * 1000), TIME_ZONE);
  * A uPlot time-series chart. Drag across it to zoom, double-click to reset. The container carries
  * `data-points` (points drawn, for tests) and gets `data-drawn` once uPlot has painted.
  */
-export const TimeChart = ({ x, series, bands, height = 280, label, unit, testid, onZoom }: TimeChartProps) => {
+export const TimeChart = ({
+  x,
+  series,
+  bands,
+  height = 280,
+  label,
+  unit,
+  testid,
+  onZoom,
+}: TimeChartProps) => {
   const host = useRef<HTMLDivElement>(null);
   const zoomRef = useRef(onZoom);
   zoomRef.current = onZoom;
@@ -114,10 +123,18 @@ export const TimeChart = ({ x, series, bands, height = 280, label, unit, testid,
     };
   }, [x, series, bands, height, unit]);
 
-  const points = x.length === 0 ? 0 : series.reduce((n, s) => Math.max(n, s.values.filter((v) => v !== null).length), 0);
+  const points =
+    x.length === 0 ? 0 : series.reduce((n, s) => Math.max(n, s.values.filter((v) => v !== null).length), 0);
   return (
     <figure class="chart" aria-label={label}>
-      <div ref={host} class="chart-host" data-testid={testid} data-points={points} role="img" aria-label={label} />
+      <div
+        ref={host}
+        class="chart-host"
+        data-testid={testid}
+        data-points={points}
+        role="img"
+        aria-label={label}
+      />
       <figcaption class="chart-caption">
         {label} · drag to zoom, double-click to reset · times in {TIME_ZONE}
       </figcaption>

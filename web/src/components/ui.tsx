@@ -110,7 +110,12 @@ export const Pager = ({
   const pages = Math.max(1, Math.ceil(total / limit));
   return (
     <nav class="pager" aria-label={`${label} pages`}>
-      <button type="button" class="btn btn-small" disabled={offset === 0} onClick={() => onChange(Math.max(0, offset - limit))}>
+      <button
+        type="button"
+        class="btn btn-small"
+        disabled={offset === 0}
+        onClick={() => onChange(Math.max(0, offset - limit))}
+      >
         ‹ Previous
       </button>
       <span data-testid="pager-status">

@@ -27,7 +27,8 @@ export const API_BASE = '/api/v1';
 
 const buildUrl = (path: string, query?: Query): string => {
   const qs = new URLSearchParams();
-  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
+  for (const [k, v] of Object.entries(query ?? {}))
+    if (v !== undefined && v !== null && v !== '') qs.set(k, String(v));
   const q = qs.toString();
   return `${path.startsWith('/api/') || path.startsWith('/health') ? path : API_BASE + path}${q ? `?${q}` : ''}`;
 };
@@ -39,7 +40,10 @@ const detailOf = async (res: Response): Promise<string> => {
     if (typeof d === 'string') return d;
     if (Array.isArray(d))
       return d
-        .map((e: { loc?: unknown[]; msg?: string }) => `${(e.loc ?? []).slice(1).join('.') || 'request'}: ${e.msg ?? 'invalid'}`)
+        .map(
+          (e: { loc?: unknown[]; msg?: string }) =>
+            `${(e.loc ?? []).slice(1).join('.') || 'request'}: ${e.msg ?? 'invalid'}`,
+        )
         .join('; ');
   } catch {
     // not JSON: fall through
@@ -84,7 +88,10 @@ export const api = async <T>(path: string, opts: RequestOptions = {}): Promise<T
 };
 
 /** Calls the REST API and returns the body as a Blob plus the server's file name (CSV export). */
-export const apiBlob = async (path: string, opts: RequestOptions = {}): Promise<{ blob: Blob; filename: string | null }> => {
+export const apiBlob = async (
+  path: string,
+  opts: RequestOptions = {},
+): Promise<{ blob: Blob; filename: string | null }> => {
   const res = await send(path, { ...opts });
   const cd = res.headers.get('content-disposition') ?? '';
   const m = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(cd);

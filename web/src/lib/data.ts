@@ -7,7 +7,10 @@ export interface UnitRow extends StorageUnit {
 }
 
 /** Every unit of the caller with its facility (one request per facility; fleets are small). */
-export const loadUnits = async (unit: TempUnit, signal?: AbortSignal): Promise<{ facilities: Facility[]; units: UnitRow[] }> => {
+export const loadUnits = async (
+  unit: TempUnit,
+  signal?: AbortSignal,
+): Promise<{ facilities: Facility[]; units: UnitRow[] }> => {
   const facilities = await apiAll<Facility>('/facilities');
   const perFacility = await Promise.all(
     facilities.map(async (f) => {
@@ -20,9 +23,16 @@ export const loadUnits = async (unit: TempUnit, signal?: AbortSignal): Promise<{
 };
 
 export const unitLabel = (u: Pick<StorageUnit, 'name' | 'unit_code'>): string => u.name || u.unit_code;
-export const facilityLabel = (f: Pick<Facility, 'name' | 'facility_code'>): string => f.name || f.facility_code;
+export const facilityLabel = (f: Pick<Facility, 'name' | 'facility_code'>): string =>
+  f.name || f.facility_code;
 
-const STATUS_RANK: Record<UnitStatus, number> = { critical: 4, warning: 3, offline: 2, unknown: 1, normal: 0 };
+const STATUS_RANK: Record<UnitStatus, number> = {
+  critical: 4,
+  warning: 3,
+  offline: 2,
+  unknown: 1,
+  normal: 0,
+};
 
 /** The worst status among units (a facility's status). */
 export const worstStatus = (statuses: (UnitStatus | null)[]): UnitStatus => {
@@ -56,7 +66,9 @@ export const toSeries = (rows: AggregationResult[], interval: Interval, unit: Te
   const s: Series = { x: [], avg: [], min: [], max: [], count: [], unit };
   const sorted = rows
     .map((r) => {
-      const key = r.group_key[interval] ?? Object.values(r.group_key).find((v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)));
+      const key =
+        r.group_key[interval] ??
+        Object.values(r.group_key).find((v) => typeof v === 'string' && !Number.isNaN(Date.parse(v)));
       return { t: key ? Date.parse(key) / 1000 : NaN, r };
     })
     .filter((p) => Number.isFinite(p.t))
@@ -115,9 +127,17 @@ export interface Current {
 }
 
 /** A unit's current temperature: the live poll's reading when it is newer than the page's data. */
-export const currentOf = (u: StorageUnit, byUnit: Map<string, { temperature: number | null; temperature_unit: TempUnit; recorded_at: string }>): Current => {
+export const currentOf = (
+  u: StorageUnit,
+  byUnit: Map<string, { temperature: number | null; temperature_unit: TempUnit; recorded_at: string }>,
+): Current => {
   const l = byUnit.get(u.id);
   if (l && (!u.last_reading_time || Date.parse(l.recorded_at) > Date.parse(u.last_reading_time)))
     return { temperature: l.temperature, unit: l.temperature_unit, at: l.recorded_at, live: true };
-  return { temperature: u.current_temperature, unit: u.current_temperature_unit ?? u.temperature_unit, at: u.last_reading_time, live: false };
+  return {
+    temperature: u.current_temperature,
+    unit: u.current_temperature_unit ?? u.temperature_unit,
+    at: u.last_reading_time,
+    live: false,
+  };
 };

@@ -14,8 +14,10 @@ const dateTime = new Intl.DateTimeFormat(undefined, {
 const dateOnly = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: '2-digit' });
 const shortDay = new Intl.DateTimeFormat(undefined, { month: 'short', day: '2-digit' });
 
-export const fmtDateTime = (iso: string | null | undefined): string => (iso ? dateTime.format(new Date(iso)) : '—');
-export const fmtDate = (iso: string | null | undefined): string => (iso ? dateOnly.format(new Date(iso)) : '—');
+export const fmtDateTime = (iso: string | null | undefined): string =>
+  iso ? dateTime.format(new Date(iso)) : '—';
+export const fmtDate = (iso: string | null | undefined): string =>
+  iso ? dateOnly.format(new Date(iso)) : '—';
 export const fmtShortDay = (iso: string): string => shortDay.format(new Date(iso));
 
 export const fmtAgo = (iso: string | null | undefined, now = Date.now()): string => {

@@ -11,7 +11,11 @@ export const parseHash = (hash: string): Route => {
   const raw = hash.replace(/^#/, '') || '/';
   const [p = '/', q = ''] = raw.split('?');
   const path = p.startsWith('/') ? p : `/${p}`;
-  return { path, parts: path.split('/').filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(q) };
+  return {
+    path,
+    parts: path.split('/').filter(Boolean).map(decodeURIComponent),
+    query: new URLSearchParams(q),
+  };
 };
 
 export const useRoute = (): Route => {

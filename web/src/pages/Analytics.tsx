@@ -4,7 +4,17 @@ import { TimeChart } from '../components/TimeChart.tsx';
 import { Card, Empty, ErrorBox, Kpi, Loading, Pager, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { api } from '../lib/api.ts';
 import { COLORS, loadTrend } from '../lib/data.ts';
-import { dayEnd, dayStart, fmtDateTime, fmtInt, fmtNum, fmtPct, fmtTemp, isoDay, toUnit } from '../lib/format.ts';
+import {
+  dayEnd,
+  dayStart,
+  fmtDateTime,
+  fmtInt,
+  fmtNum,
+  fmtPct,
+  fmtTemp,
+  isoDay,
+  toUnit,
+} from '../lib/format.ts';
 import { useApi, useTitle, useUnit } from '../lib/hooks.ts';
 import { href, replaceQuery, type Route } from '../lib/router.ts';
 import type { AggregationResult, Alarm, Page, Performance, TemperatureStats } from '../lib/types.ts';
@@ -26,22 +36,38 @@ export const AnalyticsPage = ({ route }: { route: Route }) => {
   const interval = spanDays <= 3 ? 'hour' : 'day';
 
   const summary = useApi(
-    (signal) => api<TemperatureStats>('/analytics/temperature/summary', { query: { start_date: start, end_date: end, unit }, signal }),
+    (signal) =>
+      api<TemperatureStats>('/analytics/temperature/summary', {
+        query: { start_date: start, end_date: end, unit },
+        signal,
+      }),
     [start, end, unit],
   );
-  const trend = useApi((signal) => loadTrend({ interval, start: new Date(start), end: new Date(end), unit }, signal), [start, end, unit, interval]);
+  const trend = useApi(
+    (signal) => loadTrend({ interval, start: new Date(start), end: new Date(end), unit }, signal),
+    [start, end, unit, interval],
+  );
   const comparison = useApi(
     (signal) =>
       api<AggregationResult[]>('/temperature/aggregate', {
         method: 'POST',
         query: { unit },
-        body: { group_by: ['facility'], aggregations: ['avg', 'min', 'max', 'count'], start_date: start, end_date: end },
+        body: {
+          group_by: ['facility'],
+          aggregations: ['avg', 'min', 'max', 'count'],
+          start_date: start,
+          end_date: end,
+        },
         signal,
       }),
     [start, end, unit],
   );
   const perf = useApi(
-    (signal) => api<Performance>('/analytics/performance', { query: { start_date: start, end_date: end, unit }, signal }),
+    (signal) =>
+      api<Performance>('/analytics/performance', {
+        query: { start_date: start, end_date: end, unit },
+        signal,
+      }),
     [start, end, unit],
   );
   const alarms = useApi(
@@ -72,17 +98,34 @@ export const AnalyticsPage = ({ route }: { route: Route }) => {
         <form class="filters" onSubmit={apply} aria-label="Date range">
           <div class="field">
             <label for="an-from">From</label>
-            <input id="an-from" type="date" value={draft.from} max={today} onInput={(e) => setDraft({ ...draft, from: (e.target as HTMLInputElement).value })} />
+            <input
+              id="an-from"
+              type="date"
+              value={draft.from}
+              max={today}
+              onInput={(e) => setDraft({ ...draft, from: (e.target as HTMLInputElement).value })}
+            />
           </div>
           <div class="field">
             <label for="an-to">To</label>
-            <input id="an-to" type="date" value={draft.to} max={today} onInput={(e) => setDraft({ ...draft, to: (e.target as HTMLInputElement).value })} />
+            <input
+              id="an-to"
+              type="date"
+              value={draft.to}
+              max={today}
+              onInput={(e) => setDraft({ ...draft, to: (e.target as HTMLInputElement).value })}
+            />
           </div>
           <button type="submit" class="btn btn-primary" data-testid="apply-range">
             Apply
           </button>
           {[7, 30, 90].map((d) => (
-            <a key={d} class="btn btn-small" href={href('/analytics', { from: isoDay(new Date(Date.now() - (d - 1) * DAY)), to: today })} onClick={() => setDraft({ from: isoDay(new Date(Date.now() - (d - 1) * DAY)), to: today })}>
+            <a
+              key={d}
+              class="btn btn-small"
+              href={href('/analytics', { from: isoDay(new Date(Date.now() - (d - 1) * DAY)), to: today })}
+              onClick={() => setDraft({ from: isoDay(new Date(Date.now() - (d - 1) * DAY)), to: today })}
+            >
               Last {d} days
             </a>
           ))}
@@ -98,10 +141,27 @@ export const AnalyticsPage = ({ route }: { route: Route }) => {
         {summary.loading && !s && <Loading />}
         {s && (
           <div class="kpis">
-            <Kpi label="Average" value={fmtTemp(s.avg_temperature, s.temperature_unit, unit, 2)} testid="an-avg" />
-            <Kpi label="Minimum" value={fmtTemp(s.min_temperature, s.temperature_unit, unit, 2)} testid="an-min" />
-            <Kpi label="Maximum" value={fmtTemp(s.max_temperature, s.temperature_unit, unit, 2)} testid="an-max" />
-            <Kpi label="Readings" value={fmtInt(s.reading_count)} testid="an-count" sub={`${fmtInt(s.unit_count)} units`} />
+            <Kpi
+              label="Average"
+              value={fmtTemp(s.avg_temperature, s.temperature_unit, unit, 2)}
+              testid="an-avg"
+            />
+            <Kpi
+              label="Minimum"
+              value={fmtTemp(s.min_temperature, s.temperature_unit, unit, 2)}
+              testid="an-min"
+            />
+            <Kpi
+              label="Maximum"
+              value={fmtTemp(s.max_temperature, s.temperature_unit, unit, 2)}
+              testid="an-max"
+            />
+            <Kpi
+              label="Readings"
+              value={fmtInt(s.reading_count)}
+              testid="an-count"
+              sub={`${fmtInt(s.unit_count)} units`}
+            />
           </div>
         )}
       </Card>
@@ -165,7 +225,11 @@ export const AnalyticsPage = ({ route }: { route: Route }) => {
               <ShareBar
                 testid="an-status-dist"
                 label="Readings by equipment status"
-                items={p.status_distribution.map((d) => ({ key: d.equipment_status, label: d.equipment_status, count: d.count }))}
+                items={p.status_distribution.map((d) => ({
+                  key: d.equipment_status,
+                  label: d.equipment_status,
+                  count: d.count,
+                }))}
               />
             ))}
         </Card>
@@ -233,7 +297,11 @@ export const AnalyticsPage = ({ route }: { route: Route }) => {
                     <tr key={a.id}>
                       <td>{fmtDateTime(a.started_at)}</td>
                       <td>
-                        {a.storage_unit_id ? <a href={href(`/units/${a.storage_unit_id}`)}>{a.unit_name ?? a.storage_unit_id}</a> : '—'}
+                        {a.storage_unit_id ? (
+                          <a href={href(`/units/${a.storage_unit_id}`)}>{a.unit_name ?? a.storage_unit_id}</a>
+                        ) : (
+                          '—'
+                        )}
                         {a.facility_name && <div class="muted small">{a.facility_name}</div>}
                       </td>
                       <td>{a.type ?? a.alarm_type ?? '—'}</td>
@@ -244,7 +312,9 @@ export const AnalyticsPage = ({ route }: { route: Route }) => {
                       <td class="num">{fmtTemp(a.peak_temperature, a.temperature_unit ?? unit, unit)}</td>
                       <td>{fmtDateTime(a.cleared_at)}</td>
                       <td>
-                        {a.acknowledged_at ? `${a.acknowledged_by ?? ''} ${fmtDateTime(a.acknowledged_at)}` : '—'}
+                        {a.acknowledged_at
+                          ? `${a.acknowledged_by ?? ''} ${fmtDateTime(a.acknowledged_at)}`
+                          : '—'}
                         {a.comment && <div class="muted small">{a.comment}</div>}
                       </td>
                     </tr>
@@ -252,7 +322,13 @@ export const AnalyticsPage = ({ route }: { route: Route }) => {
                 </tbody>
               </table>
             </TableWrap>
-            <Pager offset={alarmOffset} limit={20} total={alarms.data.total} onChange={setAlarmOffset} label="Alarms" />
+            <Pager
+              offset={alarmOffset}
+              limit={20}
+              total={alarms.data.total}
+              onChange={setAlarmOffset}
+              label="Alarms"
+            />
           </>
         )}
       </Card>

@@ -2,7 +2,15 @@ import { Kpi, Card, Loading, ErrorBox, Empty, StatusBadge, TableWrap } from '../
 import { ShareBar } from '../components/Bars.tsx';
 import { TimeChart } from '../components/TimeChart.tsx';
 import { api } from '../lib/api.ts';
-import { COLORS, countStatuses, facilityLabel, loadTrend, loadUnits, unitLabel, worstStatus } from '../lib/data.ts';
+import {
+  COLORS,
+  countStatuses,
+  facilityLabel,
+  loadTrend,
+  loadUnits,
+  unitLabel,
+  worstStatus,
+} from '../lib/data.ts';
 import { fmtAgo, fmtDateTime, fmtInt, fmtTemp } from '../lib/format.ts';
 import { useApi, useTicker, useTitle, useUnit } from '../lib/hooks.ts';
 import { useLive } from '../lib/live.ts';
@@ -23,14 +31,23 @@ export const CustomerHome = () => {
   const now = useTicker(30_000);
   const profile = useApi((signal) => api<CustomerDetail>('/customers/profile', { signal }), []);
   useTitle(profile.data ? `${profile.data.name} dashboard` : 'Dashboard');
-  const stats = useApi((signal) => api<TemperatureStats>('/temperature/stats', { query: { unit }, signal }), [unit]);
+  const stats = useApi(
+    (signal) => api<TemperatureStats>('/temperature/stats', { query: { unit }, signal }),
+    [unit],
+  );
   const fleet = useApi((signal) => loadUnits(unit, signal), [unit]);
-  const trend = useApi((signal) => {
-    const end = new Date();
-    const start = new Date(end.getTime() - 7 * 86400_000);
-    return loadTrend({ interval: 'hour', start, end, unit }, signal);
-  }, [unit]);
-  const latest = useApi((signal) => api<Reading[]>('/temperature/latest', { query: { limit: 10, unit }, signal }), [unit]);
+  const trend = useApi(
+    (signal) => {
+      const end = new Date();
+      const start = new Date(end.getTime() - 7 * 86400_000);
+      return loadTrend({ interval: 'hour', start, end, unit }, signal);
+    },
+    [unit],
+  );
+  const latest = useApi(
+    (signal) => api<Reading[]>('/temperature/latest', { query: { limit: 10, unit }, signal }),
+    [unit],
+  );
   const live = useLive();
 
   // Unit statuses come from the units API; a fresher live reading updates the time shown, not the status.
@@ -79,9 +96,21 @@ export const CustomerHome = () => {
             <Empty>No readings yet. They appear as soon as ingestion stores the first ones.</Empty>
           ) : (
             <div class="kpis">
-              <Kpi label="Average" value={fmtTemp(s.avg_temperature, s.temperature_unit, unit, 2)} testid="kpi-avg" />
-              <Kpi label="Minimum" value={fmtTemp(s.min_temperature, s.temperature_unit, unit, 2)} testid="kpi-min" />
-              <Kpi label="Maximum" value={fmtTemp(s.max_temperature, s.temperature_unit, unit, 2)} testid="kpi-max" />
+              <Kpi
+                label="Average"
+                value={fmtTemp(s.avg_temperature, s.temperature_unit, unit, 2)}
+                testid="kpi-avg"
+              />
+              <Kpi
+                label="Minimum"
+                value={fmtTemp(s.min_temperature, s.temperature_unit, unit, 2)}
+                testid="kpi-min"
+              />
+              <Kpi
+                label="Maximum"
+                value={fmtTemp(s.max_temperature, s.temperature_unit, unit, 2)}
+                testid="kpi-max"
+              />
               <Kpi
                 label="Readings"
                 value={fmtInt(s.reading_count)}
@@ -172,7 +201,9 @@ export const CustomerHome = () => {
                 {latestRows.map((r) => (
                   <tr key={r.storage_unit_id} data-unit-id={r.storage_unit_id}>
                     <td>
-                      <a href={href(`/units/${r.storage_unit_id}`)}>{r.unit_name ?? unitLabel({ name: null, unit_code: r.storage_unit_id })}</a>
+                      <a href={href(`/units/${r.storage_unit_id}`)}>
+                        {r.unit_name ?? unitLabel({ name: null, unit_code: r.storage_unit_id })}
+                      </a>
                     </td>
                     <td>{r.facility_name ?? '—'}</td>
                     <td class="num" data-testid="latest-temp">

@@ -3,7 +3,15 @@ import { RangeBars } from '../components/Bars.tsx';
 import { TimeChart } from '../components/TimeChart.tsx';
 import { Card, Empty, ErrorBox, Loading, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { api } from '../lib/api.ts';
-import { COLORS, currentOf, facilityLabel, loadTrend, loadUnits, unitLabel, worstStatus } from '../lib/data.ts';
+import {
+  COLORS,
+  currentOf,
+  facilityLabel,
+  loadTrend,
+  loadUnits,
+  unitLabel,
+  worstStatus,
+} from '../lib/data.ts';
 import { fmtAgo, fmtDateTime, fmtInt, fmtNum, fmtTemp, toUnit } from '../lib/format.ts';
 import { useApi, useTicker, useTitle, useUnit } from '../lib/hooks.ts';
 import { useLive } from '../lib/live.ts';
@@ -52,7 +60,12 @@ export const FacilitiesPage = () => {
       {fleet.data && fleet.data.facilities.length === 0 && <Empty>No facilities yet.</Empty>}
       <div class="cards" data-testid="facility-cards">
         {cards.map(({ f, units, status, last }) => (
-          <article class="card facility-card" key={f.id} data-facility-id={f.id} aria-labelledby={`fc-${f.id}`}>
+          <article
+            class="card facility-card"
+            key={f.id}
+            data-facility-id={f.id}
+            aria-labelledby={`fc-${f.id}`}
+          >
             <h2 id={`fc-${f.id}`}>{facilityLabel(f)}</h2>
             <p class="muted">
               {f.facility_code} · {[f.city, f.country].filter(Boolean).join(', ') || 'no location'}
@@ -108,10 +121,17 @@ export const FacilityDetailPage = ({ id }: { id: string }) => {
   const unit = useUnit();
   const live = useLive();
   const now = useTicker(30_000);
-  const detail = useApi((signal) => api<FacilityWithUnits>(`/facilities/${id}/detailed`, { query: { unit }, signal }), [id, unit]);
+  const detail = useApi(
+    (signal) => api<FacilityWithUnits>(`/facilities/${id}/detailed`, { query: { unit }, signal }),
+    [id, unit],
+  );
   useTitle(detail.data ? facilityLabel(detail.data) : 'Facility');
   const trend = useApi(
-    (signal) => loadTrend({ interval: 'hour', start: new Date(Date.now() - 7 * DAY_MS), end: new Date(), facilityId: id, unit }, signal),
+    (signal) =>
+      loadTrend(
+        { interval: 'hour', start: new Date(Date.now() - 7 * DAY_MS), end: new Date(), facilityId: id, unit },
+        signal,
+      ),
     [id, unit],
   );
   const recent = useApi(
@@ -153,11 +173,17 @@ export const FacilityDetailPage = ({ id }: { id: string }) => {
             <Card title={`All-time temperatures (°${unit})`} id="facility-stats">
               <dl class="facts">
                 <dt>Average</dt>
-                <dd data-testid="facility-avg">{fmtTemp(d.average_temperature, d.temperature_unit ?? 'C', unit, 2)}</dd>
+                <dd data-testid="facility-avg">
+                  {fmtTemp(d.average_temperature, d.temperature_unit ?? 'C', unit, 2)}
+                </dd>
                 <dt>Minimum</dt>
-                <dd data-testid="facility-min">{fmtTemp(d.min_temperature, d.temperature_unit ?? 'C', unit, 2)}</dd>
+                <dd data-testid="facility-min">
+                  {fmtTemp(d.min_temperature, d.temperature_unit ?? 'C', unit, 2)}
+                </dd>
                 <dt>Maximum</dt>
-                <dd data-testid="facility-max">{fmtTemp(d.max_temperature, d.temperature_unit ?? 'C', unit, 2)}</dd>
+                <dd data-testid="facility-max">
+                  {fmtTemp(d.max_temperature, d.temperature_unit ?? 'C', unit, 2)}
+                </dd>
                 <dt>Status</dt>
                 <dd>
                   <StatusBadge status={worstStatus(d.units.map((u) => u.temperature_status))} />
@@ -238,13 +264,23 @@ export const FacilityDetailPage = ({ id }: { id: string }) => {
         <ErrorBox error={recent.error} retry={recent.reload} />
         {recent.loading && !recent.data && <Loading what="Loading readings" />}
         {recent.data && recent.data.items.length === 0 && <Empty>No readings yet for this facility.</Empty>}
-        {recent.data && recent.data.items.length > 0 && <ReadingsTable rows={recent.data.items} unit={unit} showUnit />}
+        {recent.data && recent.data.items.length > 0 && (
+          <ReadingsTable rows={recent.data.items} unit={unit} showUnit />
+        )}
       </Card>
     </div>
   );
 };
 
-export const ReadingsTable = ({ rows, unit, showUnit }: { rows: Reading[]; unit: 'C' | 'F'; showUnit?: boolean }) => (
+export const ReadingsTable = ({
+  rows,
+  unit,
+  showUnit,
+}: {
+  rows: Reading[];
+  unit: 'C' | 'F';
+  showUnit?: boolean;
+}) => (
   <TableWrap label="Readings">
     <table data-testid="readings-table">
       <thead>

@@ -35,14 +35,22 @@ export const HealthPage = () => {
   const session = useSession();
   const now = useTicker(15_000);
   const health = useApi(async () => {
-    const res = await fetch('/health', { cache: 'no-store', headers: { accept: 'application/json' } }).catch(() => null);
+    const res = await fetch('/health', { cache: 'no-store', headers: { accept: 'application/json' } }).catch(
+      () => null,
+    );
     if (!res) throw new Error('The API is not reachable.');
     if (res.status !== 200 && res.status !== 503) throw new Error(`/health answered ${res.status}`);
     return (await res.json()) as Health;
   }, [Math.floor(now / 15_000)]);
   const admin = session?.role === 'admin';
-  const runs = useApi(() => (admin ? loadLastRuns() : Promise.resolve(undefined)), [admin, Math.floor(now / 60_000)]);
-  const profile = useApi(() => (admin ? Promise.resolve(undefined) : api<CustomerDetail>('/customers/profile')), [admin, Math.floor(now / 60_000)]);
+  const runs = useApi(
+    () => (admin ? loadLastRuns() : Promise.resolve(undefined)),
+    [admin, Math.floor(now / 60_000)],
+  );
+  const profile = useApi(
+    () => (admin ? Promise.resolve(undefined) : api<CustomerDetail>('/customers/profile')),
+    [admin, Math.floor(now / 60_000)],
+  );
   const h = health.data;
   return (
     <div class="page">
@@ -75,14 +83,22 @@ export const HealthPage = () => {
                   <td>
                     <StatusBadge status={componentStatus(h.database)} />
                   </td>
-                  <td>{h.database_backend === 'pglite' ? 'embedded PostgreSQL (PGlite)' : h.database_backend ?? ''}</td>
+                  <td>
+                    {h.database_backend === 'pglite'
+                      ? 'embedded PostgreSQL (PGlite)'
+                      : (h.database_backend ?? '')}
+                  </td>
                 </tr>
                 <tr data-component="queue">
                   <td>Queue</td>
                   <td>
                     <StatusBadge status={componentStatus(h.rabbitmq)} />
                   </td>
-                  <td>{h.rabbitmq === 'not configured' ? 'in-process queue (no RabbitMQ configured)' : 'RabbitMQ'}</td>
+                  <td>
+                    {h.rabbitmq === 'not configured'
+                      ? 'in-process queue (no RabbitMQ configured)'
+                      : 'RabbitMQ'}
+                  </td>
                 </tr>
               </tbody>
             </table>
@@ -116,9 +132,13 @@ export const HealthPage = () => {
                         <td>
                           <a href={href(`/admin/customers/${c.id}`)}>{c.customer_code}</a> {c.name}
                         </td>
-                        <td title={fmtDateTime(log?.start_time)}>{log ? fmtAgo(log.start_time, now) : 'never'}</td>
+                        <td title={fmtDateTime(log?.start_time)}>
+                          {log ? fmtAgo(log.start_time, now) : 'never'}
+                        </td>
                         <td>{log ? <StatusBadge status={log.status} /> : '—'}</td>
-                        <td class="num">{log ? `${fmtInt(log.records_succeeded)} / ${fmtInt(log.records_processed)}` : '—'}</td>
+                        <td class="num">
+                          {log ? `${fmtInt(log.records_succeeded)} / ${fmtInt(log.records_processed)}` : '—'}
+                        </td>
                         <td title={fmtDateTime(c.last_reading_time)}>{fmtAgo(c.last_reading_time, now)}</td>
                       </tr>
                     ))}
@@ -134,7 +154,8 @@ export const HealthPage = () => {
               <dl class="facts">
                 <dt>Collection</dt>
                 <dd>
-                  {profile.data.data_sharing_method === 'csv' ? 'CSV download' : 'JSON API'} every {profile.data.data_frequency_seconds} s
+                  {profile.data.data_sharing_method === 'csv' ? 'CSV download' : 'JSON API'} every{' '}
+                  {profile.data.data_frequency_seconds} s
                 </dd>
                 <dt>Newest reading stored</dt>
                 <dd data-testid="health-last-reading" title={fmtDateTime(profile.data.last_reading_time)}>

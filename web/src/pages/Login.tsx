@@ -23,7 +23,8 @@ export const probeToken = async (token: string): Promise<Session> => {
 const explain = (e: unknown): string => {
   if (!(e instanceof ApiError)) return `Sign-in failed: ${(e as Error).message}`;
   if (e.status === 0) return 'The API is not reachable: is tms running? Try again in a moment.';
-  if (e.status === 401) return `This token was refused (${e.message}). Check that it is complete, not revoked and not expired.`;
+  if (e.status === 401)
+    return `This token was refused (${e.message}). Check that it is complete, not revoked and not expired.`;
   if (e.status === 403) return `This token may not use the dashboard (${e.message}).`;
   if (e.status >= 500) return `The API is unavailable (${e.message}). Try again in a moment.`;
   return `Sign-in failed: ${e.message}`;
@@ -72,8 +73,8 @@ export const LoginPage = () => {
         </h1>
         <p id="login-help" class="muted">
           Sign in with an API token: a customer token or an admin token (the first start writes them to{' '}
-          <code>data/tokens.json</code>). The token stays in this browser tab only and is forgotten when you log out
-          or close the tab.
+          <code>data/tokens.json</code>). The token stays in this browser tab only and is forgotten when you
+          log out or close the tab.
         </p>
         {notice && (
           <div class="alert alert-info" role="status">

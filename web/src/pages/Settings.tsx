@@ -20,10 +20,17 @@ export const NewTokenBox = ({ token, onDone }: { token: ApiToken; onDone: () => 
   return (
     <div class="alert alert-success new-token" role="status" data-testid="new-token">
       <p>
-        <strong>Token “{token.token_name}” created.</strong> Copy it now: it is shown only once and cannot be recovered.
+        <strong>Token “{token.token_name}” created.</strong> Copy it now: it is shown only once and cannot be
+        recovered.
       </p>
       <div class="token-row">
-        <input readOnly value={token.token} aria-label="New token" data-testid="new-token-value" onFocus={(e) => (e.target as HTMLInputElement).select()} />
+        <input
+          readOnly
+          value={token.token}
+          aria-label="New token"
+          data-testid="new-token-value"
+          onFocus={(e) => (e.target as HTMLInputElement).select()}
+        />
         <button type="button" class="btn btn-small" onClick={copy} data-testid="copy-token">
           Copy
         </button>
@@ -40,7 +47,12 @@ export const TokenForm = ({
   onCreate,
   scopes,
 }: {
-  onCreate: (body: { token_name: string; permissions: string[]; rate_limit_per_hour: number; expires_at?: string }) => Promise<void>;
+  onCreate: (body: {
+    token_name: string;
+    permissions: string[];
+    rate_limit_per_hour: number;
+    expires_at?: string;
+  }) => Promise<void>;
   scopes: string[];
 }) => {
   const [name, setName] = useState('');
@@ -73,7 +85,12 @@ export const TokenForm = ({
     <form class="token-form" onSubmit={submit} aria-label="Create an API token">
       <div class="field">
         <label for="tok-name">Name</label>
-        <input id="tok-name" value={name} maxLength={255} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+        <input
+          id="tok-name"
+          value={name}
+          maxLength={255}
+          onInput={(e) => setName((e.target as HTMLInputElement).value)}
+        />
       </div>
       <fieldset class="field">
         <legend>Permissions</legend>
@@ -82,7 +99,11 @@ export const TokenForm = ({
             <input
               type="checkbox"
               checked={perms.includes(s)}
-              onChange={(e) => setPerms((e.target as HTMLInputElement).checked ? [...perms, s] : perms.filter((p) => p !== s))}
+              onChange={(e) =>
+                setPerms(
+                  (e.target as HTMLInputElement).checked ? [...perms, s] : perms.filter((p) => p !== s),
+                )
+              }
             />{' '}
             {s}
           </label>
@@ -90,11 +111,25 @@ export const TokenForm = ({
       </fieldset>
       <div class="field">
         <label for="tok-rate">Requests per hour</label>
-        <input id="tok-rate" type="number" min={1} max={100000} value={rate} onInput={(e) => setRate(Number((e.target as HTMLInputElement).value))} />
+        <input
+          id="tok-rate"
+          type="number"
+          min={1}
+          max={100000}
+          value={rate}
+          onInput={(e) => setRate(Number((e.target as HTMLInputElement).value))}
+        />
       </div>
       <div class="field">
         <label for="tok-exp">Expires after (days, empty: never)</label>
-        <input id="tok-exp" type="number" min={1} max={3650} value={days} onInput={(e) => setDays((e.target as HTMLInputElement).value)} />
+        <input
+          id="tok-exp"
+          type="number"
+          min={1}
+          max={3650}
+          value={days}
+          onInput={(e) => setDays((e.target as HTMLInputElement).value)}
+        />
       </div>
       <button type="submit" class="btn btn-primary" disabled={busy} data-testid="create-token">
         {busy ? 'Creating…' : 'Create token'}
@@ -104,7 +139,13 @@ export const TokenForm = ({
   );
 };
 
-export const TokenTable = ({ tokens, onRevoke }: { tokens: ApiToken[]; onRevoke?: (t: ApiToken) => void }) => (
+export const TokenTable = ({
+  tokens,
+  onRevoke,
+}: {
+  tokens: ApiToken[];
+  onRevoke?: (t: ApiToken) => void;
+}) => (
   <TableWrap label="API tokens">
     <table data-testid="tokens-table">
       <thead>
@@ -134,7 +175,12 @@ export const TokenTable = ({ tokens, onRevoke }: { tokens: ApiToken[]; onRevoke?
             {onRevoke && (
               <td>
                 {t.is_active && (
-                  <button type="button" class="btn btn-small btn-danger" onClick={() => onRevoke(t)} aria-label={`Revoke token ${t.token_name}`}>
+                  <button
+                    type="button"
+                    class="btn btn-small btn-danger"
+                    onClick={() => onRevoke(t)}
+                    aria-label={`Revoke token ${t.token_name}`}
+                  >
                     Revoke
                   </button>
                 )}
@@ -163,7 +209,10 @@ export const SettingsPage = () => {
     setProfileMsg(null);
     setProfileErr(null);
     try {
-      const p = await api<CustomerDetail>('/customers/profile', { method: 'PUT', body: { name: (name ?? '').trim() } });
+      const p = await api<CustomerDetail>('/customers/profile', {
+        method: 'PUT',
+        body: { name: (name ?? '').trim() },
+      });
       setSessionName(p.name);
       setProfileMsg('Name saved.');
       profile.reload();
@@ -196,9 +245,19 @@ export const SettingsPage = () => {
           <form class="inline-form" onSubmit={saveName}>
             <div class="field">
               <label for="profile-name">Name</label>
-              <input id="profile-name" value={name ?? p.name} maxLength={255} required onInput={(e) => setName((e.target as HTMLInputElement).value)} />
+              <input
+                id="profile-name"
+                value={name ?? p.name}
+                maxLength={255}
+                required
+                onInput={(e) => setName((e.target as HTMLInputElement).value)}
+              />
             </div>
-            <button type="submit" class="btn btn-primary" disabled={name === null || !name.trim() || name === p.name}>
+            <button
+              type="submit"
+              class="btn btn-primary"
+              disabled={name === null || !name.trim() || name === p.name}
+            >
               Save
             </button>
             <dl class="facts">
@@ -222,8 +281,8 @@ export const SettingsPage = () => {
       </Card>
       <Card title="API tokens" id="tokens">
         <p class="muted">
-          Tokens let programs read your data (and, with <em>write</em>, change it). Creating and revoking tokens needs a token with the
-          write permission.
+          Tokens let programs read your data (and, with <em>write</em>, change it). Creating and revoking
+          tokens needs a token with the write permission.
         </p>
         {created && <NewTokenBox token={created} onDone={() => setCreated(null)} />}
         {tokenMsg && (

@@ -24,7 +24,8 @@ type RangeKey = (typeof RANGES)[number]['key'];
  * Raw readings up to 36 h (≤ 2,160 rows of minute data); beyond that the server's hourly or daily
  * buckets (min/avg/max per bucket), so a year is 365 points, never 525,600.
  */
-export const resolutionFor = (spanMs: number): 'raw' | Interval => (spanMs <= 36 * H ? 'raw' : spanMs <= 62 * 24 * H ? 'hour' : 'day');
+export const resolutionFor = (spanMs: number): 'raw' | Interval =>
+  spanMs <= 36 * H ? 'raw' : spanMs <= 62 * 24 * H ? 'hour' : 'day';
 
 /** Warning deviation from the set point when the unit has no alarm limits (system_config default, °C). */
 const DEFAULT_BAND_C = 2;
@@ -40,7 +41,7 @@ interface ChartData {
 
 const loadRaw = async (unitId: string, start: Date, end: Date, unit: TempUnit, signal: AbortSignal) => {
   const rows: Reading[] = [];
-  for (let offset = 0; offset < 10_000; ) {
+  for (let offset = 0; offset < 10_000;) {
     const page = await api<Page<Reading>>(`/temperature/unit/${unitId}`, {
       query: { start_date: start.toISOString(), end_date: end.toISOString(), limit: 1000, offset, unit },
       signal,
@@ -56,7 +57,13 @@ const loadRaw = async (unitId: string, start: Date, end: Date, unit: TempUnit, s
   };
 };
 
-const loadChart = async (u: StorageUnit, start: Date, end: Date, unit: TempUnit, signal: AbortSignal): Promise<ChartData> => {
+const loadChart = async (
+  u: StorageUnit,
+  start: Date,
+  end: Date,
+  unit: TempUnit,
+  signal: AbortSignal,
+): Promise<ChartData> => {
   const resolution = resolutionFor(end.getTime() - start.getTime());
   let x: number[];
   let series: ChartSeries[];
@@ -83,9 +90,30 @@ const loadChart = async (u: StorageUnit, start: Date, end: Date, unit: TempUnit,
   const hi = highLimit !== null ? toUnit(highLimit, u.temperature_unit, unit) : set + band;
   if (x.length > 0) {
     series.push(
-      { label: 'Allowed high', color: 'rgba(22,163,74,0.5)', values: x.map(() => hi), width: 1, dash: [4, 4], points: false },
-      { label: 'Set point', color: COLORS.set, values: x.map(() => set), width: 1.5, dash: [8, 4], points: false },
-      { label: 'Allowed low', color: 'rgba(22,163,74,0.5)', values: x.map(() => lo), width: 1, dash: [4, 4], points: false },
+      {
+        label: 'Allowed high',
+        color: 'rgba(22,163,74,0.5)',
+        values: x.map(() => hi),
+        width: 1,
+        dash: [4, 4],
+        points: false,
+      },
+      {
+        label: 'Set point',
+        color: COLORS.set,
+        values: x.map(() => set),
+        width: 1.5,
+        dash: [8, 4],
+        points: false,
+      },
+      {
+        label: 'Allowed low',
+        color: 'rgba(22,163,74,0.5)',
+        values: x.map(() => lo),
+        width: 1,
+        dash: [4, 4],
+        points: false,
+      },
     );
     bands.push({ upper: 'Allowed high', lower: 'Allowed low', fill: COLORS.allowed });
   }
@@ -103,7 +131,10 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
   const [exporting, setExporting] = useState<string | null>(null);
   const [exportError, setExportError] = useState<string | null>(null);
 
-  const detail = useApi((signal) => api<StorageUnit>(`/units/${id}`, { query: { unit }, signal }), [id, unit]);
+  const detail = useApi(
+    (signal) => api<StorageUnit>(`/units/${id}`, { query: { unit }, signal }),
+    [id, unit],
+  );
   const u = detail.data;
   useTitle(u ? unitLabel(u) : 'Storage unit');
   const facility = useApi(
@@ -137,7 +168,13 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
   const readings = useApi(
     (signal) =>
       api<Page<Reading>>(`/temperature/unit/${id}`, {
-        query: { start_date: tableStart.toISOString(), end_date: win.end.toISOString(), limit: PAGE, offset, unit },
+        query: {
+          start_date: tableStart.toISOString(),
+          end_date: win.end.toISOString(),
+          limit: PAGE,
+          offset,
+          unit,
+        },
         signal,
       }),
     [id, win, unit, offset],
@@ -183,7 +220,11 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
     ? `${fmtDateTime(win.start.toISOString())} – ${fmtDateTime(win.end.toISOString())}`
     : `last ${RANGES.find((r) => r.key === range)!.label}`;
   const resolutionLabel =
-    chart.data?.resolution === 'raw' ? 'every reading' : chart.data ? `${chart.data.resolution}ly min/avg/max (server-side)` : '';
+    chart.data?.resolution === 'raw'
+      ? 'every reading'
+      : chart.data
+        ? `${chart.data.resolution}ly min/avg/max (server-side)`
+        : '';
 
   return (
     <div class="page">
@@ -192,7 +233,9 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
         {facility.data && (
           <>
             {' · '}
-            <a href={href(`/facilities/${facility.data.id}`)}>{facility.data.name ?? facility.data.facility_code}</a>
+            <a href={href(`/facilities/${facility.data.id}`)}>
+              {facility.data.name ?? facility.data.facility_code}
+            </a>
           </>
         )}
       </p>
@@ -208,7 +251,8 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
                 {fmtTemp(c.temperature, c.unit, unit)}
               </div>
               <div class="big-sub">
-                <StatusBadge status={u.temperature_status} /> <span title={fmtDateTime(c.at)}>{fmtAgo(c.at, now)}</span>
+                <StatusBadge status={u.temperature_status} />{' '}
+                <span title={fmtDateTime(c.at)}>{fmtAgo(c.at, now)}</span>
               </div>
             </div>
             <div class="big">
@@ -221,9 +265,21 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
               </div>
             </div>
             <div class="kpis kpis-compact">
-              <Kpi label={`Average (${rangeLabel})`} value={fmtTemp(stats.data?.avg_temperature, stats.data?.temperature_unit, unit, 2)} testid="range-avg" />
-              <Kpi label="Minimum" value={fmtTemp(stats.data?.min_temperature, stats.data?.temperature_unit, unit, 2)} testid="range-min" />
-              <Kpi label="Maximum" value={fmtTemp(stats.data?.max_temperature, stats.data?.temperature_unit, unit, 2)} testid="range-max" />
+              <Kpi
+                label={`Average (${rangeLabel})`}
+                value={fmtTemp(stats.data?.avg_temperature, stats.data?.temperature_unit, unit, 2)}
+                testid="range-avg"
+              />
+              <Kpi
+                label="Minimum"
+                value={fmtTemp(stats.data?.min_temperature, stats.data?.temperature_unit, unit, 2)}
+                testid="range-min"
+              />
+              <Kpi
+                label="Maximum"
+                value={fmtTemp(stats.data?.max_temperature, stats.data?.temperature_unit, unit, 2)}
+                testid="range-max"
+              />
               <Kpi label="Readings" value={fmtInt(stats.data?.reading_count)} testid="range-count" />
             </div>
           </div>
@@ -258,7 +314,9 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
       >
         <ErrorBox error={chart.error} retry={chart.reload} />
         {chart.loading && <Loading what="Loading the chart" />}
-        {chart.data && !chart.loading && chart.data.x.length === 0 && <Empty>No readings in this range.</Empty>}
+        {chart.data && !chart.loading && chart.data.x.length === 0 && (
+          <Empty>No readings in this range.</Empty>
+        )}
         {chart.data && chart.data.x.length > 0 && (
           <div
             data-resolution={chart.data.resolution}
@@ -283,16 +341,22 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
             />
           </div>
         )}
-        {u && u.alarm_low_limit == null && u.alarm_high_limit == null && chart.data && chart.data.x.length > 0 && (
-          <p class="muted small">
-            Allowed band: set point ± {deltaToUnit(DEFAULT_BAND_C, 'C', unit).toFixed(1)} °{unit} (warning threshold; this unit has no alarm
-            limits of its own).
-          </p>
-        )}
+        {u &&
+          u.alarm_low_limit == null &&
+          u.alarm_high_limit == null &&
+          chart.data &&
+          chart.data.x.length > 0 && (
+            <p class="muted small">
+              Allowed band: set point ± {deltaToUnit(DEFAULT_BAND_C, 'C', unit).toFixed(1)} °{unit} (warning
+              threshold; this unit has no alarm limits of its own).
+            </p>
+          )}
       </Card>
 
       <Card
-        title={tableClipped ? `Readings, newest ${RAW_TABLE_DAYS} days of the range` : `Readings, ${rangeLabel}`}
+        title={
+          tableClipped ? `Readings, newest ${RAW_TABLE_DAYS} days of the range` : `Readings, ${rangeLabel}`
+        }
         id="unit-readings"
         actions={
           <button type="button" class="btn btn-small" onClick={exportCsv} data-testid="export-csv">
@@ -312,7 +376,13 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
         {readings.data && readings.data.items.length > 0 && (
           <>
             <ReadingsTable rows={readings.data.items} unit={unit} />
-            <Pager offset={offset} limit={PAGE} total={readings.data.total} onChange={setOffset} label="Readings" />
+            <Pager
+              offset={offset}
+              limit={PAGE}
+              total={readings.data.total}
+              onChange={setOffset}
+              label="Readings"
+            />
           </>
         )}
       </Card>

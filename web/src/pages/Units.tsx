@@ -22,7 +22,9 @@ export const UnitsPage = ({ route }: { route: Route }) => {
       (u) =>
         (!status || (u.temperature_status ?? 'unknown') === status) &&
         (!needle ||
-          [u.name, u.unit_code, u.equipment_type, facilityLabel(u.facility)].some((s) => s?.toLowerCase().includes(needle))),
+          [u.name, u.unit_code, u.equipment_type, facilityLabel(u.facility)].some((s) =>
+            s?.toLowerCase().includes(needle),
+          )),
     );
   }, [fleet.data, status, q]);
   const counts = fleet.data ? countStatuses(fleet.data.units.map((u) => u.temperature_status)) : null;
@@ -45,7 +47,11 @@ export const UnitsPage = ({ route }: { route: Route }) => {
           </div>
           <div class="field">
             <label for="unit-status">Status</label>
-            <select id="unit-status" value={status} onChange={(e) => setFilter({ status: (e.target as HTMLSelectElement).value })}>
+            <select
+              id="unit-status"
+              value={status}
+              onChange={(e) => setFilter({ status: (e.target as HTMLSelectElement).value })}
+            >
               <option value="">All statuses{counts ? ` (${fleet.data!.units.length})` : ''}</option>
               {UNIT_STATUSES.map((s) => (
                 <option key={s} value={s}>

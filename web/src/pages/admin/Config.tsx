@@ -6,7 +6,15 @@ import { useApi, useTitle } from '../../lib/hooks.ts';
 import type { ConfigEntry } from '../../lib/types.ts';
 
 /** One system_config row: the value is edited as JSON text and sent as JSON. */
-const ConfigRow = ({ k, entry, onSaved }: { k: string; entry: ConfigEntry; onSaved: (m: string) => void }) => {
+const ConfigRow = ({
+  k,
+  entry,
+  onSaved,
+}: {
+  k: string;
+  entry: ConfigEntry;
+  onSaved: (m: string) => void;
+}) => {
   const [text, setText] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -43,8 +51,18 @@ const ConfigRow = ({ k, entry, onSaved }: { k: string; entry: ConfigEntry; onSav
           <label for={id} class="sr-only">
             Value of {k}
           </label>
-          <input id={id} class="mono" value={text ?? current} onInput={(e) => setText((e.target as HTMLInputElement).value)} spellcheck={false} />
-          <button type="submit" class="btn btn-small btn-primary" disabled={busy || text === null || text === current}>
+          <input
+            id={id}
+            class="mono"
+            value={text ?? current}
+            onInput={(e) => setText((e.target as HTMLInputElement).value)}
+            spellcheck={false}
+          />
+          <button
+            type="submit"
+            class="btn btn-small btn-primary"
+            disabled={busy || text === null || text === current}
+          >
             Save
           </button>
         </form>

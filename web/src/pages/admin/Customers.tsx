@@ -17,10 +17,21 @@ interface CustomerForm {
   is_active: boolean;
 }
 
-const CustomerFields = ({ value, onChange, isNew }: { value: CustomerForm; onChange: (v: CustomerForm) => void; isNew: boolean }) => {
+const CustomerFields = ({
+  value,
+  onChange,
+  isNew,
+}: {
+  value: CustomerForm;
+  onChange: (v: CustomerForm) => void;
+  isNew: boolean;
+}) => {
   const set = (k: keyof CustomerForm) => (e: Event) => {
     const t = e.target as HTMLInputElement;
-    onChange({ ...value, [k]: t.type === 'checkbox' ? t.checked : t.type === 'number' ? Number(t.value) : t.value });
+    onChange({
+      ...value,
+      [k]: t.type === 'checkbox' ? t.checked : t.type === 'number' ? Number(t.value) : t.value,
+    });
   };
   const p = isNew ? 'new' : 'edit';
   return (
@@ -28,7 +39,14 @@ const CustomerFields = ({ value, onChange, isNew }: { value: CustomerForm; onCha
       {isNew && (
         <div class="field">
           <label for={`${p}-code`}>Customer code</label>
-          <input id={`${p}-code`} required pattern="[A-Za-z0-9_\-]+" maxLength={32} value={value.customer_code} onInput={set('customer_code')} />
+          <input
+            id={`${p}-code`}
+            required
+            pattern="[A-Za-z0-9_\-]+"
+            maxLength={32}
+            value={value.customer_code}
+            onInput={set('customer_code')}
+          />
         </div>
       )}
       <div class="field">
@@ -44,11 +62,24 @@ const CustomerFields = ({ value, onChange, isNew }: { value: CustomerForm; onCha
       </div>
       <div class="field">
         <label for={`${p}-freq`}>Collect every (s)</label>
-        <input id={`${p}-freq`} type="number" min={10} max={86400} value={value.data_frequency_seconds} onInput={set('data_frequency_seconds')} />
+        <input
+          id={`${p}-freq`}
+          type="number"
+          min={10}
+          max={86400}
+          value={value.data_frequency_seconds}
+          onInput={set('data_frequency_seconds')}
+        />
       </div>
       <div class="field field-wide">
         <label for={`${p}-url`}>Source URL</label>
-        <input id={`${p}-url`} type="url" value={value.api_url} onInput={set('api_url')} placeholder="http://127.0.0.1:8001" />
+        <input
+          id={`${p}-url`}
+          type="url"
+          value={value.api_url}
+          onInput={set('api_url')}
+          placeholder="http://127.0.0.1:8001"
+        />
       </div>
       <label class="check">
         <input type="checkbox" checked={value.is_active} onChange={set('is_active')} /> Active
@@ -57,12 +88,22 @@ const CustomerFields = ({ value, onChange, isNew }: { value: CustomerForm; onCha
   );
 };
 
-const EMPTY: CustomerForm = { customer_code: '', name: '', data_sharing_method: 'api', data_frequency_seconds: 60, api_url: '', is_active: true };
+const EMPTY: CustomerForm = {
+  customer_code: '',
+  name: '',
+  data_sharing_method: 'api',
+  data_frequency_seconds: 60,
+  api_url: '',
+  is_active: true,
+};
 
 export const AdminCustomers = () => {
   useTitle('Customers');
   const now = useTicker(30_000);
-  const list = useApi((signal) => api<Page<CustomerDetail>>('/admin/customers', { query: { limit: 1000 }, signal }), []);
+  const list = useApi(
+    (signal) => api<Page<CustomerDetail>>('/admin/customers', { query: { limit: 1000 }, signal }),
+    [],
+  );
   const [form, setForm] = useState<CustomerForm | null>(null);
   const [error, setError] = useState<string | null>(null);
   const create = async (e: Event) => {
@@ -70,7 +111,10 @@ export const AdminCustomers = () => {
     if (!form) return;
     setError(null);
     try {
-      const c = await api<CustomerDetail>('/admin/customers', { method: 'POST', body: { ...form, api_url: form.api_url || undefined } });
+      const c = await api<CustomerDetail>('/admin/customers', {
+        method: 'POST',
+        body: { ...form, api_url: form.api_url || undefined },
+      });
       setForm(null);
       navigate(`/admin/customers/${c.id}`);
     } catch (err) {
@@ -225,8 +269,14 @@ export const AdminCustomerDetail = ({ id }: { id: string }) => {
                   type="button"
                   class={`btn btn-small ${c.is_active ? 'btn-danger' : ''}`}
                   onClick={() => {
-                    if (!c.is_active || confirm(`Deactivate ${c.customer_code}? Its tokens stop working and collection stops.`))
-                      void update({ is_active: !c.is_active }, c.is_active ? 'Customer deactivated.' : 'Customer activated.');
+                    if (
+                      !c.is_active ||
+                      confirm(`Deactivate ${c.customer_code}? Its tokens stop working and collection stops.`)
+                    )
+                      void update(
+                        { is_active: !c.is_active },
+                        c.is_active ? 'Customer deactivated.' : 'Customer activated.',
+                      );
                   }}
                 >
                   {c.is_active ? 'Deactivate' : 'Activate'}
@@ -289,7 +339,10 @@ export const AdminCustomerDetail = ({ id }: { id: string }) => {
         <ul class="plain-list">
           {facilities.data?.map((f) => (
             <li key={f.id}>
-              {facilityLabel(f)} <span class="muted small">{[f.facility_code, f.city, f.country].filter(Boolean).join(' · ')}</span>
+              {facilityLabel(f)}{' '}
+              <span class="muted small">
+                {[f.facility_code, f.city, f.country].filter(Boolean).join(' · ')}
+              </span>
             </li>
           ))}
         </ul>

@@ -15,7 +15,11 @@ export const AdminFacilities = ({ route }: { route: Route }) => {
   const [offset, setOffset] = useState(0);
   const customers = useApi(() => apiAll<CustomerDetail>('/admin/customers'), []);
   const list = useApi(
-    (signal) => api<Page<Facility>>('/admin/facilities', { query: { customer_id: customerId, limit: LIMIT, offset }, signal }),
+    (signal) =>
+      api<Page<Facility>>('/admin/facilities', {
+        query: { customer_id: customerId, limit: LIMIT, offset },
+        signal,
+      }),
     [customerId, offset],
   );
   const codeOf = new Map((customers.data ?? []).map((c) => [c.id, c.customer_code]));
@@ -68,7 +72,9 @@ export const AdminFacilities = ({ route }: { route: Route }) => {
                       <td>{facilityLabel(f)}</td>
                       <td>{f.facility_code}</td>
                       <td>
-                        <a href={href(`/admin/customers/${f.customer_id}`)}>{f.customer_code ?? codeOf.get(f.customer_id) ?? f.customer_id}</a>
+                        <a href={href(`/admin/customers/${f.customer_id}`)}>
+                          {f.customer_code ?? codeOf.get(f.customer_id) ?? f.customer_id}
+                        </a>
                       </td>
                       <td>{[f.city, f.country].filter(Boolean).join(', ') || '—'}</td>
                       <td class="num">{f.unit_count === undefined ? '—' : fmtInt(f.unit_count)}</td>
@@ -78,7 +84,13 @@ export const AdminFacilities = ({ route }: { route: Route }) => {
                 </tbody>
               </table>
             </TableWrap>
-            <Pager offset={offset} limit={LIMIT} total={list.data.total} onChange={setOffset} label="Facilities" />
+            <Pager
+              offset={offset}
+              limit={LIMIT}
+              total={list.data.total}
+              onChange={setOffset}
+              label="Facilities"
+            />
           </>
         )}
       </Card>

@@ -15,7 +15,12 @@ const localToIso = (v: string) => (v ? new Date(v).toISOString() : undefined);
 export const AdminIngestion = ({ route }: { route: Route }) => {
   useTitle('Ingestion logs');
   const q = route.query;
-  const filter = { customer: q.get('customer') ?? '', status: q.get('status') ?? '', from: q.get('from') ?? '', to: q.get('to') ?? '' };
+  const filter = {
+    customer: q.get('customer') ?? '',
+    status: q.get('status') ?? '',
+    from: q.get('from') ?? '',
+    to: q.get('to') ?? '',
+  };
   const [offset, setOffset] = useState(0);
   const customers = useApi(() => apiAll<CustomerDetail>('/admin/customers'), []);
   const logs = useApi(
@@ -124,7 +129,13 @@ export const AdminIngestion = ({ route }: { route: Route }) => {
                 </tbody>
               </table>
             </TableWrap>
-            <Pager offset={offset} limit={LIMIT} total={logs.data.total} onChange={setOffset} label="Ingestion logs" />
+            <Pager
+              offset={offset}
+              limit={LIMIT}
+              total={logs.data.total}
+              onChange={setOffset}
+              label="Ingestion logs"
+            />
           </>
         )}
       </Card>

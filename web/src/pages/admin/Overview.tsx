@@ -5,20 +5,40 @@ import { COLORS } from '../../lib/data.ts';
 import { fmtAgo, fmtDateTime, fmtInt, fmtTemp, toUnit } from '../../lib/format.ts';
 import { useApi, useTicker, useTitle, useUnit } from '../../lib/hooks.ts';
 import { href } from '../../lib/router.ts';
-import type { ConfigEntry, CustomerDetail, Facility, IngestionLog, Page, TemperatureStats } from '../../lib/types.ts';
+import type {
+  ConfigEntry,
+  CustomerDetail,
+  Facility,
+  IngestionLog,
+  Page,
+  TemperatureStats,
+} from '../../lib/types.ts';
 
 export const AdminOverview = () => {
   useTitle('Admin overview');
   const unit = useUnit();
   const now = useTicker(30_000);
-  const customers = useApi((signal) => api<Page<CustomerDetail>>('/admin/customers', { query: { limit: 1000 }, signal }), []);
-  const facilities = useApi((signal) => api<Page<Facility>>('/admin/facilities', { query: { limit: 1 }, signal }), []);
+  const customers = useApi(
+    (signal) => api<Page<CustomerDetail>>('/admin/customers', { query: { limit: 1000 }, signal }),
+    [],
+  );
+  const facilities = useApi(
+    (signal) => api<Page<Facility>>('/admin/facilities', { query: { limit: 1 }, signal }),
+    [],
+  );
   const config = useApi((signal) => api<Record<string, ConfigEntry>>('/admin/config', { signal }), []);
   const summary = useApi(
-    (signal) => api<Record<string, TemperatureStats>>('/admin/analytics/temperature/summary', { query: { unit }, signal }),
+    (signal) =>
+      api<Record<string, TemperatureStats>>('/admin/analytics/temperature/summary', {
+        query: { unit },
+        signal,
+      }),
     [unit],
   );
-  const logs = useApi((signal) => api<Page<IngestionLog>>('/admin/ingestion/logs', { query: { limit: 5 }, signal }), []);
+  const logs = useApi(
+    (signal) => api<Page<IngestionLog>>('/admin/ingestion/logs', { query: { limit: 5 }, signal }),
+    [],
+  );
   // No admin trends endpoint: one system summary per local day (7 requests) gives the daily series.
   const trend = useApi(
     async (signal) => {
@@ -38,7 +58,12 @@ export const AdminOverview = () => {
           }),
         ),
       );
-      const out = { x: [] as number[], avg: [] as (number | null)[], min: [] as (number | null)[], max: [] as (number | null)[] };
+      const out = {
+        x: [] as number[],
+        avg: [] as (number | null)[],
+        min: [] as (number | null)[],
+        max: [] as (number | null)[],
+      };
       rows.forEach((r, i) => {
         const s = r.system;
         if (!s || s.reading_count === 0) return;
@@ -66,10 +91,18 @@ export const AdminOverview = () => {
           sub={customers.data ? `${list.filter((c) => c.is_active).length} active` : undefined}
           testid="adm-customers"
         />
-        <Kpi label="Facilities" value={facilities.data ? fmtInt(facilities.data.total) : '…'} testid="adm-facilities" />
+        <Kpi
+          label="Facilities"
+          value={facilities.data ? fmtInt(facilities.data.total) : '…'}
+          testid="adm-facilities"
+        />
         <Kpi label="Storage units" value={customers.data ? fmtInt(units) : '…'} testid="adm-units" />
         <Kpi label="Readings" value={system ? fmtInt(system.reading_count) : '…'} testid="adm-readings" />
-        <Kpi label="Config entries" value={config.data ? fmtInt(Object.keys(config.data).length) : '…'} testid="adm-config" />
+        <Kpi
+          label="Config entries"
+          value={config.data ? fmtInt(Object.keys(config.data).length) : '…'}
+          testid="adm-config"
+        />
       </div>
       <ErrorBox error={facilities.error ?? config.error} />
 
@@ -78,9 +111,21 @@ export const AdminOverview = () => {
         {summary.loading && !summary.data && <Loading />}
         {system && (
           <div class="kpis">
-            <Kpi label="Average" value={fmtTemp(system.avg_temperature, system.temperature_unit, unit, 2)} testid="adm-avg" />
-            <Kpi label="Minimum" value={fmtTemp(system.min_temperature, system.temperature_unit, unit, 2)} testid="adm-min" />
-            <Kpi label="Maximum" value={fmtTemp(system.max_temperature, system.temperature_unit, unit, 2)} testid="adm-max" />
+            <Kpi
+              label="Average"
+              value={fmtTemp(system.avg_temperature, system.temperature_unit, unit, 2)}
+              testid="adm-avg"
+            />
+            <Kpi
+              label="Minimum"
+              value={fmtTemp(system.min_temperature, system.temperature_unit, unit, 2)}
+              testid="adm-min"
+            />
+            <Kpi
+              label="Maximum"
+              value={fmtTemp(system.max_temperature, system.temperature_unit, unit, 2)}
+              testid="adm-max"
+            />
           </div>
         )}
         {summary.data && (
@@ -144,7 +189,11 @@ export const AdminOverview = () => {
       </Card>
 
       <div class="grid-2">
-        <Card title="Newest customers" id="adm-newest" actions={<a href="#/admin/customers">All customers →</a>}>
+        <Card
+          title="Newest customers"
+          id="adm-newest"
+          actions={<a href="#/admin/customers">All customers →</a>}
+        >
           <ul class="plain-list">
             {[...list]
               .sort((a, b) => b.created_at.localeCompare(a.created_at))
@@ -159,14 +208,18 @@ export const AdminOverview = () => {
               ))}
           </ul>
         </Card>
-        <Card title="Latest ingestion runs" id="adm-logs" actions={<a href="#/admin/ingestion">All logs →</a>}>
+        <Card
+          title="Latest ingestion runs"
+          id="adm-logs"
+          actions={<a href="#/admin/ingestion">All logs →</a>}
+        >
           <ErrorBox error={logs.error} retry={logs.reload} />
           {logs.data && logs.data.items.length === 0 && <Empty>No ingestion runs yet.</Empty>}
           <ul class="plain-list">
             {logs.data?.items.map((l) => (
               <li key={l.id}>
-                <StatusBadge status={l.status} /> {l.customer_code ?? '—'} · {fmtInt(l.records_succeeded)} stored ·{' '}
-                <span title={fmtDateTime(l.start_time)}>{fmtAgo(l.start_time, now)}</span>
+                <StatusBadge status={l.status} /> {l.customer_code ?? '—'} · {fmtInt(l.records_succeeded)}{' '}
+                stored · <span title={fmtDateTime(l.start_time)}>{fmtAgo(l.start_time, now)}</span>
               </li>
             ))}
           </ul>
