@@ -45,7 +45,11 @@ describe('tms up (embedded) with ingestion, verify and import', () => {
       if (r?.code === 0) {
         const s = JSON.parse(r.stdout) as Status;
         const done = await runTms(['verify', '--customer', 'J', '--since', '10m', '--json'], env);
-        if (s.counts.ingestion_logs >= 10 && done.code === 0 && JSON.parse(done.stdout).high_water_mark)
+        if (
+          (s.counts.ingestion_logs ?? 0) >= 10 &&
+          done.code === 0 &&
+          JSON.parse(done.stdout).high_water_mark
+        )
           break;
       }
       if (Date.now() - t0 > 120_000) throw new Error(`not collected in 2 minutes:\n${up.output()}`);
