@@ -16,6 +16,8 @@ export interface AggregateSpec {
   /** Skip the rollups and scan raw readings (tests compare both paths; sensor groups need it). */
   raw?: boolean;
   goodQuality?: number;
+  /** Count distinct units per group (costs a sort; stats need it, trends do not). */
+  unitCount?: boolean;
 }
 
 /** One aggregate row in °C. `bucket_<g>` columns hold bucket starts, others the grouping ids. */
@@ -132,7 +134,7 @@ export const aggregateReadings = async (q: Sql, spec: AggregateSpec): Promise<Ag
   const keys = spec.groupBy.map(alias);
   const groupSql = keys.length ? `GROUP BY ${keys.join(', ')} ORDER BY ${keys.join(', ')}` : '';
   const rows = await q.query<AggregateRow>(
-    `SELECT ${[...keys, 'sum(n)::int AS reading_count', 'sum(nulls)::int AS null_count', 'sum(s)::float8 AS sum_c', 'min(mn) AS min_c', 'max(mx) AS max_c', 'sum(good)::int AS good_count', 'count(DISTINCT u)::int AS unit_count'].join(', ')}
+    `SELECT ${[...keys, 'sum(n)::int AS reading_count', 'sum(nulls)::int AS null_count', 'sum(s)::float8 AS sum_c', 'min(mn) AS min_c', 'max(mx) AS max_c', 'sum(good)::int AS good_count', spec.unitCount === false ? '0 AS unit_count' : 'count(DISTINCT u)::int AS unit_count'].join(', ')}
      FROM (${parts.join(' UNION ALL ')}) p ${groupSql}`,
     params,
   );

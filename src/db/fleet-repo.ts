@@ -363,3 +363,17 @@ export const ownUnitIds = async (q: Sql, customerId: string, ids: readonly strin
       [customerId, ids],
     )
   ).map((r) => r.id);
+
+/** Whether a facility is visible in the scope (a cheap existence check for reading queries). */
+export const facilityVisible = async (q: Sql, id: string, s: FleetScope): Promise<boolean> => {
+  const params: unknown[] = [id];
+  const c = ['f.id = $1::uuid', ...facilityConditions(s, params)];
+  return (await q.query(`SELECT 1 FROM facilities f ${where(c)}`, params)).length > 0;
+};
+
+/** Whether a storage unit is visible in the scope. */
+export const unitVisible = async (q: Sql, id: string, s: FleetScope): Promise<boolean> => {
+  const params: unknown[] = [id];
+  const c = ['u.id = $1::uuid', ...unitConditions(s, params)];
+  return (await q.query(`SELECT 1 FROM storage_units u ${where(c)}`, params)).length > 0;
+};

@@ -149,6 +149,16 @@ export const getUnit = async (ctx: FeatureContext, id: string, s: FleetScope) =>
   return toUnitDto(u, limits, ctx.clock.now());
 };
 
+/** 404 unless the facility is in the scope (no details loaded). */
+export const assertFacility = async (ctx: FeatureContext, id: string, s: FleetScope): Promise<void> => {
+  if (!(await repo.facilityVisible(ctx.db, id, s))) throw notFound('Facility');
+};
+
+/** 404 unless the storage unit is in the scope (no details loaded). */
+export const assertUnit = async (ctx: FeatureContext, id: string, s: FleetScope): Promise<void> => {
+  if (!(await repo.unitVisible(ctx.db, id, s))) throw notFound('Storage unit');
+};
+
 const noUnitRestriction = (s: FleetScope): void => {
   if (s.unitIds && s.unitIds.length > 0)
     throw new AppError(

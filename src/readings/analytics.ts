@@ -160,7 +160,15 @@ export const aggregateTemperatures = async (
     checkRawSpan(start, end, groups.includes('sensor') ? 'Grouping by sensor' : `Bucketing in ${tz}`);
     raw = true;
   }
-  const rows = await aggregateReadings(ctx.db, { scope, start, end, groupBy: groups, tz, raw });
+  const rows = await aggregateReadings(ctx.db, {
+    scope,
+    start,
+    end,
+    groupBy: groups,
+    tz,
+    raw,
+    unitCount: false,
+  });
   const names = await nameMaps(ctx, rows);
   const wanted = new Set(input.aggregations);
   return rows.map((r) => {

@@ -63,10 +63,30 @@ export const boundedRawRange = (
   return { start: new Date(now.getTime() - span) };
 };
 
+// Creating an Intl.DateTimeFormat costs far more than a query; keep one per zone (bounded).
+const formats = new Map<string, Intl.DateTimeFormat>();
+const formatFor = (tz: string): Intl.DateTimeFormat => {
+  let f = formats.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+    });
+    if (formats.size > 1000) formats.clear();
+    formats.set(tz, f);
+  }
+  return f;
+};
+
 /** Validates an IANA zone name. */
 export const checkTimeZone = (tz: string): string => {
   try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+    formatFor(tz);
   } catch {
     throw new AppError('VALIDATION', `Unknown time zone '${tz}' (use an IANA name such as Europe/London)`);
   }
@@ -74,15 +94,7 @@ export const checkTimeZone = (tz: string): string => {
 };
 
 const offsetMinutes = (tz: string, at: Date): number => {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: tz,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-  }).formatToParts(at);
+  const parts = formatFor(tz).formatToParts(at);
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
   const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
   return Math.round((local - Math.floor(at.getTime() / 60_000) * 60_000) / 60_000);
@@ -93,6 +105,7 @@ const offsetMinutes = (tz: string, at: Date): number => {
  * few with :30/:45 offsets), so UTC-hour rollups can be regrouped into local days exactly.
  */
 export const wholeHourZone = (tz: string, start: Date, end: Date): boolean => {
+  if (tz === 'UTC' || tz === 'Etc/UTC') return true;
   const step = Math.max(DAY_MS, (end.getTime() - start.getTime()) / 48);
   for (let t = start.getTime(); t <= end.getTime() + step; t += step) {
     if (offsetMinutes(tz, new Date(Math.min(t, end.getTime()))) % 60 !== 0) return false;

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { TIME_GROUPS, type TimeGroup } from '../../db/analytics-repo.ts';
-import { getFacility, getUnit } from '../../fleet/fleet.ts';
+import { assertFacility, assertUnit } from '../../fleet/fleet.ts';
 import { performanceReport, temperatureStats, temperatureTrends } from '../../readings/analytics.ts';
 import { checkOrder } from '../../readings/time.ts';
 import { AppError } from '../../lib/errors.ts';
@@ -25,8 +25,8 @@ export const registerAnalyticsRoutes = (app: App, { ctx }: RouteDeps): void => {
     q: { facility_id?: string; unit_id?: string },
   ) => {
     const t = tenantOf(req);
-    if (q.facility_id) await getFacility(ctx, q.facility_id, t);
-    if (q.unit_id) await getUnit(ctx, q.unit_id, t);
+    if (q.facility_id) await assertFacility(ctx, q.facility_id, t);
+    if (q.unit_id) await assertUnit(ctx, q.unit_id, t);
     return { ...t, facilityId: q.facility_id, unitId: q.unit_id };
   };
 

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { aggregateTemperatures, temperatureStats } from '../../readings/analytics.ts';
 import { latestReadings, listReadingsPage, recordReading } from '../../readings/readings.ts';
-import { getFacility, getUnit } from '../../fleet/fleet.ts';
+import { assertFacility, assertUnit } from '../../fleet/fleet.ts';
 import { parseInstant } from '../../readings/time.ts';
 import { IdParams, Paginated, TempUnit, toPage } from '../schemas/common.ts';
 import {
@@ -85,7 +85,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
     },
     async (req) => {
       const t = tenantOf(req);
-      await getFacility(ctx, req.params.facility_id, t);
+      await assertFacility(ctx, req.params.facility_id, t);
       const q = req.query;
       const r = await listReadingsPage(
         ctx,
@@ -113,7 +113,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
     },
     async (req) => {
       const t = tenantOf(req);
-      await getUnit(ctx, req.params.unit_id, t);
+      await assertUnit(ctx, req.params.unit_id, t);
       const q = req.query;
       const r = await listReadingsPage(
         ctx,
@@ -188,8 +188,8 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
     async (req) => {
       const b = req.body;
       const t = tenantOf(req);
-      if (b.facility_id) await getFacility(ctx, b.facility_id, t);
-      if (b.storage_unit_id) await getUnit(ctx, b.storage_unit_id, t);
+      if (b.facility_id) await assertFacility(ctx, b.facility_id, t);
+      if (b.storage_unit_id) await assertUnit(ctx, b.storage_unit_id, t);
       return aggregateTemperatures(
         ctx,
         { ...t, facilityId: b.facility_id ?? undefined, unitId: b.storage_unit_id ?? undefined },
@@ -232,7 +232,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
       },
     },
     async (req) => {
-      await getFacility(ctx, req.params.facility_id, {});
+      await assertFacility(ctx, req.params.facility_id, {});
       const q = req.query;
       const r = await listReadingsPage(
         ctx,
