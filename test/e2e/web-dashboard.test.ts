@@ -378,6 +378,24 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
         }
       });
 
+      it('zooms by dragging across the chart, loading finer data for the zoomed window', async () => {
+        await page.click('[data-range="7d"]');
+        await page.waitForSelector('[data-testid=unit-chart-wrap][data-resolution=hour]');
+        await settle(page);
+        const box = (await page.locator('[data-testid=unit-chart] .u-over').boundingBox())!;
+        // The right-most eighth of 7 days is 21 h: raw readings.
+        await page.mouse.move(box.x + box.width * 0.87, box.y + box.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width * 0.99, box.y + box.height / 2, { steps: 5 });
+        await page.mouse.up();
+        await page.waitForSelector('[data-testid=unit-chart-wrap][data-resolution=raw]');
+        await settle(page);
+        expect(Number(await page.getAttribute('[data-testid=unit-chart]', 'data-points'))).toBeGreaterThan(0);
+        await shot(page, '15-customer-unit-zoomed');
+        await page.click('[data-testid=reset-zoom]');
+        await page.waitForSelector('[data-testid=unit-chart-wrap][data-resolution=hour]');
+      });
+
       it('switches to °F everywhere (the API converts)', async () => {
         await page.click('[data-range="24h"]');
         await page.click('[data-testid=unit-F]');
