@@ -9,7 +9,8 @@ export default defineConfig({
   root: here,
   base: '/',
   publicDir: false,
-  esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
+  // jsxDev off even when NODE_ENV is not 'production' (vitest sets 'test'): same bundle everywhere.
+  esbuild: { jsx: 'automatic', jsxImportSource: 'preact', jsxDev: false },
   build: {
     outDir: path.resolve(here, '../dist/web'),
     emptyOutDir: true,
