@@ -73,14 +73,6 @@ export interface FinalisedRun {
   duration_ms: number;
 }
 
-/** Adds a written batch's counts to its run. */
-export const addWrittenCounts = async (tx: Sql, logId: string, stored: number, duplicates: number) =>
-  void (await tx.query(
-    `UPDATE ingestion_logs SET records_succeeded = records_succeeded + $2, records_duplicate = records_duplicate + $3
-     WHERE id = $1`,
-    [logId, stored, duplicates],
-  ));
-
 /**
  * Ends a run once every accepted reading is stored or known as a duplicate. Status: warning when the
  * source sent nothing, failure when it sent only rejected rows, partial when some were rejected,

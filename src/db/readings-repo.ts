@@ -1,31 +1,38 @@
 import type { Reading } from '../ingestion/types.ts';
+import type { FinalisedRun } from './ingestion-repo.ts';
 import type { Sql } from './types.ts';
 
 /** A reading counts as good quality from this score up (system_config good_quality_threshold). */
 export const GOOD_QUALITY_THRESHOLD = 0.8;
 
-// One statement: insert the new readings (the natural key drops the ones already stored), then fold
-// exactly the rows that were inserted into the hourly rollups. Rows are sorted so concurrent writers
-// take row locks in the same order (no deadlocks). reading_count counts failed reads too;
-// null_count says how many of them have no temperature, so avg = sum_c / (reading_count - null_count).
-const INSERT_SQL = `
+// The whole write of one batch is ONE statement (one round trip, atomic without an explicit
+// transaction):
+//  ins    inserts the new readings; the natural key drops those already stored. Rows are sorted so
+//         concurrent writers take row locks in the same order (no deadlocks).
+//  roll   folds exactly the inserted rows into the hourly rollups. reading_count counts failed reads
+//         too; null_count says how many have no temperature: avg = sum_c / (reading_count - null_count).
+//  batch  records the batch id with its counts; a redelivered batch conflicts here, so its readings
+//         (all duplicates by then) are neither stored nor counted again.
+//  log    adds the counts to the run and ends the run when every accepted reading is accounted for.
+//  hwm    then moves the customer's high-water mark (never backwards) for collection runs.
+const WRITE_SQL = `
 WITH input AS (
-  SELECT * FROM unnest($3::uuid[], $4::uuid[], $5::timestamptz[], $6::float8[], $7::float8[], $8::text[],
-                       $9::text[], $10::float8[], $11::text[])
+  SELECT * FROM unnest($4::uuid[], $5::uuid[], $6::timestamptz[], $7::float8[], $8::float8[], $9::text[],
+                       $10::text[], $11::float8[], $12::text[])
     AS x(facility_id, storage_unit_id, recorded_at, temperature_c, source_value, source_unit, sensor_id,
          quality_score, equipment_status)
 ), ins AS (
   INSERT INTO temperature_readings (customer_id, facility_id, storage_unit_id, recorded_at, temperature_c,
     source_value, source_unit, sensor_id, quality_score, equipment_status, ingestion_log_id)
-  SELECT $1::uuid, facility_id, storage_unit_id, recorded_at, temperature_c, source_value, source_unit,
-         sensor_id, quality_score, equipment_status, $2::uuid
+  SELECT $2::uuid, facility_id, storage_unit_id, recorded_at, temperature_c, source_value, source_unit,
+         sensor_id, quality_score, equipment_status, $3::uuid
   FROM input ORDER BY storage_unit_id, recorded_at
   ON CONFLICT (storage_unit_id, recorded_at) DO NOTHING
   RETURNING facility_id, storage_unit_id, recorded_at, temperature_c, quality_score
 ), roll AS (
   INSERT INTO reading_rollups_hourly AS r (storage_unit_id, bucket_start, customer_id, facility_id,
     reading_count, null_count, sum_c, min_c, max_c, good_quality_count)
-  SELECT storage_unit_id, date_trunc('hour', recorded_at, 'UTC') AS bucket, $1::uuid, facility_id,
+  SELECT storage_unit_id, date_trunc('hour', recorded_at, 'UTC') AS bucket, $2::uuid, facility_id,
          count(*), count(*) FILTER (WHERE temperature_c IS NULL), coalesce(sum(temperature_c), 0),
          min(temperature_c), max(temperature_c), count(*) FILTER (WHERE quality_score >= ${GOOD_QUALITY_THRESHOLD})
   FROM ins GROUP BY storage_unit_id, facility_id, bucket ORDER BY storage_unit_id, bucket
@@ -37,21 +44,60 @@ WITH input AS (
     max_c = GREATEST(r.max_c, excluded.max_c),
     good_quality_count = r.good_quality_count + excluded.good_quality_count
   RETURNING 1
+), batch AS (
+  INSERT INTO ingestion_batches (batch_id, ingestion_log_id, reading_count, stored, duplicates)
+  SELECT $1::uuid, $3::uuid, $13::int, c.n, $13::int - c.n FROM (SELECT count(*)::int AS n FROM ins) c
+  ON CONFLICT (batch_id) DO NOTHING
+  RETURNING stored, duplicates
+), log AS (
+  UPDATE ingestion_logs l SET
+    records_succeeded = l.records_succeeded + b.stored,
+    records_duplicate = l.records_duplicate + b.duplicates,
+    status = CASE WHEN NOT (${'${done}'}) THEN l.status
+                  WHEN l.records_processed = 0 THEN 'warning'
+                  WHEN l.records_accepted = 0 THEN 'failure'
+                  WHEN l.records_failed > 0 THEN 'partial' ELSE 'success' END,
+    error_message = CASE WHEN ${'${done}'} THEN NULL ELSE l.error_message END,
+    end_time = CASE WHEN ${'${done}'} THEN now() ELSE l.end_time END,
+    duration_ms = CASE WHEN ${'${done}'} THEN (extract(epoch FROM now() - l.start_time) * 1000)::int
+                       ELSE l.duration_ms END
+  FROM batch b WHERE l.id = $3::uuid
+  RETURNING l.id, l.customer_id, l.ingestion_type, l.status, l.window_end, l.records_processed,
+    l.records_succeeded, l.records_duplicate, l.records_failed, l.duration_ms, (l.end_time = now()) AS finalised
+), hwm AS (
+  UPDATE ingestion_schedule s SET high_water_mark = GREATEST(s.high_water_mark, log.window_end), last_success_at = now()
+  FROM log WHERE log.finalised AND log.status <> 'failure' AND log.ingestion_type IN ('api', 'csv')
+    AND log.window_end IS NOT NULL AND s.customer_id = log.customer_id
+  RETURNING 1
 )
-SELECT (SELECT count(*) FROM ins)::int AS stored`;
+SELECT b.applied, b.stored, f.id, f.customer_id, f.ingestion_type, f.status, f.window_end, f.records_processed,
+       f.records_succeeded, f.records_duplicate, f.records_failed, f.duration_ms
+FROM (SELECT count(*)::int AS applied, coalesce(max(stored), 0)::int AS stored FROM batch) b
+LEFT JOIN log f ON f.finalised`;
+
+// The run is complete once stored + duplicates (including this batch's) reach the accepted count.
+const DONE = `l.end_time IS NULL AND l.records_accepted IS NOT NULL
+  AND l.records_succeeded + b.stored + l.records_duplicate + b.duplicates >= l.records_accepted`;
+const WRITE_BATCH_SQL = WRITE_SQL.replaceAll('${done}', DONE);
+
+export interface WrittenBatch {
+  /** False when the batch had been written before (a redelivery). */
+  applied: boolean;
+  stored: number;
+  /** The run this batch completed, if it did. */
+  finalised?: FinalisedRun;
+}
 
 /**
- * Stores readings of one customer idempotently on (storage_unit_id, recorded_at) and updates the
- * hourly rollups from the rows actually inserted. Run it inside the caller's transaction.
- * @returns how many readings were new.
+ * Writes one batch of one customer's readings, idempotently and atomically, in one statement: the
+ * readings (natural key), the hourly rollups of the new ones, the batch id (exactly-once accounting),
+ * the run's counters and, if this batch completes the run, its status and the high-water mark.
  */
-export const insertReadings = async (
-  tx: Sql,
-  customerId: string,
-  ingestionLogId: string | null,
-  readings: readonly Reading[],
-): Promise<number> => {
-  if (readings.length === 0) return 0;
+export const writeReadingBatch = async (
+  q: Sql,
+  batch: { batchId: string; customerId: string; ingestionLogId: string | null; readings: readonly Reading[] },
+): Promise<WrittenBatch> => {
+  const readings = batch.readings;
   const n = readings.length;
   const facility = new Array<string>(n);
   const unit = new Array<string>(n);
@@ -74,9 +120,10 @@ export const insertReadings = async (
     quality[i] = r.qualityScore;
     status[i] = r.equipmentStatus;
   }
-  const [row] = await tx.query<{ stored: number }>(INSERT_SQL, [
-    customerId,
-    ingestionLogId,
+  const [row] = await q.query<{ applied: number; stored: number } & FinalisedRun>(WRITE_BATCH_SQL, [
+    batch.batchId,
+    batch.customerId,
+    batch.ingestionLogId,
     facility,
     unit,
     at,
@@ -86,34 +133,15 @@ export const insertReadings = async (
     sensor,
     quality,
     status,
+    n,
   ]);
-  return row!.stored;
-};
-
-/**
- * Records a batch as applied. False when it was applied before (a redelivery): the caller then
- * stores and counts nothing. Concurrent duplicates wait on the key until the first commits.
- */
-export const claimBatch = async (
-  tx: Sql,
-  batchId: string,
-  ingestionLogId: string | null,
-  readingCount: number,
-): Promise<boolean> =>
-  (
-    await tx.query(
-      `INSERT INTO ingestion_batches (batch_id, ingestion_log_id, reading_count) VALUES ($1, $2, $3)
-       ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id`,
-      [batchId, ingestionLogId, readingCount],
-    )
-  ).length === 1;
-
-export const recordBatchCounts = async (tx: Sql, batchId: string, stored: number, duplicates: number) =>
-  void (await tx.query('UPDATE ingestion_batches SET stored = $2, duplicates = $3 WHERE batch_id = $1', [
-    batchId,
+  const { applied, stored, ...run } = row!;
+  return {
+    applied: applied === 1,
     stored,
-    duplicates,
-  ]));
+    finalised: run.id ? (run as FinalisedRun) : undefined,
+  };
+};
 
 export interface StoredReadingRow {
   unit_code: string;

@@ -1,0 +1,256 @@
+/**
+ * Ingestion benchmark (`npm run bench:ingest`): pushes simulator-generated readings of the default fleet
+ * through processor → queue → writer (dedupe on, run accounting on) and prints readings/s, p99 batch
+ * latency (publish → commit) and peak RSS, for
+ *   (a) embedded PGlite (on disk, in a temp dir) + in-process queue, and
+ *   (b) PostgreSQL + RabbitMQ (a fresh database and queue names of its own, removed afterwards).
+ * Rows are generated lazily per run window; generation time is excluded from readings/s.
+ *
+ *   npm run bench:ingest -- [--only a|b] [--readings 300000]
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { pino } from 'pino';
+import { migrate } from '../src/db/migrate.ts';
+import { createRunLog, recordProcessed } from '../src/db/ingestion-repo.ts';
+import { openPglite } from '../src/db/pglite.ts';
+import { openPostgres } from '../src/db/postgres.ts';
+import { seedFleet } from '../src/db/seed-fleet.ts';
+import type { Db } from '../src/db/types.ts';
+import { CodeMapCache, codesOf } from '../src/ingestion/code-map.ts';
+import { processRows } from '../src/ingestion/processor.ts';
+import type { RawRow } from '../src/ingestion/types.ts';
+import { writeBatch } from '../src/ingestion/writer.ts';
+import { createInProcessQueue } from '../src/queue/in-process.ts';
+import { createRabbitQueue, type RabbitReadingQueue } from '../src/queue/rabbitmq.ts';
+import { splitIntoBatches, type ReadingQueue } from '../src/queue/types.ts';
+import { loadFleet, type FleetCustomer } from '../src/simulation/fleet.ts';
+import { customerReadings } from '../src/simulation/reading-generator.ts';
+
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+};
+const only = arg('only', 'ab');
+const target = Number(arg('readings', '300000'));
+const adminUrl = process.env.TMS_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const rabbitUrl = process.env.TMS_BENCH_RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const RUN_WINDOW_MS = 6 * 3_600_000;
+const silent = pino({ level: 'silent' });
+
+interface Run {
+  customer: FleetCustomer;
+  customerId: string;
+  rows: RawRow[];
+}
+
+/**
+ * Simulator rows for the whole fleet, one 6-hour window per customer at a time, until `target` rows.
+ * Generated lazily (as a collector would receive them), so memory holds only what is in flight; the
+ * time spent generating is measured and taken out of the figures.
+ */
+function* generateRuns(
+  customers: FleetCustomer[],
+  ids: Record<string, string>,
+  clock: { genMs: number },
+): Generator<Run> {
+  let total = 0;
+  // End well in the past so the future-timestamp check never interferes.
+  for (let end = Date.now() - 86_400_000; total < target; end -= RUN_WINDOW_MS) {
+    for (const c of customers) {
+      const t0 = performance.now();
+      const rows = customerReadings({
+        seed: 'bench',
+        customer: c,
+        fromMs: end - RUN_WINDOW_MS,
+        toMs: end,
+      }) as unknown as RawRow[];
+      clock.genMs += performance.now() - t0;
+      if (rows.length === 0) continue;
+      const take = rows.slice(0, target - total);
+      total += take.length;
+      yield { customer: c, customerId: ids[c.code]!, rows: take };
+      if (total >= target) return;
+    }
+  }
+}
+
+const percentile = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+};
+
+interface Result {
+  readings: number;
+  stored: number;
+  seconds: number;
+  perSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  batches: number;
+  peakRssMb: number;
+}
+
+/** processor → queue → writer for all runs; returns when every batch is committed. */
+const pump = async (
+  db: Db,
+  queue: ReadingQueue,
+  runs: Iterable<Run>,
+  gen: { genMs: number },
+): Promise<Result> => {
+  const codeMaps = new CodeMapCache(db);
+  const publishedAt = new Map<string, number>();
+  const latencies: number[] = [];
+  let stored = 0;
+  let committed = 0;
+  let expected = 0;
+  let producing = true;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  await queue.consume(async (b) => {
+    const w = await writeBatch(db, b);
+    stored += w.stored;
+    latencies.push(performance.now() - publishedAt.get(b.batchId)!);
+    committed++;
+    if (!producing && committed === expected) done();
+  });
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+  const t0 = performance.now();
+  let readings = 0;
+  let inFlight: Promise<unknown>[] = [];
+  for (const run of runs) {
+    const logId = await createRunLog(db, { customerId: run.customerId, type: 'api', sourceUrl: 'bench' });
+    const units = await codeMaps.lookupFor(run.customerId, codesOf(run.rows));
+    const r = processRows({
+      rows: run.rows,
+      customerCode: run.customer.code,
+      timezone: 'UTC',
+      units,
+      nowMs: Date.now(),
+      futureToleranceMs: 300_000,
+    });
+    await recordProcessed(db, logId, {
+      processed: run.rows.length,
+      rejected: r.rejected,
+      rejections: r.rejections,
+      accepted: r.readings.length,
+    });
+    readings += r.readings.length;
+    for (const batch of splitIntoBatches(r.readings)) {
+      const batchId = randomUUID();
+      publishedAt.set(batchId, performance.now());
+      expected++;
+      inFlight.push(
+        queue.publish({ batchId, ingestionLogId: logId, customerId: run.customerId, readings: batch }),
+      );
+    }
+    // Keep a bounded number of unconfirmed publishes (pipelined confirms, bounded memory).
+    if (inFlight.length >= 32) {
+      await Promise.all(inFlight);
+      inFlight = [];
+    }
+  }
+  await Promise.all(inFlight);
+  producing = false;
+  if (committed === expected) done();
+  await finished;
+  const seconds = (performance.now() - t0 - gen.genMs) / 1000;
+  clearInterval(sampler);
+  return {
+    readings,
+    stored,
+    seconds,
+    perSecond: readings / seconds,
+    p50Ms: percentile(latencies, 50),
+    p99Ms: percentile(latencies, 99),
+    batches: latencies.length,
+    peakRssMb: Math.max(peakRss, process.memoryUsage().rss) / 1024 / 1024,
+  };
+};
+
+const print = (name: string, r: Result, conditions: string) => {
+  console.log(`\n(${name})`);
+  console.log(
+    `  ${Math.round(r.perSecond).toLocaleString('en')} readings/s end to end  (${r.readings.toLocaleString('en')} readings, ${r.stored.toLocaleString('en')} stored, ${r.seconds.toFixed(1)} s)`,
+  );
+  console.log(
+    `  batch latency publish→commit: p50 ${r.p50Ms.toFixed(0)} ms, p99 ${r.p99Ms.toFixed(0)} ms over ${r.batches} batches of ≤500`,
+  );
+  console.log(`  peak RSS of this process: ${r.peakRssMb.toFixed(0)} MB`);
+  console.log(`  conditions: ${conditions}`);
+};
+
+const setup = async (db: Db, customers: FleetCustomer[]) => {
+  await seedFleet(db, { customers }, { simHost: '127.0.0.1', simPortStart: 1, timezone: 'UTC' });
+  const rows = await db.query<{ id: string; customer_code: string }>(
+    'SELECT id, customer_code FROM customers',
+  );
+  return Object.fromEntries(rows.map((r) => [r.customer_code, r.id]));
+};
+
+const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GB RAM, Node ${process.version}`;
+const fleet = await loadFleet();
+console.log(
+  `bench:ingest — ${target.toLocaleString('en')} simulator readings per case, default fleet (10 customers, 94 units), dedupe on`,
+);
+console.log(`machine: ${machine}`);
+
+if (only.includes('a')) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tms-bench-ingest-'));
+  const db = await openPglite({ dataDir: dir });
+  await migrate(db);
+  const ids = await setup(db, fleet.customers);
+  const gen = { genMs: 0 };
+  const runs = generateRuns(fleet.customers, ids, gen);
+  const queue = createInProcessQueue({ log: silent, concurrency: 1 });
+  const r = await pump(db, queue, runs, gen);
+  const version = (await db.query<{ server_version: string }>('SHOW server_version'))[0]!.server_version;
+  await queue.close();
+  await db.close();
+  await rm(dir, { recursive: true, force: true });
+  print(
+    'a: embedded PGlite + in-process queue',
+    r,
+    `PGlite ${version} on disk (fsync off), in-process queue bounded at 50,000 readings, 1 writer; RSS includes PGlite (WASM PostgreSQL in this process)`,
+  );
+}
+
+if (only.includes('b')) {
+  const name = `tms_bench_ingest_${randomUUID().slice(0, 8)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const db = await openPostgres({ url: url.toString(), max: 8 });
+  let queue: RabbitReadingQueue | undefined;
+  try {
+    await migrate(db);
+    const ids = await setup(db, fleet.customers);
+    const gen = { genMs: 0 };
+    const runs = generateRuns(fleet.customers, ids, gen);
+    const prefix = `bench_${randomUUID().slice(0, 8)}.`;
+    queue = await createRabbitQueue({ url: rabbitUrl, prefix, log: silent, prefetch: 16, concurrency: 4 });
+    const r = await pump(db, queue, runs, gen);
+    const version = (await db.query<{ server_version: string }>('SHOW server_version'))[0]!.server_version;
+    const ch = await (await import('amqplib')).connect(rabbitUrl);
+    const c = await ch.createChannel();
+    for (const q of [queue.names.queue, queue.names.deadLetterQueue]) await c.deleteQueue(q);
+    for (const e of [queue.names.exchange, queue.names.deadLetterExchange]) await c.deleteExchange(e);
+    await ch.close();
+    print(
+      'b: PostgreSQL + RabbitMQ',
+      r,
+      `PostgreSQL ${version} (synchronous_commit on) and RabbitMQ on this machine; quorum queue, persistent messages, publisher confirms, prefetch 16, 4 concurrent writer transactions`,
+    );
+  } finally {
+    await queue?.close();
+    await db.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
