@@ -41,9 +41,10 @@ const log = (...a: unknown[]) => console.log(`[bench ${new Date().toISOString().
 
 const openBench = async (): Promise<{ db: Db; env: Record<string, string> }> => {
   if (backend === 'pglite') {
+    // The layout `tms up` expects: the database in <TMS_DATA_DIR>/pgdata.
     const dir = path.join(os.tmpdir(), `tms-bench-pglite-${target}`);
     await mkdir(dir, { recursive: true });
-    return { db: await openPglite({ dataDir: dir }), env: { TMS_DATA_DIR: dir } };
+    return { db: await openPglite({ dataDir: path.join(dir, 'pgdata') }), env: { TMS_DATA_DIR: dir } };
   }
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
@@ -101,14 +102,16 @@ const load = async (db: Db, end: number): Promise<void> => {
       'SELECT id, facility_id, customer_id, temperature_unit, set_temperature, coalesce(data_frequency_seconds, 300) AS freq FROM storage_units ORDER BY unit_code',
     );
   }
+  // Smaller targets (the embedded run) keep every cadence and shorten the period instead.
+  const periodMs = Math.min(YEAR_MS, Math.floor((YEAR_MS * target) / Math.max(fleetRows, 1)));
   const t0 = Date.now();
   let stored = 0;
-  const start = end - YEAR_MS;
+  const start = end - periodMs;
   const queue = [...units];
   const worker = async () => {
     for (let u = queue.shift(); u; u = queue.shift()) {
       const setC = u.temperature_unit === 'F' ? ((u.set_temperature - 32) * 5) / 9 : u.set_temperature;
-      const total = Math.floor(YEAR_MS / 1000 / u.freq);
+      const total = Math.floor(periodMs / 1000 / u.freq);
       for (let i = 0; i < total; i += BATCH) {
         const readings: Reading[] = [];
         for (let k = i; k < Math.min(total, i + BATCH); k++) {
