@@ -46,7 +46,9 @@ export const startIngest = async (ctx: RoleContext): Promise<RoleHandle> => {
       `ingest:    collecting active customers (${queue.kind === 'rabbitmq' ? `RabbitMQ queue ${config.ingest.queuePrefix}temperature_readings` : 'in-process queue'}), lease owner ${scheduler.owner}`,
     ],
     stop: async () => {
-      await scheduler.stop();
+      // Runs blocked on a full queue (database away) must not hold the shutdown: closing the queue
+      // fails them, and their windows are fetched again next time.
+      await Promise.race([scheduler.stop(), new Promise((r) => setTimeout(r, 15_000).unref())]);
       await queue.close();
     },
   };

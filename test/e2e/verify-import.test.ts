@@ -40,6 +40,12 @@ describe('tms up (embedded) with ingestion, verify and import', () => {
     };
     const t0 = Date.now();
     up = startTms(['up', '--roles', 'simulator,ingest'], env);
+    // Only once `tms up` owns the store may CLI commands run (they then go through its socket).
+    while (!up.output().includes('tms is up')) {
+      if (up.child.exitCode !== null || Date.now() - t0 > 60_000)
+        throw new Error(`tms up did not start:\n${up.output()}`);
+      await sleep(200);
+    }
     for (;;) {
       const r = await runTms(['db', 'status', '--json'], env).catch(() => undefined);
       if (r?.code === 0) {
