@@ -174,7 +174,7 @@ describeEachBackend('api tenant isolation', ({ create }) => {
       const res = await call(
         app,
         r.method,
-        fill(r.url, { ...foreign, customer_id: foreign.unit_id, key: 'k' }),
+        fill(r.url, { ...foreign, customer_id: foreign.unit_id!, key: 'k' }),
       );
       expect({ route: `${r.method} ${r.url}`, status: res.status }).toEqual({
         route: `${r.method} ${r.url}`,
@@ -184,7 +184,7 @@ describeEachBackend('api tenant isolation', ({ create }) => {
         const c = await call(
           app,
           r.method,
-          fill(r.url, { ...foreign, customer_id: foreign.unit_id, key: 'k' }),
+          fill(r.url, { ...foreign, customer_id: foreign.unit_id!, key: 'k' }),
           tokens.aWrite,
           {},
         );
