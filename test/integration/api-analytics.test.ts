@@ -367,6 +367,14 @@ describeEachBackend('api analytics', ({ create }) => {
     expect(lines[1]).toContain(",'+cmd|calc,");
     expect(lines[1]).toContain(',-5,');
     expect(res.body).not.toMatch(/,=HYPERLINK/);
+    const oneUnit = await app.inject({
+      url: `/api/v1/temperature/export.csv?start_date=2026-03-25T00:00:00Z&end_date=2026-03-27T00:00:00Z&storage_unit_id=${unit.id}`,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const unitLines = oneUnit.body.trim().split('\r\n').slice(1);
+    expect(unitLines.length).toBeGreaterThan(0);
+    expect(unitLines.length).toBeLessThan(lines.length - 1);
+    for (const l of unitLines) expect(l.split(',')[5]).toBe(unit.id);
     const bad = await app.inject({
       url: '/api/v1/temperature/export.csv?start_date=2020-01-01&end_date=2026-01-01',
       headers: { authorization: `Bearer ${token}` },

@@ -129,6 +129,10 @@ describeEachBackend('api tenant isolation', ({ create }) => {
         expect({ url, q, status: res.status }).toEqual({ url, q, status: 404 });
       }
     }
+    for (const q of [`facility_id=${foreign.facility_id}`, `storage_unit_id=${foreign.unit_id}`]) {
+      const res = await call(app, 'GET', `/api/v1/temperature/export.csv?${q}`, tokens.aRead);
+      expect({ q, status: res.status }).toEqual({ q, status: 404 });
+    }
     const b = await call(app, 'GET', `/api/v1/temperature/unit/${foreign.unit_id}`, tokens.aRead);
     expect(b.body).toEqual({ detail: 'Storage unit not found', code: 'NOT_FOUND' });
   });

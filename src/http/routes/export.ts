@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { assertFacility, assertUnit } from '../../fleet/fleet.ts';
 import { exportReadingsCsv } from '../../readings/export.ts';
 import { ExportQuery } from '../schemas/resources.ts';
 import { BEARER, rangeOf, tenantOf, type App, type RouteDeps } from './deps.ts';
@@ -12,14 +13,24 @@ export const registerExportRoutes = (app: App, { ctx }: RouteDeps): void => {
       schema: {
         tags: ['temperature'],
         security: BEARER,
-        summary: 'Readings as CSV (oldest first, up to 366 days, streamed)',
+        summary:
+          'Readings as CSV (oldest first, up to 366 days, streamed; optionally one facility or storage unit)',
         querystring: ExportQuery,
         produces: ['text/csv'],
       },
     },
     async (req, reply) => {
-      const q = req.query;
-      const gen = exportReadingsCsv(ctx, tenantOf(req), { ...rangeOf(q), ...q });
+      const { facility_id, storage_unit_id, ...q } = req.query;
+      const tenant = tenantOf(req);
+      // A facility or unit of another customer is a 404, exactly as if it did not exist.
+      if (facility_id) await assertFacility(ctx, facility_id, tenant);
+      if (storage_unit_id) await assertUnit(ctx, storage_unit_id, tenant);
+      const scope = {
+        ...tenant,
+        ...(facility_id ? { facilityId: facility_id } : {}),
+        ...(storage_unit_id ? { unitId: storage_unit_id } : {}),
+      };
+      const gen = exportReadingsCsv(ctx, scope, { ...rangeOf(q), ...q });
       // Validate the range before the 200 goes out: the first chunk (header) is produced after the check.
       const first = await gen.next();
       const stream = Readable.from(

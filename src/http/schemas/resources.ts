@@ -49,7 +49,11 @@ export const AdminReadingListQuery = Type.Object({
   ...ReadingFilters,
   customer_id: Type.Optional(Uuid),
 });
-export const ExportQuery = Type.Object(ReadingFilters);
+export const ExportQuery = Type.Object({
+  ...ReadingFilters,
+  facility_id: Type.Optional(Uuid),
+  storage_unit_id: Type.Optional(Uuid),
+});
 
 export const ReadingCreate = Type.Object({
   storage_unit_id: Uuid,
