@@ -108,7 +108,7 @@ export const collectCustomer = async (deps: PipelineDeps, c: ClaimedCustomer): P
   try {
     // Publishes are pipelined: all batches in flight, each resolved by its own broker confirm.
     await Promise.all(
-      splitIntoBatches(result.readings).map((readings) =>
+      splitIntoBatches(result.readings, queue.maxBatchReadings).map((readings) =>
         queue.publish({ batchId: randomUUID(), ingestionLogId: logId, customerId: c.customer_id, readings }),
       ),
     );

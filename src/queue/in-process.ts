@@ -79,6 +79,8 @@ export const createInProcessQueue = (opts: InProcessQueueOptions): ReadingQueue 
 
   return {
     kind: 'in-process',
+    // No message size to respect: bigger batches mean fewer statements (PGlite: +25 % at 5,000).
+    maxBatchReadings: 5_000,
     publish: async (batch) => {
       // A batch larger than the bound still goes in when the queue is empty, so it cannot wait forever.
       while (!closed && queuedReadings > 0 && queuedReadings + batch.readings.length > maxReadings)

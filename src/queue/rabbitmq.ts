@@ -8,8 +8,15 @@ import {
 } from 'amqplib';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { backoffMs, classifyFailure, PoisonMessageError } from './errors.ts';
-import type { BatchHandler, QueueStats, ReadingBatch, ReadingQueue } from './types.ts';
+import { backoffMs, classifyFailure } from './errors.ts';
+import {
+  MAX_BATCH_READINGS,
+  type BatchHandler,
+  type QueueStats,
+  type ReadingBatch,
+  type ReadingQueue,
+} from './types.ts';
+import { decodeBatch, encodeBatch } from './wire.ts';
 
 export interface RabbitQueueOptions {
   url: string;
@@ -65,37 +72,11 @@ export const assertTopology = async (
   await ch.bindQueue(names.queue, names.exchange, 'temperature.#');
 };
 
-const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
-
 /**
  * Parses and checks a message body.
  * @throws PoisonMessageError when it is not a reading batch.
  */
-export const parseBatchMessage = (content: Buffer): ReadingBatch => {
-  let b: ReadingBatch;
-  try {
-    b = JSON.parse(content.toString('utf8')) as ReadingBatch;
-  } catch (e) {
-    throw new PoisonMessageError('message is not JSON', { cause: e });
-  }
-  if (!b || typeof b !== 'object' || !isStr(b.batchId) || !isStr(b.customerId) || !Array.isArray(b.readings))
-    throw new PoisonMessageError('message is not a reading batch');
-  if (b.ingestionLogId !== null && !isStr(b.ingestionLogId))
-    throw new PoisonMessageError('bad ingestionLogId');
-  for (const r of b.readings) {
-    const ok =
-      r &&
-      isStr(r.storageUnitId) &&
-      isStr(r.facilityId) &&
-      Number.isFinite(r.recordedAtMs) &&
-      (r.temperatureC === null || Number.isFinite(r.temperatureC)) &&
-      (r.sourceUnit === 'C' || r.sourceUnit === 'F') &&
-      Number.isFinite(r.qualityScore) &&
-      (r.equipmentStatus === 'normal' || r.equipmentStatus === 'failure');
-    if (!ok) throw new PoisonMessageError('message holds a malformed reading');
-  }
-  return b;
-};
+export const parseBatchMessage = (content: Buffer): ReadingBatch => decodeBatch(content);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -294,9 +275,10 @@ export const createRabbitQueue = async (opts: RabbitQueueOptions): Promise<Rabbi
 
   return {
     kind: 'rabbitmq',
+    maxBatchReadings: MAX_BATCH_READINGS,
     names,
     publish: async (batch) => {
-      const body = Buffer.from(JSON.stringify(batch));
+      const body = encodeBatch(batch);
       const deadline = Date.now() + publishTimeoutMs;
       for (let attempt = 1; ; attempt++) {
         const p = await waitForPair(deadline);

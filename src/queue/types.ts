@@ -1,6 +1,6 @@
 import type { Reading } from '../ingestion/types.ts';
 
-/** One queue message: up to MAX_BATCH_READINGS readings of one customer from one run. */
+/** One queue message: up to the queue's maxBatchReadings readings of one customer from one run. */
 export interface ReadingBatch {
   /** Unique per batch: a redelivered batch is recognised by it and stored/counted once. */
   batchId: string;
@@ -32,6 +32,8 @@ export interface QueueStats {
  */
 export interface ReadingQueue {
   readonly kind: 'in-process' | 'rabbitmq';
+  /** Largest batch to publish: 500 for RabbitMQ messages; larger in-process (fewer, bigger transactions). */
+  readonly maxBatchReadings: number;
   publish(batch: ReadingBatch): Promise<void>;
   /** Starts delivering batches to the handler (one consumer per queue object). */
   consume(handler: BatchHandler): Promise<void>;

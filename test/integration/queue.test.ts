@@ -5,6 +5,7 @@ import { PoisonMessageError } from '../../src/queue/errors.ts';
 import { createInProcessQueue } from '../../src/queue/in-process.ts';
 import { createRabbitQueue, parseBatchMessage, type RabbitReadingQueue } from '../../src/queue/rabbitmq.ts';
 import type { ReadingBatch } from '../../src/queue/types.ts';
+import { encodeBatch } from '../../src/queue/wire.ts';
 import type { Reading } from '../../src/ingestion/types.ts';
 import {
   deleteTopology,
@@ -82,11 +83,24 @@ describe('in-process queue', () => {
 
 describe('reading batch messages', () => {
   it('rejects what is not a reading batch as poison', () => {
-    expect(parseBatchMessage(Buffer.from(JSON.stringify(batchOf(2)))).readings).toHaveLength(2);
+    const b = batchOf(2);
+    b.readings[1] = {
+      ...b.readings[1]!,
+      temperatureC: null,
+      sourceValue: null,
+      equipmentStatus: 'failure',
+      sensorId: 's1',
+    };
+    b.readings[0] = { ...b.readings[0]!, sourceUnit: 'F', sourceValue: 0, temperatureC: (0 - 32) / 1.8 };
+    expect(parseBatchMessage(encodeBatch(b))).toEqual(b);
+    expect(encodeBatch(batchOf(500)).length).toBeLessThan(JSON.stringify(batchOf(500)).length / 3);
     expect(() => parseBatchMessage(Buffer.from('{not json'))).toThrow(PoisonMessageError);
     expect(() => parseBatchMessage(Buffer.from('{"batchId":"x"}'))).toThrow(PoisonMessageError);
-    const bad = batchOf(1);
-    (bad.readings[0] as unknown as Record<string, unknown>).sourceUnit = 'K';
+    const bad = JSON.parse(encodeBatch(batchOf(1)).toString());
+    bad.r[0][3] = 'K';
+    expect(() => parseBatchMessage(Buffer.from(JSON.stringify(bad)))).toThrow(PoisonMessageError);
+    bad.r[0][3] = 'C';
+    bad.r[0][0] = 7;
     expect(() => parseBatchMessage(Buffer.from(JSON.stringify(bad)))).toThrow(PoisonMessageError);
   });
 });
