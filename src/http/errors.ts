@@ -33,6 +33,15 @@ export const registerErrorHandling = (app: FastifyInstance): void => {
       return reply
         .status(422)
         .send({ detail: 'A value in the request cannot be stored or compared', code: 'VALIDATION' });
+    // A CHECK constraint (23514) rejected a value the schema let through (e.g. "1e309" coerced to
+    // Infinity): also the client's input. The database stays the last line of defence.
+    if (err.code === '23514')
+      return reply
+        .status(422)
+        .send({ detail: 'A value in the request is out of the allowed range', code: 'VALIDATION' });
+    // A unique key (23505) hit by a concurrent create: the resource exists.
+    if (err.code === '23505')
+      return reply.status(409).send({ detail: 'It exists already', code: 'CONFLICT' });
     const status = err.statusCode ?? 500;
     // Fastify's own 4xx (bad JSON, body too large, bad content type) carry safe messages.
     if (status >= 400 && status < 500)

@@ -146,6 +146,18 @@ describeEachBackend('api robustness', ({ create }) => {
     await t?.drop();
   });
 
+  // Runs before the fuzzing, which may revoke tokens or deactivate customer A.
+  it('turns a number that overflows to Infinity into a 422, not a 500 (regression)', async () => {
+    for (const longitude of ['1e309', '-1e309']) {
+      const res = await call(app, 'POST', '/api/v1/facilities', tokens.write, {
+        facility_code: `overflow_${longitude.startsWith('-') ? 'neg' : 'pos'}`,
+        longitude,
+      });
+      expect(res.status).toBe(422);
+      expect(res.body).toMatchObject({ code: 'VALIDATION' });
+    }
+  });
+
   it('never answers 5xx, and every 4xx carries {"detail"}, for generated requests to every route', async () => {
     expect(routes.length).toBeGreaterThan(40);
     for (const r of routes) {
