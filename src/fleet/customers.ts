@@ -2,6 +2,7 @@ import { issueToken, listTokens, revokeToken } from '../auth/tokens.ts';
 import * as repo from '../db/fleet-repo.ts';
 import type { CustomerInput } from '../db/fleet-repo.ts';
 import { findTokenById, listTokens as listTokenRows, type TokenRecord } from '../db/tokens-repo.ts';
+import { assertFetchableUrl } from '../ingestion/fetch-source.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { FeatureContext } from '../readings/context.ts';
 
@@ -77,13 +78,20 @@ export const updateOwnProfile = async (
   return toProfile((await repo.findCustomerDetail(ctx.db, customerId))!);
 };
 
+/** Refuses a source URL that ingestion would refuse to fetch (link-local, metadata), at write time. */
+const checkSourceUrl = (input: CustomerInput): void => {
+  if (input.api_url) assertFetchableUrl(input.api_url);
+};
+
 export const createCustomer = async (ctx: FeatureContext, input: CustomerInput) => {
+  checkSourceUrl(input);
   const id = await repo.insertCustomer(ctx.db, input);
   if (!id) throw new AppError('CONFLICT', `Customer code '${input.customer_code}' exists already`);
   return getCustomerDetail(ctx, id);
 };
 
 export const updateCustomer = async (ctx: FeatureContext, id: string, input: CustomerInput) => {
+  checkSourceUrl(input);
   if (!(await repo.updateCustomer(ctx.db, id, input))) throw notFound('Customer');
   return getCustomerDetail(ctx, id);
 };

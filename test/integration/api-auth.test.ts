@@ -72,6 +72,23 @@ describeEachBackend('api auth', ({ create }) => {
     expect((await call(app, 'GET', '/system-info', admin.token)).status).toBe(200);
   });
 
+  it('refuses a metadata or link-local source URL when an admin sets one (SSRF)', async () => {
+    const admin = await tokenFor(db, null);
+    const [b] = await db.query<{ id: string }>("SELECT id FROM customers WHERE customer_code = 'B'");
+    for (const api_url of [
+      'http://169.254.169.254/latest/meta-data',
+      'http://[fe80::1]/x',
+      'http://metadata.google.internal/',
+    ]) {
+      const res = await call(app, 'PUT', `/api/v1/admin/customers/${b!.id}`, admin.token, { api_url });
+      expect({ api_url, status: res.status }).toEqual({ api_url, status: 422 });
+    }
+    const ok = await call(app, 'PUT', `/api/v1/admin/customers/${b!.id}`, admin.token, {
+      api_url: 'http://127.0.0.1:8002/data/download.csv',
+    });
+    expect(ok.status).toBe(200);
+  });
+
   it('limits each token to rate_limit_per_hour requests (429 with Retry-After), then resets the next hour', async () => {
     let now = new Date('2030-01-01T00:00:00Z');
     const clock = { now: () => new Date(now) };
