@@ -6,6 +6,7 @@ import { loadConfig, parseRoles, type Config, type Role } from '../config/config
 import { openDb } from '../db/open.ts';
 import type { Db } from '../db/types.ts';
 import { systemClock } from '../lib/clock.ts';
+import { AppError } from '../lib/errors.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { startApi } from '../roles/api.ts';
 import { startControlSocket } from '../roles/control-socket.ts';
@@ -57,12 +58,29 @@ const firstStart = async (config: Config, db: Db, log: Logger): Promise<void> =>
   }
 };
 
+/** Stands in for the database in a process that runs only the simulator (it needs none). */
+const noDb = (): Db => {
+  const refuse = (): never => {
+    throw new AppError('INTERNAL', 'this process runs no role that uses the database');
+  };
+  return {
+    backend: 'postgres',
+    location: 'none',
+    query: refuse,
+    exec: refuse,
+    transaction: refuse,
+    close: async () => undefined,
+  };
+};
+
 export const runUp = async (config: Config): Promise<void> => {
   const log = createLogger(config.logLevel);
   const started: RoleHandle[] = [];
   let stopControl: (() => Promise<void>) | undefined;
   const t0 = Date.now();
-  const db = await openDb(config, { holder: 'up' });
+  // The simulator alone needs no database, so it neither opens nor locks the store.
+  const needsDb = config.roles.some((r) => r !== 'simulator');
+  const db = needsDb ? await openDb(config, { holder: 'up' }) : noDb();
   const stopAll = async (): Promise<void> => {
     for (const h of started.reverse())
       await h.stop().catch((err: unknown) => log.error({ err, role: h.role }, 'stop failed'));
@@ -70,11 +88,11 @@ export const runUp = async (config: Config): Promise<void> => {
     await db.close();
   };
   try {
-    await firstStart(config, db, log);
-    if (db.backend === 'pglite') {
+    if (needsDb) await firstStart(config, db, log);
+    if (needsDb && db.backend === 'pglite') {
       stopControl = (await startControlSocket(config.dataDir, { db, config, clock: systemClock }, log)).stop;
     }
-    const ctx: RoleContext = { config, log, clock: systemClock, db };
+    const ctx: RoleContext = { config, log, clock: systemClock, db, services: {} };
     for (const role of ROLE_ORDER) {
       if (!config.roles.includes(role)) continue;
       const start = STARTERS[role];
@@ -88,8 +106,11 @@ export const runUp = async (config: Config): Promise<void> => {
     await stopAll();
     throw e;
   }
-  const store =
-    db.backend === 'pglite' ? `embedded PGlite in ${config.dataDir}` : `PostgreSQL at ${db.location}`;
+  const store = !needsDb
+    ? 'none (simulator only)'
+    : db.backend === 'pglite'
+      ? `embedded PGlite in ${config.dataDir}`
+      : `PostgreSQL at ${db.location}`;
   console.log(
     `tms is up in ${((Date.now() - t0) / 1000).toFixed(1)} s: store ${store}, queue ${config.rabbitmqUrl ? 'RabbitMQ' : 'in-process'}`,
   );

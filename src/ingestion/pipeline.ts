@@ -4,6 +4,7 @@ import { createRunLog, failRunLog, recordProcessed } from '../db/ingestion-repo.
 import type { ClaimedCustomer } from '../db/schedule-repo.ts';
 import type { Db } from '../db/types.ts';
 import type { Clock } from '../lib/clock.ts';
+import { readingsRejectedTotal } from '../lib/metrics.ts';
 import type { ReadingQueue } from '../queue/types.ts';
 import { splitIntoBatches } from '../queue/types.ts';
 import { codesOf, type CodeMapCache } from './code-map.ts';
@@ -94,6 +95,8 @@ export const collectCustomer = async (deps: PipelineDeps, c: ClaimedCustomer): P
     nowMs: deps.clock.now().getTime(),
     futureToleranceMs: deps.futureToleranceSeconds * 1000,
   });
+  for (const [reason, n] of Object.entries(result.rejections.counts))
+    readingsRejectedTotal.inc({ reason }, n ?? 0);
   const counts = { fetched: rows.length, accepted: result.readings.length, rejected: result.rejected };
   await recordProcessed(db, logId, {
     processed: rows.length,

@@ -10,6 +10,7 @@ import {
 } from '../db/schedule-repo.ts';
 import type { Logger } from '../lib/logger.ts';
 import { collectCustomer, type CollectOutcome, type PipelineDeps } from './pipeline.ts';
+import { ingestionRunDuration } from '../lib/metrics.ts';
 
 export interface SchedulerOptions {
   deps: PipelineDeps;
@@ -117,6 +118,10 @@ export class Scheduler {
       error = (e as Error).message;
     }
     const ok = outcome?.ok ?? false;
+    ingestionRunDuration.observe(
+      { method: c.data_sharing_method, status: ok ? 'ok' : 'failure' },
+      (Date.now() - t0) / 1000,
+    );
     const delaySeconds = ok
       ? nextDelaySeconds(c.data_frequency_seconds, this.#random)
       : backoffSeconds(c.consecutive_failures + 1, ingest.retryBaseSeconds, ingest.retryMaxSeconds);

@@ -1,6 +1,42 @@
-import { buildApp } from '../http/app.ts';
+import net from 'node:net';
+import { buildApp, type AppContext } from '../http/app.ts';
 import { AppError } from '../lib/errors.ts';
-import type { RoleContext, RoleHandle } from './types.ts';
+import type { QueueHealth, RoleContext, RoleHandle } from './types.ts';
+
+/**
+ * How /health learns the queue's state: from the ingest role in this process, else (an API-only
+ * process with RabbitMQ configured) from a cached TCP check of the broker; no broker, no entry.
+ */
+const queueHealthFor = (ctx: RoleContext): AppContext['queueHealth'] => {
+  if (!ctx.config.rabbitmqUrl) return undefined;
+  const url = new URL(ctx.config.rabbitmqUrl);
+  const probe = cachedProbe(url.hostname, Number(url.port || (url.protocol === 'amqps:' ? 5671 : 5672)));
+  return () => (ctx.services.queueHealth ? ctx.services.queueHealth() : probe());
+};
+
+const PROBE_TTL_MS = 5_000;
+
+const cachedProbe = (host: string, port: number): (() => Promise<QueueHealth>) => {
+  let last: { at: number; result: Promise<QueueHealth> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > PROBE_TTL_MS) {
+      last = {
+        at: Date.now(),
+        result: new Promise((resolve) => {
+          const socket = net.connect({ host, port, timeout: 1_000 });
+          const done = (r: QueueHealth) => {
+            socket.destroy();
+            resolve(r);
+          };
+          socket.once('connect', () => done('ok'));
+          socket.once('timeout', () => done('error'));
+          socket.once('error', () => done('error'));
+        }),
+      };
+    }
+    return last.result;
+  };
+};
 
 /** Serves the REST API (and later the dashboard) on HOST:PORT. */
 export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
@@ -9,6 +45,7 @@ export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
     log: ctx.log,
     clock: ctx.clock,
     futureToleranceSeconds: ctx.config.futureToleranceSeconds,
+    queueHealth: queueHealthFor(ctx),
   });
   try {
     await app.listen({ host: ctx.config.host, port: ctx.config.port });

@@ -1,6 +1,7 @@
 import { CodeMapCache } from '../ingestion/code-map.ts';
 import { Scheduler } from '../ingestion/scheduler.ts';
 import { writeBatch } from '../ingestion/writer.ts';
+import { queueDepth, readingsDuplicateTotal, readingsStoredTotal } from '../lib/metrics.ts';
 import { openQueue } from '../queue/index.ts';
 import type { RoleContext, RoleHandle } from './types.ts';
 
@@ -13,6 +14,8 @@ export const startIngest = async (ctx: RoleContext): Promise<RoleHandle> => {
   const queue = await openQueue(config, log, { writerConcurrency: db.backend === 'postgres' ? 4 : 1 });
   await queue.consume(async (batch) => {
     const r = await writeBatch(db, batch);
+    readingsStoredTotal.inc(r.stored);
+    readingsDuplicateTotal.inc(r.duplicates);
     const run = r.finalised;
     if (run)
       log.info(
@@ -40,12 +43,15 @@ export const startIngest = async (ctx: RoleContext): Promise<RoleHandle> => {
     log,
   });
   scheduler.start();
+  ctx.services.queueHealth = async () => (queue.stats().connected ? 'ok' : 'error');
+  const depthTimer = setInterval(() => queueDepth.set(queue.stats().pending), 1_000).unref();
   return {
     role: 'ingest',
     banner: [
       `ingest:    collecting active customers (${queue.kind === 'rabbitmq' ? `RabbitMQ queue ${config.ingest.queuePrefix}temperature_readings` : 'in-process queue'}), lease owner ${scheduler.owner}`,
     ],
     stop: async () => {
+      clearInterval(depthTimer);
       // Runs blocked on a full queue (database away) must not hold the shutdown: closing the queue
       // fails them, and their windows are fetched again next time.
       await Promise.race([scheduler.stop(), new Promise((r) => setTimeout(r, 15_000).unref())]);

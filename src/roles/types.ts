@@ -8,8 +8,16 @@ export interface RoleContext {
   config: Config;
   log: Logger;
   clock: Clock;
-  /** Opened lazily by `tms up` only when a started role needs it. */
+  /** Opened by `tms up` only when a started role needs it (not for the simulator alone). */
   db: Db;
+  /** What roles in the same process offer each other (the ingest role's queue state for /health). */
+  services: ProcessServices;
+}
+
+export type QueueHealth = 'ok' | 'error';
+
+export interface ProcessServices {
+  queueHealth?: () => Promise<QueueHealth>;
 }
 
 export interface RoleHandle {

@@ -125,3 +125,62 @@ describe('start-up errors are one line and non-zero', () => {
     );
   });
 });
+
+describe('tms up with selected roles', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'tms-roles-'));
+  });
+  afterAll(async () => rm(dataDir, { recursive: true, force: true }));
+
+  it('runs the simulator alone without opening or locking the store', async () => {
+    const base = randomPortBase();
+    const sim = startTms(['up', '--roles', 'simulator'], {
+      TMS_DATA_DIR: dataDir,
+      SIM_PORT_START: String(base + 1),
+    });
+    const api = startTms(['up', '--roles', 'api'], { TMS_DATA_DIR: dataDir, PORT: String(base) });
+    try {
+      await waitForHttp(`http://127.0.0.1:${base + 1}/health`, 60_000);
+      await waitForHttp(`http://127.0.0.1:${base}/health`, 60_000);
+      expect(sim.output()).toContain('store none (simulator only)');
+    } finally {
+      expect(await sim.stop()).toBe(0);
+      expect(await api.stop()).toBe(0);
+    }
+  });
+
+  it('/health reports the broker of an API-only process honestly: ok when reachable, 503 degraded when not', async () => {
+    const base = randomPortBase();
+    const good = startTms(['up', '--roles', 'api'], {
+      TMS_DATA_DIR: dataDir,
+      PORT: String(base),
+      RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672',
+    });
+    try {
+      await waitForHttp(`http://127.0.0.1:${base}/health`, 60_000);
+      const body = await (await fetch(`http://127.0.0.1:${base}/health`)).json();
+      expect(body).toMatchObject({ status: 'ok', rabbitmq: 'ok' });
+    } finally {
+      await good.stop();
+    }
+    const bad = startTms(['up', '--roles', 'api'], {
+      TMS_DATA_DIR: dataDir,
+      PORT: String(base + 2),
+      RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:1',
+    });
+    try {
+      const deadline = Date.now() + 60_000;
+      let res: Response | undefined;
+      while (Date.now() < deadline) {
+        res = await fetch(`http://127.0.0.1:${base + 2}/health`).catch(() => undefined);
+        if (res) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(res?.status).toBe(503);
+      expect(await res!.json()).toMatchObject({ status: 'degraded', database: 'ok', rabbitmq: 'error' });
+    } finally {
+      await bad.stop();
+    }
+  });
+});

@@ -39,7 +39,7 @@ describe('tms up (embedded) with ingestion, verify and import', () => {
       TMS_INITIAL_BACKFILL_HOURS: '1',
     };
     const t0 = Date.now();
-    up = startTms(['up', '--roles', 'simulator,ingest'], env);
+    up = startTms(['up'], env);
     // Only once `tms up` owns the store may CLI commands run (they then go through its socket).
     while (!up.output().includes('tms is up')) {
       if (up.child.exitCode !== null || Date.now() - t0 > 60_000)
@@ -75,6 +75,17 @@ describe('tms up (embedded) with ingestion, verify and import', () => {
     for (const l of s.recentLogs.filter((x) => x.status !== 'running')) {
       expect(l.records_succeeded + l.records_duplicate + l.records_failed).toBe(l.records_processed);
     }
+  });
+
+  it('exports the ingestion counters on /metrics', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${env.PORT}/metrics`)).text();
+    const value = (name: string): number => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      return line ? Number(line.split(' ')[1]) : NaN;
+    };
+    expect(value('tms_readings_stored_total')).toBeGreaterThan(500);
+    expect(text).toMatch(/^tms_ingestion_run_duration_seconds_count\{method="api",status="ok"\} [1-9]/m);
+    expect(text).toMatch(/^tms_queue_depth \d+/m);
   });
 
   it('verifies the last 10 minutes of every customer: nothing missing or extra', async () => {
