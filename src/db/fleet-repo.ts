@@ -1,3 +1,4 @@
+import type { CustomerRow } from './customers-repo.ts';
 import { param } from './readings-query-repo.ts';
 import type { Sql } from './types.ts';
 
@@ -259,17 +260,7 @@ export const updateUnit = async (q: Sql, id: string, s: FleetScope, u: UnitInput
   return rows.length > 0;
 };
 
-export interface CustomerDetailRow {
-  id: string;
-  customer_code: string;
-  name: string;
-  data_sharing_method: 'api' | 'csv';
-  data_frequency_seconds: number;
-  api_url: string | null;
-  timezone: string;
-  is_active: boolean;
-  created_at: Date;
-  updated_at: Date;
+export interface CustomerDetailRow extends CustomerRow {
   facility_count: number;
   unit_count: number;
   active_readings_count: number;

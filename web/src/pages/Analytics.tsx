@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { RangeBars, ShareBar } from '../components/Bars.tsx';
 import { TimeChart } from '../components/TimeChart.tsx';
 import { Card, Empty, ErrorBox, Kpi, Loading, Pager, StatusBadge, TableWrap } from '../components/ui.tsx';
+import { TempKpis } from '../components/TempKpis.tsx';
 import { api } from '../lib/api.ts';
 import { COLORS, loadTrend } from '../lib/data.ts';
 import {
@@ -140,29 +141,14 @@ export const AnalyticsPage = ({ route }: { route: Route }) => {
         <ErrorBox error={summary.error} retry={summary.reload} />
         {summary.loading && !s && <Loading />}
         {s && (
-          <div class="kpis">
-            <Kpi
-              label="Average"
-              value={fmtTemp(s.avg_temperature, s.temperature_unit, unit, 2)}
-              testid="an-avg"
-            />
-            <Kpi
-              label="Minimum"
-              value={fmtTemp(s.min_temperature, s.temperature_unit, unit, 2)}
-              testid="an-min"
-            />
-            <Kpi
-              label="Maximum"
-              value={fmtTemp(s.max_temperature, s.temperature_unit, unit, 2)}
-              testid="an-max"
-            />
+          <TempKpis stats={s} unit={unit} testid="an">
             <Kpi
               label="Readings"
               value={fmtInt(s.reading_count)}
               testid="an-count"
               sub={`${fmtInt(s.unit_count)} units`}
             />
-          </div>
+          </TempKpis>
         )}
       </Card>
 

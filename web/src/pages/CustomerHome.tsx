@@ -1,4 +1,5 @@
 import { Kpi, Card, Loading, ErrorBox, Empty, StatusBadge, TableWrap } from '../components/ui.tsx';
+import { TempKpis } from '../components/TempKpis.tsx';
 import { ShareBar } from '../components/Bars.tsx';
 import { TimeChart } from '../components/TimeChart.tsx';
 import { api } from '../lib/api.ts';
@@ -95,29 +96,14 @@ export const CustomerHome = () => {
           (s.reading_count === 0 ? (
             <Empty>No readings yet. They appear as soon as ingestion stores the first ones.</Empty>
           ) : (
-            <div class="kpis">
-              <Kpi
-                label="Average"
-                value={fmtTemp(s.avg_temperature, s.temperature_unit, unit, 2)}
-                testid="kpi-avg"
-              />
-              <Kpi
-                label="Minimum"
-                value={fmtTemp(s.min_temperature, s.temperature_unit, unit, 2)}
-                testid="kpi-min"
-              />
-              <Kpi
-                label="Maximum"
-                value={fmtTemp(s.max_temperature, s.temperature_unit, unit, 2)}
-                testid="kpi-max"
-              />
+            <TempKpis stats={s} unit={unit} testid="kpi">
               <Kpi
                 label="Readings"
                 value={fmtInt(s.reading_count)}
                 sub={`${fmtDateTime(s.time_range_start)} – ${fmtDateTime(s.time_range_end)}`}
                 testid="kpi-reading-count"
               />
-            </div>
+            </TempKpis>
           ))}
       </Card>
 

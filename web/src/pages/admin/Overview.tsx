@@ -1,5 +1,6 @@
 import { TimeChart } from '../../components/TimeChart.tsx';
 import { Card, Empty, ErrorBox, Kpi, Loading, StatusBadge, TableWrap } from '../../components/ui.tsx';
+import { TempKpis } from '../../components/TempKpis.tsx';
 import { api } from '../../lib/api.ts';
 import { COLORS } from '../../lib/data.ts';
 import { fmtAgo, fmtDateTime, fmtInt, fmtTemp, toUnit } from '../../lib/format.ts';
@@ -109,25 +110,7 @@ export const AdminOverview = () => {
       <Card title={`System-wide temperatures (°${unit})`} id="adm-summary">
         <ErrorBox error={summary.error} retry={summary.reload} />
         {summary.loading && !summary.data && <Loading />}
-        {system && (
-          <div class="kpis">
-            <Kpi
-              label="Average"
-              value={fmtTemp(system.avg_temperature, system.temperature_unit, unit, 2)}
-              testid="adm-avg"
-            />
-            <Kpi
-              label="Minimum"
-              value={fmtTemp(system.min_temperature, system.temperature_unit, unit, 2)}
-              testid="adm-min"
-            />
-            <Kpi
-              label="Maximum"
-              value={fmtTemp(system.max_temperature, system.temperature_unit, unit, 2)}
-              testid="adm-max"
-            />
-          </div>
-        )}
+        {system && <TempKpis stats={system} unit={unit} testid="adm"></TempKpis>}
         {summary.data && (
           <TableWrap label="Temperatures per customer">
             <table data-testid="adm-summary-table">
