@@ -7,7 +7,7 @@ export const startSimulator = async (
   ctx: Pick<RoleContext, 'config' | 'log' | 'clock'>,
 ): Promise<RoleHandle> => {
   const { config } = ctx;
-  const log = ctx.log.child({ role: 'simulator' });
+  const log = ctx.log;
   const fleet = await loadFleet(config.fleetFile);
   const handle = await startMockFleet({
     fleet,
