@@ -46,7 +46,7 @@ describe('prototype smoke sequence against a running tms', () => {
     env = { TMS_DATA_DIR: dataDir, PORT: String(port), SIM_PORT_START: String(port + 1) };
     base = `http://127.0.0.1:${port}`;
     up = startTms(['up', '--roles', 'api'], env);
-    await waitForHttp(`${base}/health`, 30_000);
+    await waitForHttp(`${base}/health`, 90_000);
     tokens = JSON.parse(await readFile(path.join(dataDir, 'tokens.json'), 'utf8'));
     for (const code of ['A', 'B', 'C']) {
       const r = await runTms(

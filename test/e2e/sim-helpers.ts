@@ -44,8 +44,8 @@ export const startTms = (
     let out = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`tms ${args.join(' ')} not ready after ${opts.timeoutMs ?? 20_000} ms:\n${out}`));
-    }, opts.timeoutMs ?? 20_000);
+      reject(new Error(`tms ${args.join(' ')} not ready after ${opts.timeoutMs ?? 60_000} ms:\n${out}`));
+    }, opts.timeoutMs ?? 60_000);
     const onData = (d: Buffer): void => {
       out += d.toString();
       if (out.includes(opts.ready)) {
