@@ -123,7 +123,7 @@ describe.skipIf(skip !== null)('web dashboard in Chromium', () => {
     const { page, console: con, close } = await newPage();
     con.allow(/status of 401/);
     await page.goto(`${sys.base}/`);
-    await page.fill('#token', 'tms_thisTokenDoesNotExist000000000000000');
+    await page.fill('#token', 'tms_not-a-real-token');
     await page.click('button[type=submit]');
     await expect
       .poll(() => page.locator('[data-testid=login-error]').textContent())

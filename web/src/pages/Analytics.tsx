@@ -1,10 +1,10 @@
+import { TrendChart } from '../components/TrendChart.tsx';
 import { useState } from 'preact/hooks';
 import { RangeBars, ShareBar } from '../components/Bars.tsx';
-import { TimeChart } from '../components/TimeChart.tsx';
 import { Card, Empty, ErrorBox, Kpi, Loading, Pager, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { TempKpis } from '../components/TempKpis.tsx';
 import { api } from '../lib/api.ts';
-import { COLORS, loadTrend } from '../lib/data.ts';
+import { loadTrend } from '../lib/data.ts';
 import {
   dayEnd,
   dayStart,
@@ -153,25 +153,13 @@ export const AnalyticsPage = ({ route }: { route: Route }) => {
       </Card>
 
       <Card title={`Trend (${interval}ly, °${unit})`} id="an-trend">
-        <ErrorBox error={trend.error} retry={trend.reload} />
-        {trend.loading && !trend.data && <Loading />}
-        {trend.data &&
-          (trend.data.x.length === 0 ? (
-            <Empty>No readings in this range.</Empty>
-          ) : (
-            <TimeChart
-              x={trend.data.x}
-              series={[
-                { label: 'Max', color: COLORS.max, values: trend.data.max, width: 1 },
-                { label: 'Average', color: COLORS.avg, values: trend.data.avg, width: 2 },
-                { label: 'Min', color: COLORS.min, values: trend.data.min, width: 1 },
-              ]}
-              bands={[{ upper: 'Max', lower: 'Min', fill: COLORS.band }]}
-              label={`${interval === 'hour' ? 'Hourly' : 'Daily'} average, minimum and maximum over all units`}
-              unit={unit}
-              testid="an-trend-chart"
-            />
-          ))}
+        <TrendChart
+          trend={trend}
+          label={`${interval === 'hour' ? 'Hourly' : 'Daily'} average, minimum and maximum over all units`}
+          empty="No readings in this range."
+          unit={unit}
+          testid="an-trend-chart"
+        />
       </Card>
 
       <div class="grid-2">

@@ -1,17 +1,9 @@
+import { TrendChart } from '../components/TrendChart.tsx';
 import { Kpi, Card, Loading, ErrorBox, Empty, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { TempKpis } from '../components/TempKpis.tsx';
 import { ShareBar } from '../components/Bars.tsx';
-import { TimeChart } from '../components/TimeChart.tsx';
 import { api } from '../lib/api.ts';
-import {
-  COLORS,
-  countStatuses,
-  facilityLabel,
-  loadTrend,
-  loadUnits,
-  unitLabel,
-  worstStatus,
-} from '../lib/data.ts';
+import { countStatuses, facilityLabel, loadTrend, loadUnits, unitLabel, worstStatus } from '../lib/data.ts';
 import { fmtAgo, fmtDateTime, fmtInt, fmtTemp } from '../lib/format.ts';
 import { useApi, useTicker, useTitle, useUnit } from '../lib/hooks.ts';
 import { useLive } from '../lib/live.ts';
@@ -63,13 +55,6 @@ export const CustomerHome = () => {
 
   const p = profile.data;
   const s = stats.data;
-  const trendSeries = trend.data
-    ? [
-        { label: 'Max', color: COLORS.max, values: trend.data.max, width: 1 },
-        { label: 'Average', color: COLORS.avg, values: trend.data.avg, width: 2 },
-        { label: 'Min', color: COLORS.min, values: trend.data.min, width: 1 },
-      ]
-    : [];
 
   return (
     <div class="page">
@@ -148,21 +133,13 @@ export const CustomerHome = () => {
       </div>
 
       <Card title={`Temperature trend, last 7 days (hourly, °${unit})`} id="trend">
-        <ErrorBox error={trend.error} retry={trend.reload} />
-        {trend.loading && !trend.data && <Loading what="Loading the trend" />}
-        {trend.data &&
-          (trend.data.x.length === 0 ? (
-            <Empty>No readings in the last 7 days.</Empty>
-          ) : (
-            <TimeChart
-              x={trend.data.x}
-              series={trendSeries}
-              bands={[{ upper: 'Max', lower: 'Min', fill: COLORS.band }]}
-              label="Hourly average, minimum and maximum over all units, last 7 days"
-              unit={unit}
-              testid="trend-chart"
-            />
-          ))}
+        <TrendChart
+          trend={trend}
+          label="Hourly average, minimum and maximum over all units, last 7 days"
+          empty="No readings in the last 7 days."
+          unit={unit}
+          testid="trend-chart"
+        />
       </Card>
 
       <Card title="Latest readings" id="latest" actions={<a href="#/units">All units →</a>}>

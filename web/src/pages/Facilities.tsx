@@ -1,17 +1,9 @@
+import { TrendChart } from '../components/TrendChart.tsx';
 import { useMemo } from 'preact/hooks';
 import { RangeBars } from '../components/Bars.tsx';
-import { TimeChart } from '../components/TimeChart.tsx';
 import { Card, Empty, ErrorBox, Loading, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { api } from '../lib/api.ts';
-import {
-  COLORS,
-  currentOf,
-  facilityLabel,
-  loadTrend,
-  loadUnits,
-  unitLabel,
-  worstStatus,
-} from '../lib/data.ts';
+import { currentOf, facilityLabel, loadTrend, loadUnits, unitLabel, worstStatus } from '../lib/data.ts';
 import { fmtAgo, fmtDateTime, fmtInt, fmtNum, fmtTemp, toUnit } from '../lib/format.ts';
 import { useApi, useTicker, useTitle, useUnit } from '../lib/hooks.ts';
 import { useLive } from '../lib/live.ts';
@@ -240,25 +232,13 @@ export const FacilityDetailPage = ({ id }: { id: string }) => {
         </>
       )}
       <Card title={`Trend, last 7 days (hourly, °${unit})`} id="facility-trend">
-        <ErrorBox error={trend.error} retry={trend.reload} />
-        {trend.loading && !trend.data && <Loading what="Loading the trend" />}
-        {trend.data &&
-          (trend.data.x.length === 0 ? (
-            <Empty>No readings in the last 7 days.</Empty>
-          ) : (
-            <TimeChart
-              x={trend.data.x}
-              series={[
-                { label: 'Max', color: COLORS.max, values: trend.data.max, width: 1 },
-                { label: 'Average', color: COLORS.avg, values: trend.data.avg, width: 2 },
-                { label: 'Min', color: COLORS.min, values: trend.data.min, width: 1 },
-              ]}
-              bands={[{ upper: 'Max', lower: 'Min', fill: COLORS.band }]}
-              label="Hourly average, minimum and maximum of this facility's units"
-              unit={unit}
-              testid="facility-trend-chart"
-            />
-          ))}
+        <TrendChart
+          trend={trend}
+          label="Hourly average, minimum and maximum of this facility's units"
+          empty="No readings in the last 7 days."
+          unit={unit}
+          testid="facility-trend-chart"
+        />
       </Card>
       <Card title="Recent readings" id="facility-recent">
         <ErrorBox error={recent.error} retry={recent.reload} />

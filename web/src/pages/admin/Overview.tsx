@@ -1,8 +1,7 @@
-import { TimeChart } from '../../components/TimeChart.tsx';
+import { TrendChart } from '../../components/TrendChart.tsx';
 import { Card, Empty, ErrorBox, Kpi, Loading, StatusBadge, TableWrap } from '../../components/ui.tsx';
 import { TempKpis } from '../../components/TempKpis.tsx';
 import { api } from '../../lib/api.ts';
-import { COLORS } from '../../lib/data.ts';
 import { fmtAgo, fmtDateTime, fmtInt, fmtTemp, toUnit } from '../../lib/format.ts';
 import { useApi, useTicker, useTitle, useUnit } from '../../lib/hooks.ts';
 import { href } from '../../lib/router.ts';
@@ -150,25 +149,13 @@ export const AdminOverview = () => {
       </Card>
 
       <Card title={`System-wide trend, last 7 days (daily, °${unit})`} id="adm-trend">
-        <ErrorBox error={trend.error} retry={trend.reload} />
-        {trend.loading && !trend.data && <Loading />}
-        {trend.data &&
-          (trend.data.x.length === 0 ? (
-            <Empty>No readings in the last 7 days.</Empty>
-          ) : (
-            <TimeChart
-              x={trend.data.x}
-              series={[
-                { label: 'Max', color: COLORS.max, values: trend.data.max, width: 1 },
-                { label: 'Average', color: COLORS.avg, values: trend.data.avg, width: 2 },
-                { label: 'Min', color: COLORS.min, values: trend.data.min, width: 1 },
-              ]}
-              bands={[{ upper: 'Max', lower: 'Min', fill: COLORS.band }]}
-              label="Daily average, minimum and maximum over every customer's units (local days)"
-              unit={unit}
-              testid="adm-trend-chart"
-            />
-          ))}
+        <TrendChart
+          trend={trend}
+          label="Daily average, minimum and maximum over every customer's units (local days)"
+          empty="No readings in the last 7 days."
+          unit={unit}
+          testid="adm-trend-chart"
+        />
       </Card>
 
       <div class="grid-2">
