@@ -1,9 +1,10 @@
+import { UnitsTable } from '../components/UnitsTable.tsx';
 import { TrendChart } from '../components/TrendChart.tsx';
 import { useMemo } from 'preact/hooks';
 import { RangeBars } from '../components/Bars.tsx';
 import { Card, Empty, ErrorBox, Loading, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { api } from '../lib/api.ts';
-import { currentOf, facilityLabel, loadTrend, loadUnits, unitLabel, worstStatus } from '../lib/data.ts';
+import { currentOf, facilityLabel, loadTrend, loadUnits, worstStatus } from '../lib/data.ts';
 import { fmtAgo, fmtDateTime, fmtInt, fmtNum, fmtTemp, toUnit } from '../lib/format.ts';
 import { useApi, useTicker, useTitle, useUnit } from '../lib/hooks.ts';
 import { useLive } from '../lib/live.ts';
@@ -187,46 +188,7 @@ export const FacilityDetailPage = ({ id }: { id: string }) => {
             {d.units.length === 0 ? (
               <Empty>This facility has no storage units.</Empty>
             ) : (
-              <TableWrap label="Storage units">
-                <table data-testid="units-table">
-                  <thead>
-                    <tr>
-                      <th scope="col">Unit</th>
-                      <th scope="col">Type</th>
-                      <th scope="col" class="num">
-                        Current
-                      </th>
-                      <th scope="col" class="num">
-                        Set point
-                      </th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Last reading</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {d.units.map((u) => {
-                      const c = currentOf(u, live.byUnit);
-                      return (
-                        <tr key={u.id} data-unit-id={u.id}>
-                          <td>
-                            <a href={href(`/units/${u.id}`)}>{unitLabel(u)}</a>
-                            <div class="muted small">{u.unit_code}</div>
-                          </td>
-                          <td>{u.equipment_type}</td>
-                          <td class="num" data-testid="unit-current">
-                            {fmtTemp(c.temperature, c.unit, unit)}
-                          </td>
-                          <td class="num">{fmtTemp(u.set_temperature, u.temperature_unit, unit)}</td>
-                          <td>
-                            <StatusBadge status={u.temperature_status} />
-                          </td>
-                          <td title={fmtDateTime(c.at)}>{fmtAgo(c.at, now)}</td>
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
-              </TableWrap>
+              <UnitsTable units={d.units} byUnit={live.byUnit} now={now} unit={unit} />
             )}
           </Card>
         </>

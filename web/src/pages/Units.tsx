@@ -1,10 +1,10 @@
+import { UnitsTable } from '../components/UnitsTable.tsx';
 import { useMemo } from 'preact/hooks';
-import { Card, Empty, ErrorBox, Loading, StatusBadge, TableWrap } from '../components/ui.tsx';
-import { countStatuses, currentOf, facilityLabel, loadUnits, unitLabel } from '../lib/data.ts';
-import { fmtAgo, fmtDateTime, fmtTemp } from '../lib/format.ts';
+import { Card, Empty, ErrorBox, Loading } from '../components/ui.tsx';
+import { countStatuses, facilityLabel, loadUnits } from '../lib/data.ts';
 import { useApi, useTicker, useTitle, useUnit } from '../lib/hooks.ts';
 import { useLive } from '../lib/live.ts';
-import { href, replaceQuery, type Route } from '../lib/router.ts';
+import { replaceQuery, type Route } from '../lib/router.ts';
 import { UNIT_STATUSES } from '../lib/types.ts';
 
 export const UnitsPage = ({ route }: { route: Route }) => {
@@ -69,50 +69,7 @@ export const UnitsPage = ({ route }: { route: Route }) => {
         {fleet.loading && !fleet.data && <Loading what="Loading units" />}
         {fleet.data && rows.length === 0 && <Empty>No unit matches these filters.</Empty>}
         {rows.length > 0 && (
-          <TableWrap label="Storage units">
-            <table data-testid="units-table">
-              <thead>
-                <tr>
-                  <th scope="col">Unit</th>
-                  <th scope="col">Facility</th>
-                  <th scope="col">Type</th>
-                  <th scope="col" class="num">
-                    Current
-                  </th>
-                  <th scope="col" class="num">
-                    Set point
-                  </th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Last reading</th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((u) => {
-                  const c = currentOf(u, live.byUnit);
-                  return (
-                    <tr key={u.id} data-unit-id={u.id}>
-                      <td>
-                        <a href={href(`/units/${u.id}`)}>{unitLabel(u)}</a>
-                        <div class="muted small">{u.unit_code}</div>
-                      </td>
-                      <td>
-                        <a href={href(`/facilities/${u.facility_id}`)}>{facilityLabel(u.facility)}</a>
-                      </td>
-                      <td>{u.equipment_type}</td>
-                      <td class="num" data-testid="unit-current">
-                        {fmtTemp(c.temperature, c.unit, unit)}
-                      </td>
-                      <td class="num">{fmtTemp(u.set_temperature, u.temperature_unit, unit)}</td>
-                      <td>
-                        <StatusBadge status={u.temperature_status} />
-                      </td>
-                      <td title={fmtDateTime(c.at)}>{fmtAgo(c.at, now)}</td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </TableWrap>
+          <UnitsTable units={rows} byUnit={live.byUnit} now={now} unit={unit} showFacility />
         )}
       </Card>
     </div>
