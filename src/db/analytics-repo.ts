@@ -1,4 +1,5 @@
-import { param, ROLLUP_GOOD_QUALITY, scopeConditions, type ReadingScope } from './readings-query-repo.ts';
+import { param, scopeConditions, type ReadingScope } from './readings-query-repo.ts';
+import { GOOD_QUALITY_THRESHOLD } from './readings-repo.ts';
 import type { Sql } from './types.ts';
 
 export type TimeGroup = 'hour' | 'day' | 'week' | 'month';
@@ -102,8 +103,8 @@ export const aggregateReadings = async (q: Sql, spec: AggregateSpec): Promise<Ag
   const params: unknown[] = [];
   let tzParam: string | undefined;
   const tz = (): string => (tzParam ??= `${param(params, spec.tz)}::text`);
-  const good = spec.goodQuality ?? ROLLUP_GOOD_QUALITY;
-  const useRollups = !spec.raw && !spec.groupBy.includes('sensor') && good === ROLLUP_GOOD_QUALITY;
+  const good = spec.goodQuality ?? GOOD_QUALITY_THRESHOLD;
+  const useRollups = !spec.raw && !spec.groupBy.includes('sensor') && good === GOOD_QUALITY_THRESHOLD;
   const split = useRollups
     ? splitRange(spec.start, spec.end)
     : { rollup: undefined, raw: [{ from: spec.start, to: spec.end, toInclusive: true }] };

@@ -1,3 +1,4 @@
+import { rollupInsertedRows } from './readings-repo.ts';
 import type { Sql } from './types.ts';
 
 /** Which readings a query may see: a customer (always, for customer tokens), a facility, units. */
@@ -175,13 +176,10 @@ export interface NewReading {
   equipmentStatus: string;
 }
 
-/** quality_score at or above this counts as good in the hourly rollups (the writer uses the same). */
-export const ROLLUP_GOOD_QUALITY = 0.8;
-
 /**
  * Stores readings idempotently and folds the new ones (only those actually inserted) into
- * `reading_rollups_hourly`, in one statement: the same SQL the ingestion writer uses, so rollups
- * always equal an aggregate over the raw rows. Returns the ids of the rows inserted.
+ * `reading_rollups_hourly`, in one statement, with the ingestion writer's rollup SQL.
+ * Returns the ids of the rows inserted.
  */
 export const insertReadingsWithRollups = async (q: Sql, rows: readonly NewReading[]): Promise<string[]> => {
   if (rows.length === 0) return [];
@@ -194,20 +192,7 @@ export const insertReadingsWithRollups = async (q: Sql, rows: readonly NewReadin
          $7::text[], $8::text[], $9::float8[], $10::text[])
        ON CONFLICT (storage_unit_id, recorded_at) DO NOTHING
        RETURNING id, customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, quality_score),
-     roll AS (
-       INSERT INTO reading_rollups_hourly AS h (storage_unit_id, bucket_start, customer_id, facility_id, reading_count,
-         null_count, sum_c, min_c, max_c, good_quality_count)
-       SELECT storage_unit_id, date_trunc('hour', recorded_at, 'UTC'), customer_id, facility_id, count(*),
-         count(*) FILTER (WHERE temperature_c IS NULL), coalesce(sum(temperature_c), 0), min(temperature_c),
-         max(temperature_c), count(*) FILTER (WHERE quality_score >= ${ROLLUP_GOOD_QUALITY})
-       FROM ins GROUP BY storage_unit_id, customer_id, facility_id, date_trunc('hour', recorded_at, 'UTC')
-       ON CONFLICT (storage_unit_id, bucket_start) DO UPDATE SET
-         reading_count = h.reading_count + EXCLUDED.reading_count,
-         null_count = h.null_count + EXCLUDED.null_count,
-         sum_c = h.sum_c + EXCLUDED.sum_c,
-         min_c = LEAST(h.min_c, EXCLUDED.min_c),
-         max_c = GREATEST(h.max_c, EXCLUDED.max_c),
-         good_quality_count = h.good_quality_count + EXCLUDED.good_quality_count)
+     roll AS (${rollupInsertedRows('customer_id')} RETURNING 1)
      SELECT id::text AS id FROM ins`,
     [
       col((r) => r.customerId),

@@ -5,6 +5,28 @@ import type { Sql } from './types.ts';
 /** A reading counts as good quality from this score up (system_config good_quality_threshold). */
 export const GOOD_QUALITY_THRESHOLD = 0.8;
 
+/**
+ * SQL folding the rows returned by a preceding `ins` CTE (storage_unit_id, facility_id, recorded_at,
+ * temperature_c, quality_score) into `reading_rollups_hourly`. `customer` is the SQL for the
+ * readings' customer: a column of `ins` or a parameter. Rows are sorted so concurrent writers lock
+ * rollup rows in the same order. Every writer of readings uses this, so rollups always equal an
+ * aggregate over the raw rows.
+ */
+export const rollupInsertedRows = (customer: string): string => `INSERT INTO reading_rollups_hourly AS r (
+    storage_unit_id, bucket_start, customer_id, facility_id, reading_count, null_count, sum_c, min_c, max_c,
+    good_quality_count)
+  SELECT storage_unit_id, date_trunc('hour', recorded_at, 'UTC') AS bucket, ${customer}, facility_id,
+         count(*), count(*) FILTER (WHERE temperature_c IS NULL), coalesce(sum(temperature_c), 0),
+         min(temperature_c), max(temperature_c), count(*) FILTER (WHERE quality_score >= ${GOOD_QUALITY_THRESHOLD})
+  FROM ins GROUP BY 1, 2, 3, 4 ORDER BY 1, 2
+  ON CONFLICT (storage_unit_id, bucket_start) DO UPDATE SET
+    reading_count = r.reading_count + excluded.reading_count,
+    null_count = r.null_count + excluded.null_count,
+    sum_c = r.sum_c + excluded.sum_c,
+    min_c = LEAST(r.min_c, excluded.min_c),
+    max_c = GREATEST(r.max_c, excluded.max_c),
+    good_quality_count = r.good_quality_count + excluded.good_quality_count`;
+
 // The whole write of one batch is ONE statement (one round trip, atomic without an explicit
 // transaction):
 //  ins    inserts the new readings; the natural key drops those already stored. Rows are sorted so
@@ -30,19 +52,7 @@ WITH input AS (
   ON CONFLICT (storage_unit_id, recorded_at) DO NOTHING
   RETURNING facility_id, storage_unit_id, recorded_at, temperature_c, quality_score
 ), roll AS (
-  INSERT INTO reading_rollups_hourly AS r (storage_unit_id, bucket_start, customer_id, facility_id,
-    reading_count, null_count, sum_c, min_c, max_c, good_quality_count)
-  SELECT storage_unit_id, date_trunc('hour', recorded_at, 'UTC') AS bucket, $2::uuid, facility_id,
-         count(*), count(*) FILTER (WHERE temperature_c IS NULL), coalesce(sum(temperature_c), 0),
-         min(temperature_c), max(temperature_c), count(*) FILTER (WHERE quality_score >= ${GOOD_QUALITY_THRESHOLD})
-  FROM ins GROUP BY storage_unit_id, facility_id, bucket ORDER BY storage_unit_id, bucket
-  ON CONFLICT (storage_unit_id, bucket_start) DO UPDATE SET
-    reading_count = r.reading_count + excluded.reading_count,
-    null_count = r.null_count + excluded.null_count,
-    sum_c = r.sum_c + excluded.sum_c,
-    min_c = LEAST(r.min_c, excluded.min_c),
-    max_c = GREATEST(r.max_c, excluded.max_c),
-    good_quality_count = r.good_quality_count + excluded.good_quality_count
+${rollupInsertedRows('$2::uuid')}
   RETURNING 1
 ), batch AS (
   INSERT INTO ingestion_batches (batch_id, ingestion_log_id, reading_count, stored, duplicates)
