@@ -33,7 +33,8 @@ export const setSystemConfig = async (
   value: unknown,
   description?: string,
 ) => {
-  const check = CHECKS[key];
+  // Own keys only: a key such as 'valueOf' must not find Object.prototype's function.
+  const check = Object.hasOwn(CHECKS, key) ? CHECKS[key] : undefined;
   if (check && !check(value)) throw new AppError('VALIDATION', `Invalid value for '${key}'`);
   if (JSON.stringify(value).length > 65_536)
     throw new AppError('VALIDATION', 'value is too large (64 KiB at most)');

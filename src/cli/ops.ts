@@ -78,7 +78,9 @@ export const OPS: Record<string, Op> = {
     }),
   'tokens.revoke': (ctx, args) => revokeToken(ctx.db, String(args.id)),
   'ingest.customers-exist': async (ctx, args) => {
-    const codes = Array.isArray(args.codes) ? args.codes.filter((c): c is string => typeof c === 'string') : [];
+    const codes = Array.isArray(args.codes)
+      ? args.codes.filter((c): c is string => typeof c === 'string')
+      : [];
     const found = await Promise.all(codes.map((c) => findCustomerByCode(ctx.db, c)));
     return codes.filter((_, i) => found[i] !== undefined);
   },
@@ -99,7 +101,11 @@ export const OPS: Record<string, Op> = {
       futureToleranceSeconds: ctx.config.futureToleranceSeconds,
     }),
   'ingest.import-finish': (ctx, args) =>
-    finishImport(ctx.db, String(args.logId), (args.rejections ?? { counts: {}, examples: [] }) as RejectionSummary),
+    finishImport(
+      ctx.db,
+      String(args.logId),
+      (args.rejections ?? { counts: {}, examples: [] }) as RejectionSummary,
+    ),
   'ingest.verify': (ctx, args) =>
     verifyCustomer(ctx, {
       customerCode: String(args.customer),
@@ -114,7 +120,7 @@ export const runOpInProcess = async (
   name: string,
   args: Record<string, unknown>,
 ): Promise<unknown> => {
-  const op = OPS[name];
+  const op = Object.hasOwn(OPS, name) ? OPS[name] : undefined;
   if (!op) throw notFound(`Operation '${name}'`);
   return JSON.parse(JSON.stringify((await op(ctx, args)) ?? null)) as unknown;
 };

@@ -90,7 +90,7 @@ export const readImportFile = async (file: string): Promise<ImportFile> => {
     if (rows.length > 0 && !('temperature' in rows[0]!))
       throw new AppError('VALIDATION', `${file}: no temperature column; not a readings file`);
   }
-  const rowCustomers: Record<string, number> = {};
+  const rowCustomers: Record<string, number> = Object.create(null) as Record<string, number>; // keys come from the file
   for (const r of rows) {
     const c = typeof r.customer_id === 'string' ? r.customer_id.trim() : '';
     if (c) rowCustomers[c] = (rowCustomers[c] ?? 0) + 1;

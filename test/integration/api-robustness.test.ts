@@ -158,6 +158,13 @@ describeEachBackend('api robustness', ({ create }) => {
     }
   });
 
+  it('treats config keys named like Object.prototype members as ordinary keys (regression)', async () => {
+    for (const key of ['valueOf', 'constructor', '__proto__', 'toString']) {
+      const res = await call(app, 'PUT', `/api/v1/admin/config/${key}`, tokens.admin, { value: [] });
+      expect({ key, status: res.status }).toEqual({ key, status: 200 });
+    }
+  });
+
   it('never answers 5xx, and every 4xx carries {"detail"}, for generated requests to every route', async () => {
     expect(routes.length).toBeGreaterThan(40);
     for (const r of routes) {
