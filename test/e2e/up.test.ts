@@ -2,7 +2,14 @@ import { mkdtemp, readFile, stat, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomPortBase, runTms, startTms, waitForHttp, type RunningTms } from '../support/cli.ts';
+import {
+  randomPortBase,
+  runTms,
+  startTms,
+  waitForHttp,
+  waitForProcessHttp,
+  type RunningTms,
+} from '../support/cli.ts';
 
 describe('tms up on the embedded store', () => {
   let dataDir: string;
@@ -127,13 +134,18 @@ describe('start-up errors are one line and non-zero', () => {
 });
 
 describe('tms up with selected roles', () => {
-  let dataDir: string;
-  beforeAll(async () => {
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'tms-roles-'));
-  });
-  afterAll(async () => rm(dataDir, { recursive: true, force: true }));
+  // Each test has its own data directory, so a process left over from one cannot hold the store
+  // lock against the next.
+  const dirs: string[] = [];
+  const freshDir = async (): Promise<string> => {
+    const d = await mkdtemp(path.join(os.tmpdir(), 'tms-roles-'));
+    dirs.push(d);
+    return d;
+  };
+  afterAll(async () => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
-  it('runs the simulator alone without opening or locking the store', async () => {
+  it('runs the simulator alone without opening or locking the store', { timeout: 150_000 }, async () => {
+    const dataDir = await freshDir();
     const base = randomPortBase();
     const sim = startTms(['up', '--roles', 'simulator'], {
       TMS_DATA_DIR: dataDir,
@@ -141,8 +153,8 @@ describe('tms up with selected roles', () => {
     });
     const api = startTms(['up', '--roles', 'api'], { TMS_DATA_DIR: dataDir, PORT: String(base) });
     try {
-      await waitForHttp(`http://127.0.0.1:${base + 1}/health`, 60_000);
-      await waitForHttp(`http://127.0.0.1:${base}/health`, 60_000);
+      await waitForProcessHttp(sim, `http://127.0.0.1:${base + 1}/health`, 60_000);
+      await waitForProcessHttp(api, `http://127.0.0.1:${base}/health`, 60_000);
       expect(sim.output()).toContain('store none (simulator only)');
     } finally {
       expect(await sim.stop()).toBe(0);
@@ -150,37 +162,43 @@ describe('tms up with selected roles', () => {
     }
   });
 
-  it('/health reports the broker of an API-only process honestly: ok when reachable, 503 degraded when not', async () => {
-    const base = randomPortBase();
-    const good = startTms(['up', '--roles', 'api'], {
-      TMS_DATA_DIR: dataDir,
-      PORT: String(base),
-      RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672',
-    });
-    try {
-      await waitForHttp(`http://127.0.0.1:${base}/health`, 60_000);
-      const body = await (await fetch(`http://127.0.0.1:${base}/health`)).json();
-      expect(body).toMatchObject({ status: 'ok', rabbitmq: 'ok' });
-    } finally {
-      await good.stop();
-    }
-    const bad = startTms(['up', '--roles', 'api'], {
-      TMS_DATA_DIR: dataDir,
-      PORT: String(base + 2),
-      RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:1',
-    });
-    try {
-      const deadline = Date.now() + 60_000;
-      let res: Response | undefined;
-      while (Date.now() < deadline) {
-        res = await fetch(`http://127.0.0.1:${base + 2}/health`).catch(() => undefined);
-        if (res) break;
-        await new Promise((r) => setTimeout(r, 200));
+  it(
+    '/health reports the broker of an API-only process honestly: ok when reachable, 503 degraded when not',
+    { timeout: 150_000 },
+    async () => {
+      const dataDir = await freshDir();
+      const base = randomPortBase();
+      const good = startTms(['up', '--roles', 'api'], {
+        TMS_DATA_DIR: dataDir,
+        PORT: String(base),
+        RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:5672',
+      });
+      try {
+        // Another suite restarts the shared broker; /health answers 200 once it is back.
+        await waitForProcessHttp(good, `http://127.0.0.1:${base}/health`, 60_000);
+        const body = await (await fetch(`http://127.0.0.1:${base}/health`)).json();
+        expect(body).toMatchObject({ status: 'ok', rabbitmq: 'ok' });
+      } finally {
+        await good.stop();
       }
-      expect(res?.status).toBe(503);
-      expect(await res!.json()).toMatchObject({ status: 'degraded', database: 'ok', rabbitmq: 'error' });
-    } finally {
-      await bad.stop();
-    }
-  });
+      const bad = startTms(['up', '--roles', 'api'], {
+        TMS_DATA_DIR: dataDir,
+        PORT: String(base + 2),
+        RABBITMQ_URL: 'amqp://guest:guest@127.0.0.1:1',
+      });
+      try {
+        const deadline = Date.now() + 60_000;
+        let res: Response | undefined;
+        while (Date.now() < deadline && bad.child.exitCode === null) {
+          res = await fetch(`http://127.0.0.1:${base + 2}/health`).catch(() => undefined);
+          if (res) break;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        expect(res?.status, bad.output()).toBe(503);
+        expect(await res!.json()).toMatchObject({ status: 'degraded', database: 'ok', rabbitmq: 'error' });
+      } finally {
+        await bad.stop();
+      }
+    },
+  );
 });

@@ -79,5 +79,23 @@ export const waitForHttp = async (url: string, timeoutMs: number): Promise<numbe
   }
 };
 
-/** A base port for a test's servers, spread so parallel test files do not collide. */
-export const randomPortBase = (): number => 20_000 + Math.floor(Math.random() * 400) * 100;
+/**
+ * A base port for a test's servers (base … base + 99), spread so parallel test files do not
+ * collide, and below Linux's ephemeral range (32768–60999): a port there may already be the local
+ * end of some outgoing connection, and the server would then fail to bind.
+ */
+export const randomPortBase = (): number => 10_000 + Math.floor(Math.random() * 227) * 100;
+
+/** Like waitForHttp, but a failure carries what the process printed (why it did not come up). */
+export const waitForProcessHttp = async (
+  proc: RunningTms,
+  url: string,
+  timeoutMs: number,
+): Promise<number> => {
+  try {
+    return await waitForHttp(url, timeoutMs);
+  } catch (e) {
+    const exited = proc.child.exitCode === null ? 'still running' : `exited with ${proc.child.exitCode}`;
+    throw new Error(`${(e as Error).message} (process ${exited}); its output:\n${proc.output()}`);
+  }
+};
