@@ -132,14 +132,14 @@ const load = async (db: Db, end: number): Promise<void> => {
             equipmentStatus: c === null ? 'failure' : 'normal',
           });
         }
-        stored += (
-          await writeBatch(db, {
-            batchId: randomUUID(),
-            ingestionLogId: null,
-            customerId: u.customer_id,
-            readings,
-          })
-        ).stored;
+        // Awaited first: `stored += await …` would read `stored` before the other worker's update.
+        const written = await writeBatch(db, {
+          batchId: randomUUID(),
+          ingestionLogId: null,
+          customerId: u.customer_id,
+          readings,
+        });
+        stored += written.stored;
       }
       if (queue.length % 10 === 0)
         log(`${stored} readings stored (${Math.round(stored / ((Date.now() - t0) / 1000))}/s)`);

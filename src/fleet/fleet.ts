@@ -159,6 +159,26 @@ export const assertUnit = async (ctx: FeatureContext, id: string, s: FleetScope)
   if (!(await repo.unitVisible(ctx.db, id, s))) throw notFound('Storage unit');
 };
 
+/**
+ * Runs a read whose SQL is already confined to the scope and, only when it finds nothing, checks
+ * that the facility/unit exists in the scope: an unknown or foreign id is still a 404, while a read
+ * that finds data costs no extra query (the hot per-unit endpoints).
+ */
+export const readInScope = async <T>(
+  ctx: FeatureContext,
+  s: FleetScope,
+  ids: { facilityId?: string; unitId?: string },
+  read: () => Promise<T>,
+  isEmpty: (result: T) => boolean,
+): Promise<T> => {
+  const result = await read();
+  if (isEmpty(result)) {
+    if (ids.facilityId) await assertFacility(ctx, ids.facilityId, s);
+    if (ids.unitId) await assertUnit(ctx, ids.unitId, s);
+  }
+  return result;
+};
+
 const noUnitRestriction = (s: FleetScope): void => {
   if (s.unitIds && s.unitIds.length > 0)
     throw new AppError(

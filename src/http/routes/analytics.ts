@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { TIME_GROUPS, type TimeGroup } from '../../db/analytics-repo.ts';
-import { assertFacility, assertUnit } from '../../fleet/fleet.ts';
+import { assertFacility, assertUnit, readInScope } from '../../fleet/fleet.ts';
 import { performanceReport, temperatureStats, temperatureTrends } from '../../readings/analytics.ts';
 import { checkOrder } from '../../readings/time.ts';
 import { AppError } from '../../lib/errors.ts';
@@ -64,12 +64,20 @@ export const registerAnalyticsRoutes = (app: App, { ctx }: RouteDeps): void => {
           'VALIDATION',
           `Invalid interval: ${interval}. Valid values are ${TIME_GROUPS.join(', ')}`,
         );
-      return temperatureTrends(ctx, await scoped(req, q), {
-        ...rangeOf(q),
-        interval: interval as TimeGroup,
-        tz: q.tz,
-        unit: q.unit,
-      });
+      const t = tenantOf(req);
+      const ids = { facilityId: q.facility_id, unitId: q.unit_id };
+      return readInScope(
+        ctx,
+        t,
+        ids,
+        () =>
+          temperatureTrends(
+            ctx,
+            { ...t, ...ids },
+            { ...rangeOf(q), interval: interval as TimeGroup, tz: q.tz, unit: q.unit },
+          ),
+        (rows) => rows.length === 0,
+      );
     },
   );
   app.get(

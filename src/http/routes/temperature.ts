@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { aggregateTemperatures, temperatureStats } from '../../readings/analytics.ts';
 import { latestReadings, listReadingsPage, recordReading } from '../../readings/readings.ts';
-import { assertFacility, assertUnit } from '../../fleet/fleet.ts';
+import { assertFacility, readInScope } from '../../fleet/fleet.ts';
 import { parseInstant } from '../../readings/time.ts';
 import { IdParams, Paginated, TempUnit, toPage } from '../schemas/common.ts';
 import {
@@ -85,14 +85,14 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
     },
     async (req) => {
       const t = tenantOf(req);
-      await assertFacility(ctx, req.params.facility_id, t);
       const q = req.query;
-      const r = await listReadingsPage(
+      const r = await readInScope(
         ctx,
-        { ...t, facilityId: req.params.facility_id },
-        queryOf(q),
-        q.limit,
-        q.offset,
+        t,
+        { facilityId: req.params.facility_id },
+        () =>
+          listReadingsPage(ctx, { ...t, facilityId: req.params.facility_id }, queryOf(q), q.limit, q.offset),
+        (page) => page.total === 0,
       );
       return toPage(r.items, r.total, q.limit, q.offset);
     },
@@ -113,14 +113,13 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
     },
     async (req) => {
       const t = tenantOf(req);
-      await assertUnit(ctx, req.params.unit_id, t);
       const q = req.query;
-      const r = await listReadingsPage(
+      const r = await readInScope(
         ctx,
-        { ...t, unitId: req.params.unit_id },
-        queryOf(q),
-        q.limit,
-        q.offset,
+        t,
+        { unitId: req.params.unit_id },
+        () => listReadingsPage(ctx, { ...t, unitId: req.params.unit_id }, queryOf(q), q.limit, q.offset),
+        (page) => page.total === 0,
       );
       return toPage(r.items, r.total, q.limit, q.offset);
     },
@@ -188,12 +187,18 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
     async (req) => {
       const b = req.body;
       const t = tenantOf(req);
-      if (b.facility_id) await assertFacility(ctx, b.facility_id, t);
-      if (b.storage_unit_id) await assertUnit(ctx, b.storage_unit_id, t);
-      return aggregateTemperatures(
+      const ids = { facilityId: b.facility_id ?? undefined, unitId: b.storage_unit_id ?? undefined };
+      return readInScope(
         ctx,
-        { ...t, facilityId: b.facility_id ?? undefined, unitId: b.storage_unit_id ?? undefined },
-        { ...rangeOf(b), group_by: b.group_by, aggregations: b.aggregations, tz: b.tz, unit: b.unit },
+        t,
+        ids,
+        () =>
+          aggregateTemperatures(
+            ctx,
+            { ...t, ...ids },
+            { ...rangeOf(b), group_by: b.group_by, aggregations: b.aggregations, tz: b.tz, unit: b.unit },
+          ),
+        (rows) => rows.length === 0,
       );
     },
   );
