@@ -1,5 +1,6 @@
 import { param, scopeConditions, type ReadingScope } from './readings-query-repo.ts';
 import { GOOD_QUALITY_THRESHOLD } from './readings-repo.ts';
+import { localMidnight } from '../domain/time.ts';
 import type { Sql } from './types.ts';
 
 export type TimeGroup = 'hour' | 'day' | 'week' | 'month';
@@ -71,6 +72,38 @@ const rangeSql = (
   return c.length ? `(${c.join(' AND ')})` : 'true';
 };
 
+type HalfOpen = { from?: Date; to?: Date };
+
+/** Where each part of [start, end] is read from: raw edge minutes, hourly rollups, daily rollups. */
+export interface RangePlan {
+  raw: Array<{ from?: Date; to?: Date; toInclusive: boolean }>;
+  hourly: HalfOpen[];
+  /** Whole local days [fromDay, toDay) of the zone (YYYY-MM-DD; open ends unbounded). */
+  daily?: { zone: string; fromDay?: string; toDay?: string; from?: Date; to?: Date };
+}
+
+/**
+ * Splits [start, end] three ways: whole local days of `dayZone` (when given) from the daily
+ * rollups, the remaining whole UTC hours from the hourly rollups, and the partial hours at each edge
+ * from raw readings.
+ */
+export const planRange = (start: Date | undefined, end: Date | undefined, dayZone?: string): RangePlan => {
+  const split = splitRange(start, end);
+  if (!split.rollup) return { raw: split.raw, hourly: [] };
+  const { from: a, to: b } = split.rollup;
+  if (!dayZone) return { raw: split.raw, hourly: [split.rollup] };
+  const d1 = a ? localMidnight(dayZone, a.getTime(), 'ceil') : undefined;
+  const d2 = b ? localMidnight(dayZone, b.getTime(), 'floor') : undefined;
+  if ((a && !d1) || (b && !d2) || (d1 && d2 && d1.startMs >= d2.startMs))
+    return { raw: split.raw, hourly: [split.rollup] };
+  const from = d1 ? new Date(d1.startMs) : undefined;
+  const to = d2 ? new Date(d2.startMs) : undefined;
+  const hourly: HalfOpen[] = [];
+  if (a && from!.getTime() > a.getTime()) hourly.push({ from: a, to: from });
+  if (b && to!.getTime() < b.getTime()) hourly.push({ from: to, to: b });
+  return { raw: split.raw, hourly, daily: { zone: dayZone, fromDay: d1?.date, toDay: d2?.date, from, to } };
+};
+
 const groupExpr = (g: GroupKey, timeCol: string, tz: () => string, forRollup: boolean): string => {
   switch (g) {
     case 'facility':
@@ -85,6 +118,23 @@ const groupExpr = (g: GroupKey, timeCol: string, tz: () => string, forRollup: bo
   }
 };
 
+/** Bucket start of a daily-rollup row (a local date of the zone `tz`): the same instant date_trunc gives. */
+const dailyGroupExpr = (g: GroupKey, tz: () => string): string => {
+  switch (g) {
+    case 'facility':
+      return 'facility_id';
+    case 'unit':
+      return 'storage_unit_id';
+    case 'day':
+      return `(day::timestamp AT TIME ZONE ${tz()})`;
+    case 'week':
+    case 'month':
+      return `(date_trunc('${g}', day::timestamp) AT TIME ZONE ${tz()})`;
+    default:
+      throw new Error(`${g} groups are not in the daily rollups`);
+  }
+};
+
 const alias = (g: GroupKey): string =>
   g === 'facility'
     ? 'facility_id'
@@ -94,10 +144,15 @@ const alias = (g: GroupKey): string =>
         ? 'sensor_id'
         : `bucket_${g}`;
 
+const ROLLUP_VALUES =
+  'reading_count AS n, null_count AS nulls, sum_c AS s, min_c AS mn, max_c AS mx, good_quality_count AS good, storage_unit_id AS u';
+
 /**
  * Count, nulls, sum, min, max (°C), good-quality count and distinct units per group over the scope
- * and range: whole hours from `reading_rollups_hourly`, edge minutes from raw readings, summed in
- * one statement. With `raw`, everything comes from raw readings (same result by construction).
+ * and range, summed in one statement from: whole local days from `reading_rollups_daily` (kept for
+ * 'UTC' and each customer's zone; other customers' days come from the hourly rollups), the other
+ * whole hours from `reading_rollups_hourly`, edge minutes from raw readings. With `raw`, everything
+ * comes from raw readings (same result by construction).
  */
 export const aggregateReadings = async (q: Sql, spec: AggregateSpec): Promise<AggregateRow[]> => {
   const params: unknown[] = [];
@@ -105,27 +160,51 @@ export const aggregateReadings = async (q: Sql, spec: AggregateSpec): Promise<Ag
   const tz = (): string => (tzParam ??= `${param(params, spec.tz)}::text`);
   const good = spec.goodQuality ?? GOOD_QUALITY_THRESHOLD;
   const useRollups = !spec.raw && !spec.groupBy.includes('sensor') && good === GOOD_QUALITY_THRESHOLD;
-  const split = useRollups
-    ? splitRange(spec.start, spec.end)
-    : { rollup: undefined, raw: [{ from: spec.start, to: spec.end, toInclusive: true }] };
+  const timeGroups = spec.groupBy.filter((g) => (TIME_GROUPS as readonly string[]).includes(g));
+  // Days of the buckets' zone; without time buckets any kept zone will do, and UTC is kept for all.
+  const dayZone = spec.groupBy.includes('hour') ? undefined : timeGroups.length > 0 ? spec.tz : 'UTC';
+  const plan: RangePlan = useRollups
+    ? planRange(spec.start, spec.end, dayZone)
+    : { raw: [{ from: spec.start, to: spec.end, toInclusive: true }], hourly: [] };
   const parts: string[] = [];
   const keysOf = (timeCol: string, forRollup: boolean) =>
     spec.groupBy.map((g) => `${groupExpr(g, timeCol, tz, forRollup)} AS ${alias(g)}`);
-  if (split.rollup) {
+  const hourlyPart = (ranges: HalfOpen[], extra: string[] = []) => {
     const c = [
-      ...scopeConditions(spec.scope, params),
-      rangeSql('bucket_start', { ...split.rollup, toInclusive: false }, params),
+      ...scopeConditions(spec.scope, params, 'h.'),
+      `(${ranges.map((r) => rangeSql('h.bucket_start', { ...r, toInclusive: false }, params)).join(' OR ')})`,
+      ...extra,
     ];
     parts.push(
-      `SELECT ${[...keysOf('bucket_start', true), 'reading_count AS n', 'null_count AS nulls', 'sum_c AS s', 'min_c AS mn', 'max_c AS mx', 'good_quality_count AS good', 'storage_unit_id AS u'].join(', ')}
-       FROM reading_rollups_hourly WHERE ${c.join(' AND ')}`,
+      `SELECT ${[...keysOf('bucket_start', true), ROLLUP_VALUES].join(', ')}
+       FROM reading_rollups_hourly h WHERE ${c.join(' AND ')}`,
     );
+  };
+  if (plan.hourly.length > 0) hourlyPart(plan.hourly);
+  if (plan.daily) {
+    const d = plan.daily;
+    const zone = timeGroups.length > 0 ? tz() : `${param(params, d.zone)}::text`;
+    const c = [...scopeConditions(spec.scope, params, 'd.'), `d.time_zone = ${zone}`];
+    if (d.fromDay) c.push(`d.day >= ${param(params, d.fromDay)}::date`);
+    if (d.toDay) c.push(`d.day < ${param(params, d.toDay)}::date`);
+    const kept = `EXISTS (SELECT 1 FROM customers c WHERE c.id = d.customer_id AND c.timezone = ${zone})`;
+    if (d.zone !== 'UTC') c.push(kept);
+    parts.push(
+      `SELECT ${[...spec.groupBy.map((g) => `${dailyGroupExpr(g, tz)} AS ${alias(g)}`), ROLLUP_VALUES].join(', ')}
+       FROM reading_rollups_daily d WHERE ${c.join(' AND ')}`,
+    );
+    // Customers whose own zone is not this one have no daily rows for it: their hours instead.
+    if (d.zone !== 'UTC')
+      hourlyPart(
+        [{ from: d.from, to: d.to }],
+        [`NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = h.customer_id AND c.timezone = ${zone})`],
+      );
   }
-  if (split.raw.length > 0) {
+  if (plan.raw.length > 0) {
     const goodParam = `${param(params, good)}::float8`;
     const c = [
       ...scopeConditions(spec.scope, params),
-      `(${split.raw.map((r) => rangeSql('recorded_at', r, params)).join(' OR ')})`,
+      `(${plan.raw.map((r) => rangeSql('recorded_at', r, params)).join(' OR ')})`,
     ];
     parts.push(
       `SELECT ${[...keysOf('recorded_at', false), '1 AS n', '(temperature_c IS NULL)::int AS nulls', 'coalesce(temperature_c, 0) AS s', 'temperature_c AS mn', 'temperature_c AS mx', `(quality_score >= ${goodParam})::int AS good`, 'storage_unit_id AS u'].join(', ')}

@@ -1,3 +1,5 @@
+import { rebuildTouchedDays } from './daily-rollups-repo.ts';
+import { GOOD_QUALITY_THRESHOLD } from './readings-repo.ts';
 import type { Db, Sql } from './types.ts';
 
 export interface CleanFilter {
@@ -43,8 +45,8 @@ export const countReadings = async (q: Sql): Promise<number> => {
 };
 
 /**
- * Deletes the matching readings and rebuilds the hourly rollups of every unit-hour they touched,
- * in one transaction, so aggregates never count deleted readings.
+ * Deletes the matching readings and rebuilds the hourly and daily rollups of every unit-hour and
+ * unit-day they touched, in one transaction, so aggregates never count deleted readings.
  * @returns the number of readings deleted.
  */
 export const deleteReadings = async (db: Db, f: CleanFilter): Promise<number> => {
@@ -70,13 +72,14 @@ export const deleteReadings = async (db: Db, f: CleanFilter): Promise<number> =>
        SELECT r.storage_unit_id, date_trunc('hour', r.recorded_at, 'UTC') AS b, min(r.customer_id::text)::uuid,
               min(r.facility_id::text)::uuid, count(*), count(*) FILTER (WHERE r.temperature_c IS NULL),
               coalesce(sum(r.temperature_c), 0), min(r.temperature_c), max(r.temperature_c),
-              count(*) FILTER (WHERE r.quality_score >= 0.8)
+              count(*) FILTER (WHERE r.quality_score >= ${GOOD_QUALITY_THRESHOLD})
        FROM temperature_readings r
        JOIN (SELECT DISTINCT storage_unit_id, bucket_start FROM clean_touched) t
          ON t.storage_unit_id = r.storage_unit_id
         AND r.recorded_at >= t.bucket_start AND r.recorded_at < t.bucket_start + interval '1 hour'
        GROUP BY r.storage_unit_id, b`,
     );
+    await rebuildTouchedDays(tx);
     return res!.n;
   });
 };

@@ -27,12 +27,40 @@ export const rollupInsertedRows = (customer: string): string => `INSERT INTO rea
     max_c = GREATEST(r.max_c, excluded.max_c),
     good_quality_count = r.good_quality_count + excluded.good_quality_count`;
 
+/**
+ * The daily counterpart of rollupInsertedRows: folds the inserted rows (`ins`) into
+ * `reading_rollups_daily` for each zone kept for the customer ('UTC' and the customer's own).
+ * `customer` must be an expression over `ins` or a parameter, as for the hourly SQL.
+ */
+export const dailyRollupInsertedRows = (customer: string): string => `INSERT INTO reading_rollups_daily AS r (
+    storage_unit_id, time_zone, day, customer_id, facility_id, reading_count, null_count, sum_c, min_c, max_c,
+    good_quality_count)
+  SELECT ins.storage_unit_id, z.tz, (ins.recorded_at AT TIME ZONE z.tz)::date, c.id, ins.facility_id,
+         count(*), count(*) FILTER (WHERE ins.temperature_c IS NULL), coalesce(sum(ins.temperature_c), 0),
+         min(ins.temperature_c), max(ins.temperature_c),
+         count(*) FILTER (WHERE ins.quality_score >= ${GOOD_QUALITY_THRESHOLD})
+  FROM ins JOIN customers c ON c.id = ${customer}
+  CROSS JOIN LATERAL (SELECT DISTINCT unnest(ARRAY['UTC', c.timezone]::text[])) z(tz)
+  GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3
+  ON CONFLICT (storage_unit_id, time_zone, day) DO UPDATE SET
+    reading_count = r.reading_count + excluded.reading_count,
+    null_count = r.null_count + excluded.null_count,
+    sum_c = r.sum_c + excluded.sum_c,
+    min_c = LEAST(r.min_c, excluded.min_c),
+    max_c = GREATEST(r.max_c, excluded.max_c),
+    good_quality_count = r.good_quality_count + excluded.good_quality_count`;
+
+/** The two rollup CTEs (`roll`, `roll_day`) that follow an `ins` CTE in every writer of readings. */
+export const rollupCtes = (customer: string): string =>
+  `roll AS (${rollupInsertedRows(customer)} RETURNING 1), roll_day AS (${dailyRollupInsertedRows(customer)} RETURNING 1)`;
+
 // The whole write of one batch is ONE statement (one round trip, atomic without an explicit
 // transaction):
 //  ins    inserts the new readings; the natural key drops those already stored. Rows are sorted so
 //         concurrent writers take row locks in the same order (no deadlocks).
-//  roll   folds exactly the inserted rows into the hourly rollups. reading_count counts failed reads
-//         too; null_count says how many have no temperature: avg = sum_c / (reading_count - null_count).
+//  roll   folds exactly the inserted rows into the hourly rollups (roll_day: into the daily ones).
+//         reading_count counts failed reads too; null_count says how many have no temperature:
+//         avg = sum_c / (reading_count - null_count).
 //  batch  records the batch id with its counts; a redelivered batch conflicts here, so its readings
 //         (all duplicates by then) are neither stored nor counted again.
 //  log    adds the counts to the run and ends the run when every accepted reading is accounted for.
@@ -51,10 +79,7 @@ WITH input AS (
   FROM input ORDER BY storage_unit_id, recorded_at
   ON CONFLICT (storage_unit_id, recorded_at) DO NOTHING
   RETURNING facility_id, storage_unit_id, recorded_at, temperature_c, quality_score
-), roll AS (
-${rollupInsertedRows('$2::uuid')}
-  RETURNING 1
-), batch AS (
+), ${rollupCtes('$2::uuid')}, batch AS (
   INSERT INTO ingestion_batches (batch_id, ingestion_log_id, reading_count, stored, duplicates)
   SELECT $1::uuid, $3::uuid, $13::int, c.n, $13::int - c.n FROM (SELECT count(*)::int AS n FROM ins) c
   ON CONFLICT (batch_id) DO NOTHING

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { isValidTimeZone, parseSourceTimestamp, zonedLocalToUtcMs, zoneOffsetMs } from './time.ts';
+import {
+  isValidTimeZone,
+  localMidnight,
+  parseSourceTimestamp,
+  zonedLocalToUtcMs,
+  zoneOffsetMs,
+} from './time.ts';
 
 const iso = (ms: number | undefined): string | undefined =>
   ms === undefined ? undefined : new Date(ms).toISOString();
@@ -79,5 +85,47 @@ describe('zone helpers', () => {
     expect(isValidTimeZone('Europe/London')).toBe(true);
     expect(isValidTimeZone('Mars/Olympus')).toBe(false);
     expect(zonedLocalToUtcMs(Date.UTC(2025, 0, 1, 12), 'UTC')).toBe(Date.UTC(2025, 0, 1, 12));
+  });
+});
+
+describe('localMidnight', () => {
+  const at = (zone: string, isoTime: string, dir: 'floor' | 'ceil') => {
+    const d = localMidnight(zone, Date.parse(isoTime), dir);
+    return d && { date: d.date, start: new Date(d.startMs).toISOString() };
+  };
+
+  it('finds the local midnight before and after an instant, across London DST', () => {
+    expect(at('Europe/London', '2026-03-29T12:00:00Z', 'floor')).toEqual({
+      date: '2026-03-29',
+      start: '2026-03-29T00:00:00.000Z',
+    });
+    expect(at('Europe/London', '2026-03-29T12:00:00Z', 'ceil')).toEqual({
+      date: '2026-03-30',
+      start: '2026-03-29T23:00:00.000Z',
+    });
+    expect(at('Europe/London', '2026-10-25T23:30:00Z', 'floor')).toEqual({
+      date: '2026-10-25',
+      start: '2026-10-24T23:00:00.000Z',
+    });
+  });
+
+  it('returns the instant itself when it is a midnight, and handles zones east and half-hour', () => {
+    expect(at('UTC', '2026-01-01T00:00:00Z', 'ceil')).toEqual({
+      date: '2026-01-01',
+      start: '2026-01-01T00:00:00.000Z',
+    });
+    expect(at('Pacific/Auckland', '2026-03-01T10:30:00Z', 'ceil')).toEqual({
+      date: '2026-03-02',
+      start: '2026-03-01T11:00:00.000Z',
+    });
+    expect(at('Asia/Kolkata', '2026-03-26T00:00:00Z', 'floor')).toEqual({
+      date: '2026-03-26',
+      start: '2026-03-25T18:30:00.000Z',
+    });
+  });
+
+  it('has no midnight to give on a day whose 00:00 is skipped by DST', () => {
+    // Chile springs forward at 00:00 (2026-09-06 local): that midnight never shows on the clocks.
+    expect(localMidnight('America/Santiago', Date.parse('2026-09-06T12:00:00Z'), 'floor')).toBeUndefined();
   });
 });

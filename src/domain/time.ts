@@ -59,6 +59,33 @@ export const zonedLocalToUtcMs = (localMs: number, zone: string): number => {
   return localMs - before;
 };
 
+const DAY_MS = 86_400_000;
+
+/** A local calendar day of a zone: its date (YYYY-MM-DD) and the instant of its midnight. */
+export interface LocalDay {
+  date: string;
+  startMs: number;
+}
+
+/** The local day whose wall-clock midnight is `dayLocalMs`; undefined if that midnight does not exist. */
+const localDayAt = (zone: string, dayLocalMs: number): LocalDay | undefined => {
+  const startMs = zonedLocalToUtcMs(dayLocalMs, zone);
+  // A DST change at midnight (a few zones) skips 00:00: no exact day boundary to split at.
+  if (startMs + zoneOffsetMs(zone, startMs) !== dayLocalMs) return undefined;
+  return { date: new Date(dayLocalMs).toISOString().slice(0, 10), startMs };
+};
+
+/**
+ * The first local midnight at or after `utcMs` (`'ceil'`) or the last at or before it (`'floor'`)
+ * in the zone; undefined where the midnight does not exist.
+ */
+export const localMidnight = (zone: string, utcMs: number, dir: 'floor' | 'ceil'): LocalDay | undefined => {
+  const dayLocal = Math.floor((utcMs + zoneOffsetMs(zone, utcMs)) / DAY_MS) * DAY_MS;
+  const day = localDayAt(zone, dayLocal);
+  if (!day || dir === 'floor' || day.startMs === utcMs) return day;
+  return localDayAt(zone, dayLocal + DAY_MS);
+};
+
 const ISO_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
 

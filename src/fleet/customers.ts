@@ -1,4 +1,5 @@
 import { issueToken, listTokens, revokeToken } from '../auth/tokens.ts';
+import { lockDailyRollups, syncCustomerDailyZones } from '../db/daily-rollups-repo.ts';
 import * as repo from '../db/fleet-repo.ts';
 import type { CustomerInput } from '../db/fleet-repo.ts';
 import { findTokenById, listTokens as listTokenRows, type TokenRecord } from '../db/tokens-repo.ts';
@@ -71,11 +72,25 @@ export const updateOwnProfile = async (
       'FORBIDDEN',
       `Only an admin can change ${forbidden.join(', ')} (PUT /api/v1/admin/customers/{id}); customers may change name and timezone`,
     );
-  await repo.updateCustomer(ctx.db, customerId, {
+  await updateCustomerRow(ctx, customerId, {
     name: input.name as string | undefined,
     timezone: input.timezone as string | undefined,
   });
   return toProfile((await repo.findCustomerDetail(ctx.db, customerId))!);
+};
+
+/**
+ * Updates a customer; a new time zone also rebuilds its daily rollups for that zone, with writers
+ * held off meanwhile so no reading is folded into the old zone's rows after the switch.
+ */
+const updateCustomerRow = async (ctx: FeatureContext, id: string, input: CustomerInput): Promise<boolean> => {
+  if (!input.timezone) return repo.updateCustomer(ctx.db, id, input);
+  return ctx.db.transaction(async (tx) => {
+    await lockDailyRollups(tx);
+    if (!(await repo.updateCustomer(tx, id, input))) return false;
+    await syncCustomerDailyZones(tx, id);
+    return true;
+  });
 };
 
 /** Refuses a source URL that ingestion would refuse to fetch (link-local, metadata), at write time. */
@@ -92,7 +107,7 @@ export const createCustomer = async (ctx: FeatureContext, input: CustomerInput) 
 
 export const updateCustomer = async (ctx: FeatureContext, id: string, input: CustomerInput) => {
   checkSourceUrl(input);
-  if (!(await repo.updateCustomer(ctx.db, id, input))) throw notFound('Customer');
+  if (!(await updateCustomerRow(ctx, id, input))) throw notFound('Customer');
   return getCustomerDetail(ctx, id);
 };
 

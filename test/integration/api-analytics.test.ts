@@ -381,4 +381,107 @@ describeEachBackend('api analytics', ({ create }) => {
     });
     expect(bad.statusCode).toBe(422);
   });
+
+  type Bucket = { group_key: Record<string, string>; metrics: Record<string, number> };
+  const sameBuckets = (
+    api: Bucket[],
+    raw: Array<{ group_key: Record<string, unknown>; metrics: Record<string, unknown> }>,
+  ) => {
+    expect(api.map((b) => b.group_key)).toEqual(raw.map((b) => b.group_key));
+    api.forEach((b, i) => {
+      const r = raw[i]!.metrics as Record<string, number | null>;
+      expect(b.metrics.reading_count).toBe(r.reading_count);
+      close(b.metrics.avg_temperature, r.avg_temperature);
+      close(b.metrics.min_temperature, r.min_temperature);
+      close(b.metrics.max_temperature, r.max_temperature);
+    });
+  };
+
+  it('day, week and month buckets equal the raw path in UTC, the customer zone and a zone it does not keep', async () => {
+    const [{ tz }] = (await db.query<{ tz: string }>('SELECT timezone AS tz FROM customers WHERE id = $1', [
+      scope.customerId,
+    ])) as [{ tz: string }];
+    const days = await db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM reading_rollups_daily WHERE customer_id = $1 AND time_zone = $2',
+      [scope.customerId, tz],
+    );
+    expect(days[0]!.n).toBeGreaterThan(0); // the customer's own zone is kept
+    const start = new Date('2026-03-26T03:17:00Z');
+    const end = new Date('2026-03-29T20:41:00Z');
+    for (const zone of ['UTC', tz, 'America/New_York', 'Asia/Tokyo'])
+      for (const interval of ['day', 'week', 'month'] as const) {
+        const q = `interval=${interval}&tz=${zone}&start_date=${start.toISOString()}&end_date=${end.toISOString()}`;
+        const r = await call(app, 'GET', `/api/v1/analytics/temperature/trends?${q}`, token);
+        expect(r.status, `${zone} ${interval}`).toBe(200);
+        const raw = await temperatureTrends(ctx(), scope, { start, end, interval, tz: zone }, { raw: true });
+        expect(raw.length, `${zone} ${interval}`).toBeGreaterThan(0);
+        sameBuckets(r.body as Bucket[], raw);
+      }
+    // Stats over whole days (served by the UTC daily rows) equal the raw path too.
+    const stats = await temperatureStats(ctx(), scope, { start: FROM, end: NOW }, 'C');
+    const rawStats = await temperatureStats(ctx(), scope, { start: FROM, end: NOW }, 'C', { raw: true });
+    expect(stats.reading_count).toBe(rawStats.reading_count);
+    close(stats.avg_temperature, rawStats.avg_temperature);
+  });
+
+  it("a customer's time zone change rebuilds its daily rollups for the new zone", async () => {
+    const write = (
+      await tokenFor(
+        db,
+        (
+          await db.query<{ code: string }>('SELECT customer_code AS code FROM customers WHERE id = $1', [
+            scope.customerId,
+          ])
+        )[0]!.code,
+        ['read', 'write'],
+      )
+    ).token;
+    const [{ tz: before }] = (await db.query<{ tz: string }>(
+      'SELECT timezone AS tz FROM customers WHERE id = $1',
+      [scope.customerId],
+    )) as [{ tz: string }];
+    const zonesKept = async () =>
+      (
+        await db.query<{ z: string }>(
+          'SELECT DISTINCT time_zone AS z FROM reading_rollups_daily WHERE customer_id = $1 ORDER BY 1',
+          [scope.customerId],
+        )
+      ).map((r) => r.z);
+    try {
+      const put = await call(app, 'PUT', '/api/v1/customers/profile', write, { timezone: 'Asia/Kolkata' });
+      expect(put.status).toBe(200);
+      expect(await zonesKept()).toEqual(['Asia/Kolkata', 'UTC']);
+      // Rebuilt from raw rows: exact per local day even in a :30 zone.
+      const perDay = (sql: string) =>
+        db.query<{ day: string; n: number }>(sql, [scope.customerId]).then((x) => x.map((r) => ({ ...r })));
+      const daily = await perDay(
+        `SELECT day::text AS day, sum(reading_count)::int AS n FROM reading_rollups_daily
+         WHERE customer_id = $1 AND time_zone = 'Asia/Kolkata' GROUP BY 1 ORDER BY 1`,
+      );
+      expect(daily.length).toBeGreaterThan(3);
+      expect(daily).toEqual(
+        await perDay(
+          `SELECT ((recorded_at AT TIME ZONE 'Asia/Kolkata')::date)::text AS day, count(*)::int AS n
+           FROM temperature_readings WHERE customer_id = $1 GROUP BY 1 ORDER BY 1`,
+        ),
+      );
+      // New readings are folded into the new zone's rows.
+      const [{ n: beforeInsert }] = (await db.query<{ n: number }>(
+        "SELECT coalesce(sum(reading_count), 0)::int AS n FROM reading_rollups_daily WHERE customer_id = $1 AND time_zone = 'Asia/Kolkata'",
+        [scope.customerId],
+      )) as [{ n: number }];
+      await insertReadings(db, [{ unit: units[0]!, at: new Date('2026-03-29T18:45:00Z'), c: 4.2 }]);
+      const [{ n: afterInsert }] = (await db.query<{ n: number }>(
+        "SELECT coalesce(sum(reading_count), 0)::int AS n FROM reading_rollups_daily WHERE customer_id = $1 AND time_zone = 'Asia/Kolkata'",
+        [scope.customerId],
+      )) as [{ n: number }];
+      expect(afterInsert).toBe(beforeInsert + 1);
+      rows.push({ unit: units[0]!, at: new Date('2026-03-29T18:45:00Z'), c: 4.2 });
+    } finally {
+      expect((await call(app, 'PUT', '/api/v1/customers/profile', write, { timezone: before })).status).toBe(
+        200,
+      );
+    }
+    expect(await zonesKept()).toEqual([...new Set(['UTC', before])].sort());
+  });
 });

@@ -25,6 +25,25 @@ const rollupsVsRecomputed = async (db: Db) => {
   return { stored, recomputed };
 };
 
+/** Daily rollups as stored, and recomputed from raw readings for 'UTC' and each customer's zone. */
+const dailyVsRecomputed = async (db: Db) => {
+  const stored = await db.query(
+    `SELECT storage_unit_id, time_zone, day::text AS day, reading_count, null_count,
+            round(sum_c::numeric, 6)::float8 AS sum_c, min_c, max_c, good_quality_count
+     FROM reading_rollups_daily ORDER BY 1, 2, 3`,
+  );
+  const recomputed = await db.query(
+    `SELECT r.storage_unit_id, z.tz AS time_zone, ((r.recorded_at AT TIME ZONE z.tz)::date)::text AS day,
+            count(*)::int AS reading_count, (count(*) FILTER (WHERE r.temperature_c IS NULL))::int AS null_count,
+            round(coalesce(sum(r.temperature_c), 0)::numeric, 6)::float8 AS sum_c, min(r.temperature_c) AS min_c,
+            max(r.temperature_c) AS max_c, (count(*) FILTER (WHERE r.quality_score >= 0.8))::int AS good_quality_count
+     FROM temperature_readings r JOIN customers c ON c.id = r.customer_id
+     CROSS JOIN LATERAL (SELECT DISTINCT unnest(ARRAY['UTC', c.timezone]::text[])) z(tz)
+     GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+  );
+  return { stored, recomputed };
+};
+
 describeEachBackend('ingest writer', ({ create }) => {
   let t: TestDatabase;
   let db: Db;
@@ -34,7 +53,8 @@ describeEachBackend('ingest writer', ({ create }) => {
   beforeEach(async () => {
     t = await create();
     db = t.db;
-    const seeded = await seedTestFleet(db, ['B']);
+    // A zone east of UTC: its local days start at 14:00Z, so daily rollups differ from UTC days.
+    const seeded = await seedTestFleet(db, ['B'], { timezone: 'Pacific/Auckland' });
     customerId = seeded.customers.B!;
     units = seeded.units;
   });
@@ -61,6 +81,18 @@ describeEachBackend('ingest writer', ({ create }) => {
     const { stored, recomputed } = await rollupsVsRecomputed(db);
     expect(stored.length).toBeGreaterThan(3);
     expect(stored).toEqual(recomputed);
+    // Across midnight in both zones (Auckland midnight is 11:00Z in March), then the daily rollups.
+    await writeBatch(db, {
+      ...batch,
+      batchId: randomUUID(),
+      readings: makeReadings(units, T0 + 12 * 3_600_000, 900),
+    });
+    const daily = await dailyVsRecomputed(db);
+    expect(new Set(daily.stored.map((r) => (r as { time_zone: string }).time_zone))).toEqual(
+      new Set(['UTC', 'Pacific/Auckland']),
+    );
+    expect(daily.stored.length).toBe(units.length * 5); // UTC: 1–2 March; Auckland: 1–3 March
+    expect(daily.stored).toEqual(daily.recomputed);
     const nulls = await db.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM temperature_readings WHERE temperature_c IS NULL AND equipment_status = 'failure'",
     );

@@ -260,6 +260,20 @@ describeEachBackend('storage', ({ create }) => {
         [u.id],
       );
       expect(roll).toEqual({ reading_count: 1, sum_c: -5, min_c: -5, max_c: -5 });
+      // The touched day is rebuilt from raw rows in every zone kept for the customer.
+      const [{ tz }] = (await db.query<{ tz: string }>('SELECT timezone AS tz FROM customers WHERE id = $1', [
+        u.customer_id,
+      ])) as [{ tz: string }];
+      const days = await db.query(
+        `SELECT time_zone, day::text AS day, reading_count, sum_c FROM reading_rollups_daily
+         WHERE storage_unit_id = $1 ORDER BY time_zone`,
+        [u.id],
+      );
+      expect(days).toEqual(
+        [...new Set(['UTC', tz])]
+          .sort()
+          .map((z) => ({ time_zone: z, day: '2026-02-01', reading_count: 1, sum_c: -5 })),
+      );
       const others = await countMatching(db, {});
       expect(others).toBe(4);
     });
