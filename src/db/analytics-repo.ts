@@ -22,12 +22,16 @@ export interface AggregateSpec {
   unitCount?: boolean;
 }
 
-/** One aggregate row in °C. `bucket_<g>` columns hold bucket starts, others the grouping ids. */
+/**
+ * One aggregate row in °C. `bucket_<g>` columns hold bucket starts as ISO 8601 UTC text (formatted by
+ * the database: a year of buckets would otherwise cost a Date parse and a toISOString each), others
+ * the grouping ids.
+ */
 export interface AggregateRow {
-  bucket_hour?: Date;
-  bucket_day?: Date;
-  bucket_week?: Date;
-  bucket_month?: Date;
+  bucket_hour?: string;
+  bucket_day?: string;
+  bucket_week?: string;
+  bucket_month?: string;
   facility_id?: string;
   storage_unit_id?: string;
   sensor_id?: string | null;
@@ -144,6 +148,10 @@ const alias = (g: GroupKey): string =>
         ? 'sensor_id'
         : `bucket_${g}`;
 
+/** A timestamptz as `2026-03-29T23:00:00.000Z`, whatever the session's zone. */
+const isoText = (col: string): string =>
+  `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
 const ROLLUP_VALUES =
   'reading_count AS n, null_count AS nulls, sum_c AS s, min_c AS mn, max_c AS mx, good_quality_count AS good, storage_unit_id AS u';
 
@@ -213,8 +221,9 @@ export const aggregateReadings = async (q: Sql, spec: AggregateSpec): Promise<Ag
   }
   const keys = spec.groupBy.map(alias);
   const groupSql = keys.length ? `GROUP BY ${keys.join(', ')} ORDER BY ${keys.join(', ')}` : '';
+  const outKeys = keys.map((k) => (k.startsWith('bucket_') ? `${isoText(k)} AS ${k}` : k));
   const rows = await q.query<AggregateRow>(
-    `SELECT ${[...keys, 'sum(n)::int AS reading_count', 'sum(nulls)::int AS null_count', 'sum(s)::float8 AS sum_c', 'min(mn) AS min_c', 'max(mx) AS max_c', 'sum(good)::int AS good_count', spec.unitCount === false ? '0 AS unit_count' : 'count(DISTINCT u)::int AS unit_count'].join(', ')}
+    `SELECT ${[...outKeys, 'sum(n)::int AS reading_count', 'sum(nulls)::int AS null_count', 'sum(s)::float8 AS sum_c', 'min(mn) AS min_c', 'max(mx) AS max_c', 'sum(good)::int AS good_count', spec.unitCount === false ? '0 AS unit_count' : 'count(DISTINCT u)::int AS unit_count'].join(', ')}
      FROM (${parts.join(' UNION ALL ')}) p ${groupSql}`,
     params,
   );

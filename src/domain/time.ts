@@ -80,6 +80,11 @@ const localDayAt = (zone: string, dayLocalMs: number): LocalDay | undefined => {
  * in the zone; undefined where the midnight does not exist.
  */
 export const localMidnight = (zone: string, utcMs: number, dir: 'floor' | 'ceil'): LocalDay | undefined => {
+  if (zone === 'UTC') {
+    // No Intl lookups for the common case (every ungrouped stat splits at UTC days).
+    const startMs = (dir === 'floor' ? Math.floor(utcMs / DAY_MS) : Math.ceil(utcMs / DAY_MS)) * DAY_MS;
+    return { date: new Date(startMs).toISOString().slice(0, 10), startMs };
+  }
   const dayLocal = Math.floor((utcMs + zoneOffsetMs(zone, utcMs)) / DAY_MS) * DAY_MS;
   const day = localDayAt(zone, dayLocal);
   if (!day || dir === 'floor' || day.startMs === utcMs) return day;

@@ -181,7 +181,7 @@ export const aggregateTemperatures = async (
         key.storage_unit_id = r.storage_unit_id ?? null;
         key.unit_name = names.unit.get(r.storage_unit_id!) ?? null;
       } else if (g === 'sensor') key.sensor_id = r.sensor_id ?? null;
-      else key[g] = (r[`bucket_${g}`] as Date | undefined)?.toISOString() ?? null;
+      else key[g] = r[`bucket_${g}`] ?? null;
     }
     const metrics: Record<string, number | null> = {};
     if (wanted.has('avg')) metrics.avg_temperature = convert(avgC(r), unit);
