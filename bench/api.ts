@@ -6,6 +6,7 @@
  * (maximum requests/s). Prints a table and the conditions.
  *
  *   npm run bench:api -- [--backend postgres|pglite] [--readings 10500000] [--duration 10] [--reload]
+ *                        [--api-workers 2]
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -33,6 +34,7 @@ const target = Number(arg('readings', backend === 'postgres' ? '10500000' : '100
 const duration = Number(arg('duration', '10'));
 const rate = Number(arg('rate', '1000'));
 const reload = process.argv.includes('--reload');
+const apiWorkers = Number(arg('api-workers', '1'));
 const adminUrl = process.env.TMS_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const YEAR_MS = 365 * 86_400_000;
 const BATCH = 5000;
@@ -170,7 +172,12 @@ const main = async () => {
   await db.close();
 
   const port = 28_000 + Math.floor(Math.random() * 1000);
-  const api = startTms(['up', '--roles', 'api'], { ...env, PORT: String(port), LOG_LEVEL: 'error' });
+  const api = startTms(['up', '--roles', 'api'], {
+    ...env,
+    PORT: String(port),
+    LOG_LEVEL: 'error',
+    TMS_API_WORKERS: String(apiWorkers),
+  });
   const base = `http://127.0.0.1:${port}`;
   try {
     await waitForHttp(`${base}/health`, 120_000);
@@ -235,7 +242,7 @@ const main = async () => {
     for (const r of table) console.log(`| ${r.join(' | ')} |`);
     console.log(
       `\nConditions: ${backend === 'postgres' ? 'PostgreSQL (tms_bench)' : 'embedded PGlite'}, ${n} readings, ` +
-        `${os.cpus().length} vCPU (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}, one \`tms up --roles api\` process; ` +
+        `${os.cpus().length} vCPU (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}, one \`tms up --roles api\` process${apiWorkers > 1 ? ` with ${apiWorkers} API workers` : ''}; ` +
         `autocannon in this process on the same machine; fixed run: ${rate} req/s over 64 connections for ${duration} s; ` +
         `open run: 32 connections for ${duration} s; customer A read token (cache 1 s), load average ${os
           .loadavg()

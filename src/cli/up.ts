@@ -2,7 +2,7 @@ import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { BootstrapTokens } from '../auth/tokens.ts';
-import { loadConfig, parseRoles, type Config, type Role } from '../config/config.ts';
+import { loadConfig, parseConfig, parseRoles, type Config, type Role } from '../config/config.ts';
 import { openDb } from '../db/open.ts';
 import type { Db } from '../db/types.ts';
 import { systemClock } from '../lib/clock.ts';
@@ -13,6 +13,7 @@ import { startControlSocket } from '../roles/control-socket.ts';
 import { startIngest } from '../roles/ingest.ts';
 import { startSimulator } from '../roles/simulator.ts';
 import type { RoleContext, RoleHandle } from '../roles/types.ts';
+import { checkApiWorkers, isApiWorker, runApiCluster } from './api-cluster.ts';
 import { runOpInProcess } from './ops.ts';
 
 // Start order: mock customers first (ingestion polls them), the API last (it serves what is stored).
@@ -75,6 +76,18 @@ const noDb = (): Db => {
 
 export const runUp = async (config: Config): Promise<void> => {
   const log = createLogger(config.logLevel);
+  checkApiWorkers(config);
+  if (config.apiWorkers > 1 && !isApiWorker())
+    return runApiCluster(config, log, async () => {
+      const db = await openDb(config, { holder: 'up' });
+      try {
+        await firstStart(config, db, log);
+      } finally {
+        await db.close();
+      }
+    });
+  // A worker of runApiCluster: the primary has migrated, seeded and prints the banner.
+  const quiet = isApiWorker();
   const started: RoleHandle[] = [];
   let stopControl: (() => Promise<void>) | undefined;
   const t0 = Date.now();
@@ -88,7 +101,7 @@ export const runUp = async (config: Config): Promise<void> => {
     await db.close();
   };
   try {
-    if (needsDb) await firstStart(config, db, log);
+    if (needsDb && !quiet) await firstStart(config, db, log);
     if (needsDb && db.backend === 'pglite') {
       stopControl = (await startControlSocket(config.dataDir, { db, config, clock: systemClock }, log)).stop;
     }
@@ -111,18 +124,20 @@ export const runUp = async (config: Config): Promise<void> => {
     : db.backend === 'pglite'
       ? `embedded PGlite in ${config.dataDir}`
       : `PostgreSQL at ${db.location}`;
-  console.log(
-    `tms is up in ${((Date.now() - t0) / 1000).toFixed(1)} s: store ${store}, queue ${config.rabbitmqUrl ? 'RabbitMQ' : 'in-process'}`,
-  );
-  for (const h of started) for (const line of h.banner) console.log(`  ${line}`);
-  console.log('Press Ctrl+C to stop.');
+  if (!quiet) {
+    console.log(
+      `tms is up in ${((Date.now() - t0) / 1000).toFixed(1)} s: store ${store}, queue ${config.rabbitmqUrl ? 'RabbitMQ' : 'in-process'}`,
+    );
+    for (const h of started) for (const line of h.banner) console.log(`  ${line}`);
+    console.log('Press Ctrl+C to stop.');
+  }
 
   await new Promise<void>((resolve) => {
     let stopping = false;
     const onSignal = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      console.log(`\n${signal}: stopping…`);
+      if (!quiet) console.log(`\n${signal}: stopping…`);
       void stopAll()
         .catch((err: unknown) => log.error({ err }, 'shutdown failed'))
         .finally(resolve);
@@ -130,7 +145,9 @@ export const runUp = async (config: Config): Promise<void> => {
     process.once('SIGINT', () => onSignal('SIGINT'));
     process.once('SIGTERM', () => onSignal('SIGTERM'));
   });
-  console.log('Stopped.');
+  if (!quiet) console.log('Stopped.');
+  // A cluster worker's channel to its primary would keep this process alive.
+  else process.disconnect?.();
 };
 
 export const registerUpCommand = (program: Command): void => {
@@ -141,15 +158,24 @@ export const registerUpCommand = (program: Command): void => {
       '--roles <list>',
       'comma-separated roles to run: simulator, ingest, api (default: all, or TMS_ROLES)',
     )
+    .option(
+      '--api-workers <n>',
+      'API processes sharing PORT, to use every core (needs --roles api and DATABASE_URL; or TMS_API_WORKERS)',
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  tms up\n  tms up --roles api,ingest\n  DATABASE_URL=postgres://localhost/tms RABBITMQ_URL=amqp://localhost tms up --roles ingest',
+      '\nExamples:\n  tms up\n  tms up --roles api,ingest\n  DATABASE_URL=postgres://localhost/tms RABBITMQ_URL=amqp://localhost tms up --roles ingest\n  DATABASE_URL=postgres://localhost/tms tms up --roles api --api-workers 2',
     )
-    .action(async (opts: { roles?: string }) => {
+    .action(async (opts: { roles?: string; apiWorkers?: string }) => {
       const base = loadConfig();
-      const config: Config = opts.roles
-        ? Object.freeze({ ...base, roles: parseRoles(opts.roles, '--roles') })
-        : base;
+      const config: Config = Object.freeze({
+        ...base,
+        roles: opts.roles ? parseRoles(opts.roles, '--roles') : base.roles,
+        apiWorkers:
+          opts.apiWorkers === undefined
+            ? base.apiWorkers
+            : parseConfig({ TMS_API_WORKERS: opts.apiWorkers }).apiWorkers,
+      });
       await runUp(config);
     });
 };

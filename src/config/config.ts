@@ -19,6 +19,8 @@ export interface Config {
   readonly simSeed: string;
   readonly logLevel: LogLevel;
   readonly roles: readonly Role[];
+  /** API processes sharing PORT (PostgreSQL and the api role only; 1 = this process serves it). */
+  readonly apiWorkers: number;
   /** Seconds a reading may lie in the future before it is rejected (clock skew tolerance). */
   readonly futureToleranceSeconds: number;
   /** Fleet file for the simulator and `tms db seed`; undefined = the built-in 10-customer fleet. */
@@ -154,6 +156,7 @@ export const parseConfig = (env: Env, cwd = process.cwd()): Config => {
     simSeed,
     logLevel: logLevel as LogLevel,
     roles: readRoles(env),
+    apiWorkers: readInt(env, 'TMS_API_WORKERS', 1, 1, 64),
     futureToleranceSeconds: readInt(env, 'TMS_FUTURE_TOLERANCE_SECONDS', 300, 0, 86_400),
     fleetFile: env.TMS_FLEET_FILE?.trim() ? path.resolve(cwd, env.TMS_FLEET_FILE.trim()) : undefined,
     ingest: Object.freeze(parseIngestConfig(env)),
