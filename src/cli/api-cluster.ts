@@ -19,6 +19,7 @@ export const checkApiWorkers = (config: Config): void => {
 };
 
 const RESTARTS_PER_MINUTE = 5;
+const WORKER_STOP_MS = 20_000;
 
 /**
  * Runs `config.apiWorkers` API processes sharing one port (node:cluster hands new connections to
@@ -70,7 +71,12 @@ export const runApiCluster = async (
         (w) =>
           new Promise<void>((resolve) => {
             if (!w || w.isDead()) return resolve();
-            w.once('exit', () => resolve());
+            // A worker stops within its own grace period; one that does not is killed.
+            const kill = setTimeout(() => w.process.kill('SIGKILL'), WORKER_STOP_MS);
+            w.once('exit', () => {
+              clearTimeout(kill);
+              resolve();
+            });
             w.process.kill('SIGTERM');
           }),
       ),

@@ -15,6 +15,7 @@ const queueHealthFor = (ctx: RoleContext): AppContext['queueHealth'] => {
 };
 
 const PROBE_TTL_MS = 5_000;
+const STOP_GRACE_MS = 5_000;
 
 const cachedProbe = (host: string, port: number): (() => Promise<QueueHealth>) => {
   let last: { at: number; result: Promise<QueueHealth> } | undefined;
@@ -63,6 +64,15 @@ export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
   return {
     role: 'api',
     banner: [`api:       ${base}  (health ${base}/health, docs ${base}/docs)`],
-    stop: () => app.close(),
+    stop: async () => {
+      // Requests in flight get 5 s to finish; then keep-alive sockets that went idle after close()
+      // began (a load balancer's, a benchmark's) are cut, so stopping never hangs on a client.
+      const grace = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(grace);
+      }
+    },
   };
 };
