@@ -99,6 +99,19 @@ describeEachBackend('ingest writer', ({ create }) => {
     expect(nulls[0]!.n).toBeGreaterThan(0);
   });
 
+  it('daily rollups are exact in a +5:45 zone, whose midnight falls at a quarter past the UTC hour', async () => {
+    // No readings yet, so changing the zone directly needs no rebuild.
+    await db.query("UPDATE customers SET timezone = 'Asia/Kathmandu' WHERE id = $1", [customerId]);
+    // 17:40Z–18:49Z: Kathmandu midnight is 18:15Z.
+    const readings = makeReadings(units, Date.parse('2026-03-01T17:40:00Z'), 70);
+    await writeBatch(db, { batchId: randomUUID(), ingestionLogId: null, customerId, readings });
+    const daily = await dailyVsRecomputed(db);
+    expect(
+      daily.stored.filter((r) => (r as { time_zone: string }).time_zone === 'Asia/Kathmandu'),
+    ).toHaveLength(units.length * 2);
+    expect(daily.stored).toEqual(daily.recomputed);
+  });
+
   it('counts a run exactly, completes it with the last batch and only then advances the high-water mark', async () => {
     const windowEnd = new Date(T0 + 3_600_000);
     const logId = await createRunLog(db, {
