@@ -56,6 +56,7 @@ export const readDbStatus = async (db: Db, recent = 5): Promise<DbStatus> => {
   const [meta] = await db.query<{ size: number; version: string }>(
     `SELECT pg_database_size(current_database()) AS size, current_setting('server_version') AS version`,
   );
+  // Ids grow in insertion order: the most recently ingested first, through the primary key.
   const recentReadings = await db.query<RecentReading>(
     `SELECT c.customer_code, f.facility_code, u.unit_code, r.temperature_c, r.source_value, r.source_unit,
             r.equipment_status, r.recorded_at, r.created_at
@@ -63,7 +64,7 @@ export const readDbStatus = async (db: Db, recent = 5): Promise<DbStatus> => {
      JOIN storage_units u ON u.id = r.storage_unit_id
      JOIN facilities f ON f.id = u.facility_id
      JOIN customers c ON c.id = u.customer_id
-     ORDER BY r.created_at DESC, r.id DESC LIMIT $1`,
+     ORDER BY r.id DESC LIMIT $1`,
     [recent],
   );
   const recentLogs = await db.query<RecentLog>(
