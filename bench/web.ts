@@ -8,11 +8,13 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseConfig } from '../src/config/config.ts';
 import { openDb } from '../src/db/open.ts';
+import { insertReadingsWithRollups, type NewReading } from '../src/db/readings-query-repo.ts';
 import { REPO_ROOT, randomPortBase, startTms, waitForHttp } from '../test/support/cli.ts';
 import { chromiumAvailable, CHROMIUM_PATH, launchChromium } from '../test/support/browser.ts';
 import { ensureDashboardBuilt } from '../test/support/web-system.ts';
 
 const MINUTES_PER_YEAR = 525_600;
+const SEED_CHUNK = 10_000;
 const RUNS = 5;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -66,26 +68,32 @@ try {
       WHERE c.customer_code = 'A' ORDER BY u.unit_code LIMIT 1`,
   );
   if (!unit) throw new Error('customer A has no unit');
-  // One reading per minute for 365 days up to now: a daily cycle of ±1.5 °C plus noise.
-  await db.query(
-    `INSERT INTO temperature_readings (customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, source_value,
-                                       source_unit, sensor_id, quality_score, equipment_status)
-     SELECT $1, $2, $3, t, v, v, 'C', 'bench', 0.95, 'normal'
-       FROM (SELECT t, round(($4 + 1.5 * sin(extract(epoch FROM t) / 86400 * 2 * pi()) + random() * 0.4 - 0.2)::numeric, 2)::float8 AS v
-               FROM generate_series(date_trunc('minute', now()) - interval '1 minute' * ($5 - 1), date_trunc('minute', now()), interval '1 minute') t) s
-     ON CONFLICT DO NOTHING`,
-    [unit.customer_id, unit.facility_id, unit.id, unit.set_c, MINUTES_PER_YEAR],
-  );
-  await db.query(
-    `INSERT INTO reading_rollups_hourly (storage_unit_id, bucket_start, customer_id, facility_id, reading_count, null_count,
-                                         sum_c, min_c, max_c, good_quality_count)
-     SELECT storage_unit_id, date_trunc('hour', recorded_at), customer_id, facility_id, count(*), count(*) - count(temperature_c),
-            coalesce(sum(temperature_c), 0), min(temperature_c), max(temperature_c), count(*) FILTER (WHERE quality_score >= 0.8)
-       FROM temperature_readings WHERE storage_unit_id = $1
-      GROUP BY 1, 2, 3, 4
-     ON CONFLICT (storage_unit_id, bucket_start) DO NOTHING`,
-    [unit.id],
-  );
+  // One reading per minute for 365 days up to now: a daily cycle of ±1.5 °C plus noise, stored
+  // through the writers' own SQL so the hourly and daily rollups are the product's.
+  const endMs = Math.floor(Date.now() / 60_000) * 60_000;
+  for (let i = 0; i < MINUTES_PER_YEAR; i += SEED_CHUNK) {
+    const chunk: NewReading[] = [];
+    for (let k = i; k < Math.min(MINUTES_PER_YEAR, i + SEED_CHUNK); k++) {
+      const at = endMs - (MINUTES_PER_YEAR - 1 - k) * 60_000;
+      const v =
+        Math.round(
+          (unit.set_c + 1.5 * Math.sin((at / 86_400_000) * 2 * Math.PI) + Math.random() * 0.4 - 0.2) * 100,
+        ) / 100;
+      chunk.push({
+        customerId: unit.customer_id,
+        facilityId: unit.facility_id,
+        unitId: unit.id,
+        recordedAt: new Date(at),
+        temperatureC: v,
+        sourceValue: v,
+        sourceUnit: 'C',
+        sensorId: 'bench',
+        qualityScore: 0.95,
+        equipmentStatus: 'normal',
+      });
+    }
+    await insertReadingsWithRollups(db, chunk);
+  }
   const [{ n } = { n: 0 }] = await db.query<{ n: number }>(
     'SELECT count(*)::int AS n FROM temperature_readings WHERE storage_unit_id = $1',
     [unit.id],
