@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Db } from '../../src/db/types.ts';
@@ -422,6 +423,35 @@ describeEachBackend('api analytics', ({ create }) => {
     const rawStats = await temperatureStats(ctx(), scope, { start: FROM, end: NOW }, 'C', { raw: true });
     expect(stats.reading_count).toBe(rawStats.reading_count);
     close(stats.avg_temperature, rawStats.avg_temperature);
+  });
+
+  it('any range, bucket and zone: the rollup plan (days, hours, edge minutes) equals the raw path', async () => {
+    const lo = Date.parse('2026-03-25T18:00:00Z');
+    const span = Date.parse('2026-03-31T06:00:00Z') - lo;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: span }),
+        fc.integer({ min: 0, max: span }),
+        fc.constantFrom('hour', 'day', 'week', 'month'),
+        fc.constantFrom('UTC', 'Europe/London', 'America/New_York', 'Asia/Tokyo', 'Pacific/Chatham'),
+        fc.boolean(),
+        async (a, b, interval, tz, whole) => {
+          // Whole minutes half the time, so starts and ends often fall exactly on hours and midnights.
+          const at = (x: number) => new Date(lo + (whole ? Math.floor(x / 900_000) * 900_000 : x));
+          const [start, end] = a <= b ? [at(a), at(b)] : [at(b), at(a)];
+          const input = { start, end, interval, tz };
+          const planned = await temperatureTrends(ctx(), scope, input);
+          const raw = await temperatureTrends(ctx(), scope, input, { raw: true });
+          sameBuckets(planned as Bucket[], raw);
+          const stats = await temperatureStats(ctx(), scope, { start, end }, 'C');
+          const rawStats = await temperatureStats(ctx(), scope, { start, end }, 'C', { raw: true });
+          expect(stats.reading_count).toBe(rawStats.reading_count);
+          close(stats.min_temperature, rawStats.min_temperature);
+          close(stats.avg_temperature, rawStats.avg_temperature);
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it("a customer's time zone change rebuilds its daily rollups for the new zone", async () => {
