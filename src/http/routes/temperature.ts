@@ -33,6 +33,22 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
   const read = { scope: 'read' as const };
   const page = Paginated(Reading);
 
+  /** A page of the tenant's readings of one facility or unit; an id outside the tenant is a 404. */
+  const scopedPage = async (
+    t: ReturnType<typeof tenantOf>,
+    ids: { facilityId?: string; unitId?: string },
+    q: Parameters<typeof queryOf>[0] & { limit: number; offset: number },
+  ) => {
+    const r = await readInScope(
+      ctx,
+      t,
+      ids,
+      () => listReadingsPage(ctx, { ...t, ...ids }, queryOf(q), q.limit, q.offset),
+      (p) => p.total === 0,
+    );
+    return toPage(r.items, r.total, q.limit, q.offset);
+  };
+
   app.get(
     '/api/v1/temperature',
     {
@@ -83,19 +99,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
         response: { 200: page },
       },
     },
-    async (req) => {
-      const t = tenantOf(req);
-      const q = req.query;
-      const r = await readInScope(
-        ctx,
-        t,
-        { facilityId: req.params.facility_id },
-        () =>
-          listReadingsPage(ctx, { ...t, facilityId: req.params.facility_id }, queryOf(q), q.limit, q.offset),
-        (page) => page.total === 0,
-      );
-      return toPage(r.items, r.total, q.limit, q.offset);
-    },
+    async (req) => scopedPage(tenantOf(req), { facilityId: req.params.facility_id }, req.query),
   );
 
   app.get(
@@ -111,18 +115,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
         response: { 200: page },
       },
     },
-    async (req) => {
-      const t = tenantOf(req);
-      const q = req.query;
-      const r = await readInScope(
-        ctx,
-        t,
-        { unitId: req.params.unit_id },
-        () => listReadingsPage(ctx, { ...t, unitId: req.params.unit_id }, queryOf(q), q.limit, q.offset),
-        (page) => page.total === 0,
-      );
-      return toPage(r.items, r.total, q.limit, q.offset);
-    },
+    async (req) => scopedPage(tenantOf(req), { unitId: req.params.unit_id }, req.query),
   );
 
   app.post(
