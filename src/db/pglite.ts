@@ -1,5 +1,7 @@
 import { mkdir, access, constants } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, parse, protocol } from '@electric-sql/pglite';
+
+const { parseResults } = parse;
 import { AppError } from '../lib/errors.ts';
 import { Mutex } from '../lib/mutex.ts';
 import { INT8_OID, NUMERIC_OID, toNumber } from './type-parsers.ts';
@@ -33,10 +35,12 @@ export const wrapPglite = (pg: PGlite, location: string): Db => {
     const res = await (q as PGlite).query<R>(text, params as unknown[] | undefined);
     return res.rows;
   };
+  const named = namedStatements(pg);
   return {
     backend: 'pglite',
     location,
-    query: (text, params) => mutex.run(() => run(pg, text, params)),
+    query: (text, params, opts) =>
+      mutex.run(() => (opts?.name ? named.run(opts.name, text, params ?? []) : run(pg, text, params))),
     exec: (text) => mutex.run(async () => void (await pg.exec(text))),
     transaction: (fn) =>
       mutex.run(() =>
@@ -50,6 +54,62 @@ export const wrapPglite = (pg: PGlite, location: string): Db => {
       ),
     close: () => mutex.run(() => pg.close()),
   };
+};
+
+type ProtocolMessage = { name: string; dataTypeIDs?: number[] };
+/** The parts of PGlite used below that its typings keep private. */
+type PgliteInternals = {
+  serializers: Record<number, (v: unknown) => string>;
+  parsers: Record<number, (v: string, typeId: number) => unknown>;
+  _runExclusiveQuery<T>(fn: () => Promise<T>): Promise<T>;
+};
+
+/**
+ * Named statements on PGlite, whose `query()` parses and describes its statement on every call
+ * (about 4 ms for the writer's one-statement batch). The statement is parsed once per instance,
+ * its parameter types kept; each call then only binds and executes, with PGlite's own value
+ * serializers and result parser, exactly as `query()` does.
+ */
+const namedStatements = (pg: PGlite) => {
+  const internals = pg as unknown as PgliteInternals;
+  const paramTypes = new Map<string, number[]>();
+  const send = (message: Uint8Array) => pg.execProtocolStream(message, { syncToFs: false });
+  const run = <R>(name: string, text: string, params: readonly unknown[]): Promise<R[]> =>
+    internals._runExclusiveQuery(async () => {
+      const messages: unknown[] = [];
+      try {
+        let types = paramTypes.get(name);
+        if (!types) {
+          try {
+            await send(protocol.serialize.parse({ name, text }));
+          } catch (e) {
+            // Parsed by an earlier call whose describe step failed: describe it again.
+            if ((e as { code?: string }).code !== '42P05') throw e;
+          }
+          const described = (await send(
+            protocol.serialize.describe({ type: 'S', name }),
+          )) as ProtocolMessage[];
+          types = described.find((m) => m.name === 'parameterDescription')?.dataTypeIDs ?? [];
+          paramTypes.set(name, types);
+        }
+        const values = params.map((v, i) => {
+          if (v === null || v === undefined) return null;
+          const serialize = internals.serializers[types[i]!];
+          return serialize ? serialize(v) : String(v);
+        });
+        messages.push(
+          ...(await send(protocol.serialize.bind({ statement: name, values }))),
+          ...(await send(protocol.serialize.describe({ type: 'P' }))),
+          ...(await send(protocol.serialize.execute({}))),
+        );
+      } finally {
+        messages.push(...(await send(protocol.serialize.sync())));
+      }
+      await pg.syncToFs();
+      const [result] = parseResults(messages as never, internals.parsers as never);
+      return (result?.rows ?? []) as R[];
+    });
+  return { run };
 };
 
 export interface PgliteOptions {

@@ -58,18 +58,20 @@ export const openPostgres = async (opts: PostgresOptions): Promise<Db> => {
     q: pg.Pool | pg.PoolClient,
     text: string,
     params?: readonly unknown[],
-  ): Promise<R[]> => (await q.query(text, params as unknown[] | undefined)).rows as R[];
+    name?: string,
+  ): Promise<R[]> =>
+    (await q.query({ text, values: params as unknown[] | undefined, ...(name ? { name } : {}) })).rows as R[];
   return {
     backend: 'postgres',
     location: describeUrl(opts.url),
-    query: (text, params) => run(pool, text, params),
+    query: (text, params, opts) => run(pool, text, params, opts?.name),
     exec: async (text) => void (await pool.query(text)),
     transaction: async (fn) => {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
         const tx: Sql = {
-          query: (text, params) => run(client, text, params),
+          query: (text, params, opts) => run(client, text, params, opts?.name),
           exec: async (text) => void (await client.query(text)),
         };
         const result = await fn(tx);

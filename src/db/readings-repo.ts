@@ -152,21 +152,25 @@ export const writeReadingBatch = async (
     quality[i] = r.qualityScore;
     status[i] = r.equipmentStatus;
   }
-  const [row] = await q.query<{ applied: number; stored: number } & FinalisedRun>(WRITE_BATCH_SQL, [
-    batch.batchId,
-    batch.customerId,
-    batch.ingestionLogId,
-    facility,
-    unit,
-    at,
-    tempC,
-    source,
-    sourceUnit,
-    sensor,
-    quality,
-    status,
-    n,
-  ]);
+  const [row] = await q.query<{ applied: number; stored: number } & FinalisedRun>(
+    WRITE_BATCH_SQL,
+    [
+      batch.batchId,
+      batch.customerId,
+      batch.ingestionLogId,
+      facility,
+      unit,
+      at,
+      tempC,
+      source,
+      sourceUnit,
+      sensor,
+      quality,
+      status,
+      n,
+    ],
+    { name: 'tms_write_batch' },
+  );
   const { applied, stored, ...run } = row!;
   return {
     applied: applied === 1,

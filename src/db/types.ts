@@ -1,7 +1,15 @@
 /** Something that runs one parameterised SQL statement. Both backends and their transactions satisfy it. */
 export interface Sql {
-  /** Runs one statement with $1… parameters and returns its rows. */
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  /**
+   * Runs one statement with $1… parameters and returns its rows. A `name` (one per distinct text)
+   * lets the backend keep the statement parsed: per connection on PostgreSQL, per instance on
+   * PGlite. Worth it only for large statements run often (the ingestion writer).
+   */
+  query<R = Record<string, unknown>>(
+    text: string,
+    params?: readonly unknown[],
+    opts?: { name?: string },
+  ): Promise<R[]>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(text: string): Promise<void>;
 }

@@ -57,6 +57,21 @@ describeEachBackend('storage', ({ create }) => {
       });
     });
 
+    it('runs a named statement again and again, with typed results, and survives its errors', async () => {
+      // Parsed once per connection (PostgreSQL) or instance (PGlite), then only bound and executed.
+      const text =
+        'SELECT 10 / $1::int AS q, $2::timestamptz AS at, count(*) AS n FROM customers WHERE customer_code = ANY($3::text[])';
+      for (const d of [1, 2, 5]) {
+        const [row] = await db.query(text, [d, '2026-03-01T10:00:00Z', ['A', 'B']], { name: 'test_named' });
+        expect(row).toEqual({ q: 10 / d, at: new Date('2026-03-01T10:00:00Z'), n: 2 });
+      }
+      await expect(
+        db.query(text, [0, '2026-03-01T10:00:00Z', []], { name: 'test_named' }),
+      ).rejects.toMatchObject({ code: '22012' });
+      const [after] = await db.query(text, [10, null, ['C']], { name: 'test_named' });
+      expect(after).toEqual({ q: 1, at: null, n: 1 });
+    });
+
     it('returns counts as numbers on both backends', async () => {
       const [row] = await db.query<{ n: unknown; big: unknown }>(
         'SELECT count(*) AS n, 9007199254740::bigint AS big FROM customers',
