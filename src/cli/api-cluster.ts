@@ -2,6 +2,8 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../config/config.ts';
 import { AppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
+import { apiBanner } from '../roles/api.ts';
+import { untilStopped } from './stop-signal.ts';
 
 /** True in a process forked by runApiCluster (it runs the api role and nothing else). */
 export const isApiWorker = (): boolean => cluster.isWorker;
@@ -88,21 +90,12 @@ export const runApiCluster = async (
     await stopWorkers();
     throw e;
   }
-  const base = `http://${config.host}:${config.port}`;
   console.log(
     `tms is up in ${((Date.now() - t0) / 1000).toFixed(1)} s: store PostgreSQL, ${config.apiWorkers} API worker processes`,
   );
-  console.log(`  api:       ${base}  (health ${base}/health, docs ${base}/docs)`);
+  console.log(`  ${apiBanner(config)}`);
   console.log('Press Ctrl+C to stop.');
-  await new Promise<void>((resolve) => {
-    const onSignal = (signal: string) => {
-      if (stopping) return;
-      console.log(`\n${signal}: stopping…`);
-      void stopWorkers().finally(resolve);
-    };
-    process.once('SIGINT', () => onSignal('SIGINT'));
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
-  });
+  await untilStopped(stopWorkers);
   if (gaveUp)
     throw new AppError('INTERNAL', `API workers died more than ${RESTARTS_PER_MINUTE} times a minute`);
   console.log('Stopped.');

@@ -15,6 +15,7 @@ import { startSimulator } from '../roles/simulator.ts';
 import type { RoleContext, RoleHandle } from '../roles/types.ts';
 import { checkApiWorkers, isApiWorker, runApiCluster } from './api-cluster.ts';
 import { runOpInProcess } from './ops.ts';
+import { untilStopped } from './stop-signal.ts';
 
 // Start order: mock customers first (ingestion polls them), the API last (it serves what is stored).
 const ROLE_ORDER: readonly Role[] = ['simulator', 'ingest', 'api'];
@@ -132,19 +133,7 @@ export const runUp = async (config: Config): Promise<void> => {
     console.log('Press Ctrl+C to stop.');
   }
 
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    const onSignal = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      if (!quiet) console.log(`\n${signal}: stopping…`);
-      void stopAll()
-        .catch((err: unknown) => log.error({ err }, 'shutdown failed'))
-        .finally(resolve);
-    };
-    process.once('SIGINT', () => onSignal('SIGINT'));
-    process.once('SIGTERM', () => onSignal('SIGTERM'));
-  });
+  await untilStopped(() => stopAll().catch((err: unknown) => log.error({ err }, 'shutdown failed')), quiet);
   if (!quiet) console.log('Stopped.');
   // A cluster worker's channel to its primary would keep this process alive.
   else process.disconnect?.();

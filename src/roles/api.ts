@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { buildApp, type AppContext } from '../http/app.ts';
+import type { Config } from '../config/config.ts';
 import { AppError } from '../lib/errors.ts';
 import type { QueueHealth, RoleContext, RoleHandle } from './types.ts';
 
@@ -39,6 +40,12 @@ const cachedProbe = (host: string, port: number): (() => Promise<QueueHealth>) =
   };
 };
 
+/** The start-up line naming where the API, its health check and its docs are. */
+export const apiBanner = (config: Pick<Config, 'host' | 'port'>): string => {
+  const base = `http://${config.host}:${config.port}`;
+  return `api:       ${base}  (health ${base}/health, docs ${base}/docs)`;
+};
+
 /** Serves the REST API (and later the dashboard) on HOST:PORT. */
 export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
   const app = await buildApp({
@@ -60,10 +67,9 @@ export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
         : `Cannot listen on ${ctx.config.host}:${ctx.config.port} (${code ?? (e as Error).message})`,
     );
   }
-  const base = `http://${ctx.config.host}:${ctx.config.port}`;
   return {
     role: 'api',
-    banner: [`api:       ${base}  (health ${base}/health, docs ${base}/docs)`],
+    banner: [apiBanner(ctx.config)],
     stop: async () => {
       // Requests in flight get 5 s to finish; then keep-alive sockets that went idle after close()
       // began (a load balancer's, a benchmark's) are cut, so stopping never hangs on a client.
