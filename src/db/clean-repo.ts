@@ -1,5 +1,5 @@
 import { rebuildTouchedDays } from './daily-rollups-repo.ts';
-import { GOOD_QUALITY_THRESHOLD } from './readings-repo.ts';
+import { ROLLUP_AGGREGATES_OF_R } from './readings-repo.ts';
 import type { Db, Sql } from './types.ts';
 
 export interface CleanFilter {
@@ -70,9 +70,7 @@ export const deleteReadings = async (db: Db, f: CleanFilter): Promise<number> =>
       `INSERT INTO reading_rollups_hourly (storage_unit_id, bucket_start, customer_id, facility_id, reading_count,
          null_count, sum_c, min_c, max_c, good_quality_count)
        SELECT r.storage_unit_id, date_trunc('hour', r.recorded_at, 'UTC') AS b, min(r.customer_id::text)::uuid,
-              min(r.facility_id::text)::uuid, count(*), count(*) FILTER (WHERE r.temperature_c IS NULL),
-              coalesce(sum(r.temperature_c), 0), min(r.temperature_c), max(r.temperature_c),
-              count(*) FILTER (WHERE r.quality_score >= ${GOOD_QUALITY_THRESHOLD})
+              min(r.facility_id::text)::uuid, ${ROLLUP_AGGREGATES_OF_R}
        FROM temperature_readings r
        JOIN (SELECT DISTINCT storage_unit_id, bucket_start FROM clean_touched) t
          ON t.storage_unit_id = r.storage_unit_id

@@ -1,12 +1,10 @@
-import { GOOD_QUALITY_THRESHOLD } from './readings-repo.ts';
+import { ROLLUP_AGGREGATES_OF_R } from './readings-repo.ts';
 import type { Sql } from './types.ts';
 
 // `reading_rollups_daily` keeps one row per unit and local day for two zones: 'UTC' and the
 // customer's own. Writers maintain it with the hourly rollups (readings-repo.ts); this file rebuilds
 // it where readings are deleted or a customer's zone changes.
 
-const DAILY_AGGREGATES = `count(*), count(*) FILTER (WHERE r.temperature_c IS NULL), coalesce(sum(r.temperature_c), 0),
-  min(r.temperature_c), max(r.temperature_c), count(*) FILTER (WHERE r.quality_score >= ${GOOD_QUALITY_THRESHOLD})`;
 const DAILY_COLUMNS = `storage_unit_id, time_zone, day, customer_id, facility_id, reading_count, null_count, sum_c,
   min_c, max_c, good_quality_count`;
 
@@ -32,7 +30,7 @@ export const syncCustomerDailyZones = async (tx: Sql, customerId: string): Promi
   await tx.query(
     `INSERT INTO reading_rollups_daily (${DAILY_COLUMNS})
      SELECT r.storage_unit_id, c.timezone, (r.recorded_at AT TIME ZONE c.timezone)::date, r.customer_id,
-            r.facility_id, ${DAILY_AGGREGATES}
+            r.facility_id, ${ROLLUP_AGGREGATES_OF_R}
      FROM temperature_readings r JOIN customers c ON c.id = r.customer_id
      WHERE r.customer_id = $1::uuid
        AND NOT EXISTS (SELECT 1 FROM reading_rollups_daily d WHERE d.customer_id = c.id AND d.time_zone = c.timezone)
@@ -64,7 +62,7 @@ export const rebuildTouchedDays = async (tx: Sql): Promise<void> => {
   );
   await tx.query(
     `INSERT INTO reading_rollups_daily (${DAILY_COLUMNS})
-     SELECT r.storage_unit_id, d.tz, d.day, r.customer_id, r.facility_id, ${DAILY_AGGREGATES}
+     SELECT r.storage_unit_id, d.tz, d.day, r.customer_id, r.facility_id, ${ROLLUP_AGGREGATES_OF_R}
      FROM clean_days d
      JOIN temperature_readings r ON r.storage_unit_id = d.storage_unit_id
       AND r.recorded_at >= (d.day::timestamp AT TIME ZONE d.tz)

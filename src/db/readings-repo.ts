@@ -5,6 +5,14 @@ import type { Sql } from './types.ts';
 /** A reading counts as good quality from this score up (system_config good_quality_threshold). */
 export const GOOD_QUALITY_THRESHOLD = 0.8;
 
+/**
+ * A rollup row's six aggregates (reading_count, null_count, sum_c, min_c, max_c,
+ * good_quality_count) over raw readings aliased `r`: for rebuilding rollups from raw rows.
+ */
+export const ROLLUP_AGGREGATES_OF_R = `count(*), count(*) FILTER (WHERE r.temperature_c IS NULL),
+  coalesce(sum(r.temperature_c), 0), min(r.temperature_c), max(r.temperature_c),
+  count(*) FILTER (WHERE r.quality_score >= ${GOOD_QUALITY_THRESHOLD})`;
+
 const ROLLUP_UPDATE = `reading_count = r.reading_count + excluded.reading_count,
     null_count = r.null_count + excluded.null_count,
     sum_c = r.sum_c + excluded.sum_c,
