@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
 import { seedDefaultFleet, tokenFor } from '../support/factories.ts';
 import { randomPortBase, startTms, waitForProcessHttp } from '../support/cli.ts';
+import { waitUntil } from '../support/wait.ts';
 
 /** Pids of the cluster's workers: children running tms (tsx also runs an esbuild child). */
 const childPids = (pid: number): number[] =>
@@ -10,14 +11,6 @@ const childPids = (pid: number): number[] =>
     .split('\n')
     .filter((line) => line.includes('tms.js'))
     .map((line) => Number(line.trim().split(/\s+/)[0]));
-
-const waitFor = async (what: string, check: () => boolean, ms = 30_000): Promise<void> => {
-  const t0 = Date.now();
-  while (!check()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-};
 
 // Several API processes on one port need PostgreSQL; global setup printed why it may be absent.
 describe.skipIf(!inject('postgresAdminUrl'))('tms up --roles api --api-workers 2 (PostgreSQL)', () => {
@@ -41,7 +34,7 @@ describe.skipIf(!inject('postgresAdminUrl'))('tms up --roles api --api-workers 2
       });
       try {
         await waitForProcessHttp(tms, `http://127.0.0.1:${port}/health`, 60_000);
-        await waitFor('the banner', () => tms.output().includes('2 API worker processes'));
+        await waitUntil('the banner', () => tms.output().includes('2 API worker processes'), 30_000, 200);
         const workers = childPids(tms.child.pid!);
         expect(workers).toHaveLength(2);
         // Connections are handed to the workers in turn; every answer carries the same data.
@@ -59,10 +52,15 @@ describe.skipIf(!inject('postgresAdminUrl'))('tms up --roles api --api-workers 2
           true,
         );
         process.kill(workers[0]!, 'SIGKILL');
-        await waitFor('a replacement worker', () => {
-          const now = childPids(tms.child.pid!);
-          return now.length === 2 && !now.includes(workers[0]!);
-        });
+        await waitUntil(
+          'a replacement worker',
+          () => {
+            const now = childPids(tms.child.pid!);
+            return now.length === 2 && !now.includes(workers[0]!);
+          },
+          30_000,
+          200,
+        );
         await waitForProcessHttp(tms, `http://127.0.0.1:${port}/health`, 30_000);
         expect(tms.output()).toContain('API worker died; starting another');
       } finally {

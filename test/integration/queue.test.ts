@@ -7,6 +7,7 @@ import { createRabbitQueue, parseBatchMessage, type RabbitReadingQueue } from '.
 import type { ReadingBatch } from '../../src/queue/types.ts';
 import { encodeBatch } from '../../src/queue/wire.ts';
 import type { Reading } from '../../src/ingestion/types.ts';
+import { waitUntil } from '../support/wait.ts';
 import {
   deleteTopology,
   publishRaw,
@@ -38,13 +39,8 @@ const batchOf = (n: number): ReadingBatch => ({
 const connectionLost = () =>
   Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
-const waitFor = async (cond: () => boolean | Promise<boolean>, timeoutMs = 15_000) => {
-  const until = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-};
+const waitFor = (cond: () => boolean | Promise<boolean>, timeoutMs?: number) =>
+  waitUntil('the queue condition', cond, timeoutMs);
 
 describe('in-process queue', () => {
   it('applies back-pressure: publish waits while the queue is full', async () => {
