@@ -20,7 +20,7 @@ import { openPglite } from '../src/db/pglite.ts';
 import { openPostgres } from '../src/db/postgres.ts';
 import { seedFleet } from '../src/db/seed-fleet.ts';
 import type { Db } from '../src/db/types.ts';
-import type { Reading } from '../src/ingestion/types.ts';
+import type { Reading } from '../src/domain/reading.ts';
 import { writeBatch } from '../src/ingestion/writer.ts';
 import { loadFleet } from '../src/simulation/fleet.ts';
 import { startTms, waitForHttp } from '../test/support/cli.ts';

@@ -10,7 +10,7 @@ import {
   type ImportChunkResult,
 } from '../ingestion/importer.ts';
 import { emptyRejections, mergeRejections } from '../ingestion/processor.ts';
-import type { RejectionSummary } from '../ingestion/types.ts';
+import type { RejectionSummary } from '../domain/reading.ts';
 import { isAppError } from '../lib/errors.ts';
 import { printJson } from './output.ts';
 import { openDb } from '../db/open.ts';

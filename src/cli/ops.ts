@@ -11,7 +11,8 @@ import type { Clock } from '../lib/clock.ts';
 import { notFound } from '../lib/errors.ts';
 import { loadFleet } from '../simulation/fleet.ts';
 import { beginImport, finishImport, importChunk } from '../ingestion/importer.ts';
-import type { RawRow, RejectionSummary } from '../ingestion/types.ts';
+import type { RejectionSummary } from '../domain/reading.ts';
+import type { RawRow } from '../ingestion/types.ts';
 import { verifyCustomer } from '../ingestion/verify.ts';
 
 /** What an operation gets: the process's open database and its settings. */

@@ -1,4 +1,4 @@
-import type { RejectionSummary } from '../ingestion/types.ts';
+import type { RejectionSummary } from '../domain/reading.ts';
 import type { Sql } from './types.ts';
 
 export type IngestionType = 'api' | 'csv' | 'import' | 'manual';

@@ -1,4 +1,4 @@
-import type { Reading } from '../ingestion/types.ts';
+import type { Reading } from '../domain/reading.ts';
 import type { FinalisedRun } from './ingestion-repo.ts';
 import type { Sql } from './types.ts';
 

@@ -18,7 +18,8 @@ import { CodeMapCache, codesOf } from './code-map.ts';
 import { parseJsonReadings } from './collectors/api-collector.ts';
 import { parseCsvStream } from './collectors/csv-collector.ts';
 import { emptyRejections, processRows } from './processor.ts';
-import type { RawRow, RejectionSummary } from './types.ts';
+import type { RejectionSummary } from '../domain/reading.ts';
+import type { RawRow } from './types.ts';
 import { completeRun, writeBatch } from './writer.ts';
 
 /** The file layouts of seed-system.md §10, told apart by their content (never by the file name). */

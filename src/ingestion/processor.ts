@@ -6,7 +6,8 @@ import {
 } from '../domain/reading-validation.ts';
 import { parseSourceTimestamp } from '../domain/time.ts';
 import { parseTemperatureUnit, toCelsius, type TemperatureUnit } from '../domain/units.ts';
-import type { RawRow, Reading, RejectionSummary } from './types.ts';
+import type { Reading, RejectionSummary } from '../domain/reading.ts';
+import type { RawRow } from './types.ts';
 
 /** What the processor needs to know about a storage unit, found by its (facility code, unit code). */
 export interface UnitRef {

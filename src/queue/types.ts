@@ -1,4 +1,4 @@
-import type { Reading } from '../ingestion/types.ts';
+import type { Reading } from '../domain/reading.ts';
 
 /** One queue message: up to the queue's maxBatchReadings readings of one customer from one run. */
 export interface ReadingBatch {

@@ -1,5 +1,5 @@
 import { toCelsius } from '../domain/units.ts';
-import type { Reading } from '../ingestion/types.ts';
+import type { Reading } from '../domain/reading.ts';
 import { PoisonMessageError } from './errors.ts';
 import type { ReadingBatch } from './types.ts';
 

@@ -6,7 +6,7 @@ import { createInProcessQueue } from '../../src/queue/in-process.ts';
 import { createRabbitQueue, parseBatchMessage, type RabbitReadingQueue } from '../../src/queue/rabbitmq.ts';
 import type { ReadingBatch } from '../../src/queue/types.ts';
 import { encodeBatch } from '../../src/queue/wire.ts';
-import type { Reading } from '../../src/ingestion/types.ts';
+import type { Reading } from '../../src/domain/reading.ts';
 import { waitUntil } from '../support/wait.ts';
 import {
   deleteTopology,

@@ -1,6 +1,6 @@
 import { seedFleet } from '../../src/db/seed-fleet.ts';
 import type { Sql, Db } from '../../src/db/types.ts';
-import type { Reading } from '../../src/ingestion/types.ts';
+import type { Reading } from '../../src/domain/reading.ts';
 import { loadFleet, type Fleet } from '../../src/simulation/fleet.ts';
 
 /** The default fleet cut down to the given customers (all of them when none are given). */
