@@ -176,7 +176,8 @@ export const registerAdminRoutes = (app: App, { ctx }: RouteDeps): void => {
         summary: 'Set a setting: JSON body {"value": <any JSON>, "description"?} (or ?value=<JSON text>)',
         params: ConfigKey,
         querystring: ConfigPutQuery,
-        body: Type.Optional(ConfigPutBody),
+        // No body at all is the prototype's query form; Fastify validates a missing body as null.
+        body: Type.Union([ConfigPutBody, Type.Null()]),
         response: { 200: ConfigRow },
       },
     },
