@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { isPlausibleCelsius, parseQualityScore, parseTemperatureValue } from './reading-validation.ts';
-import { celsiusToFahrenheit, fahrenheitToCelsius, parseTemperatureUnit, toCelsius } from './units.ts';
+import {
+  celsiusDeltaTo,
+  celsiusTo,
+  celsiusToFahrenheit,
+  convertTemperature,
+  convertTemperatureDelta,
+  degreesPerCelsius,
+  fahrenheitToCelsius,
+  fromCelsius,
+  parseTemperatureUnit,
+  round4,
+  toCelsius,
+} from './units.ts';
 
 describe('units', () => {
   it('converts °F to °C and back', () => {
@@ -9,6 +21,31 @@ describe('units', () => {
     expect(toCelsius(212, 'F')).toBeCloseTo(100, 10);
     expect(toCelsius(-18, 'C')).toBe(-18);
     expect(celsiusToFahrenheit(fahrenheitToCelsius(-15.93))).toBeCloseTo(-15.93, 10);
+  });
+
+  it('converts between any two units, and a difference without the offset', () => {
+    expect(fromCelsius(-18, 'F')).toBeCloseTo(-0.4, 10);
+    expect(fromCelsius(-18, 'C')).toBe(-18);
+    expect(convertTemperature(-0.4, 'F', 'C')).toBeCloseTo(-18, 10);
+    expect(convertTemperature(-18, 'C', 'F')).toBeCloseTo(-0.4, 10);
+    expect(convertTemperature(3.3, 'F', 'F')).toBe(3.3);
+    // A deviation of 2 °C is 3.6 °F: scaled, not shifted by 32.
+    expect(degreesPerCelsius('F')).toBe(1.8);
+    expect(degreesPerCelsius('C')).toBe(1);
+    expect(convertTemperatureDelta(2, 'C', 'F')).toBeCloseTo(3.6, 10);
+    expect(convertTemperatureDelta(3.6, 'F', 'C')).toBeCloseTo(2, 10);
+    expect(convertTemperatureDelta(-1.5, 'C', 'C')).toBe(-1.5);
+  });
+
+  it('answers API values rounded to 4 decimals, null staying null', () => {
+    expect(round4(1.23456)).toBe(1.2346);
+    expect(celsiusTo(-18.123456, 'C')).toBe(-18.1235);
+    expect(celsiusTo(-18, 'F')).toBe(-0.4);
+    expect(celsiusTo(null, 'F')).toBeNull();
+    expect(celsiusTo(undefined, 'C')).toBeNull();
+    expect(celsiusDeltaTo(2, 'F')).toBe(3.6);
+    expect(celsiusDeltaTo(-0.5, 'C')).toBe(-0.5);
+    expect(celsiusDeltaTo(null, 'F')).toBeNull();
   });
 
   it('accepts only C and F', () => {

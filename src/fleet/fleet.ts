@@ -4,7 +4,7 @@ import * as repo from '../db/fleet-repo.ts';
 import type { FacilityInput, FleetScope, UnitInput, UnitRow } from '../db/fleet-repo.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { FeatureContext } from '../readings/context.ts';
-import { convert, toC, type TempUnit } from '../readings/units.ts';
+import { celsiusTo, fromCelsius, toCelsius, type TemperatureUnit } from '../domain/units.ts';
 
 export type TemperatureStatus = 'normal' | 'warning' | 'critical' | 'offline' | 'unknown';
 
@@ -34,10 +34,10 @@ export const temperatureStatus = (u: UnitRow, limits: DeviationLimits, now: Date
   const staleMs = Math.max(3 * (u.data_frequency_seconds ?? 0), 3600) * 1000;
   if (now.getTime() - u.last_reading_time.getTime() > staleMs) return 'offline';
   if (u.last_temperature_c === null) return 'warning';
-  const own = u.temperature_unit === 'F' ? (u.last_temperature_c * 9) / 5 + 32 : u.last_temperature_c;
+  const own = fromCelsius(u.last_temperature_c, u.temperature_unit);
   if (u.alarm_low_limit !== null && own < u.alarm_low_limit) return 'critical';
   if (u.alarm_high_limit !== null && own > u.alarm_high_limit) return 'critical';
-  const dev = Math.abs(u.last_temperature_c - toC(u.set_temperature, u.temperature_unit));
+  const dev = Math.abs(u.last_temperature_c - toCelsius(u.set_temperature, u.temperature_unit));
   if (dev >= limits.critical) return 'critical';
   if (dev >= limits.warning) return 'warning';
   return 'normal';
@@ -49,7 +49,7 @@ export const toUnitDto = (u: UnitRow, limits: DeviationLimits, now: Date) => {
       ? null
       : u.last_source_unit === u.temperature_unit && u.last_source_value !== null
         ? u.last_source_value
-        : convert(u.last_temperature_c, u.temperature_unit);
+        : celsiusTo(u.last_temperature_c, u.temperature_unit);
   return {
     id: u.id,
     facility_id: u.facility_id,
@@ -123,7 +123,7 @@ export const getFacilityDetailed = async (
   ctx: FeatureContext,
   id: string,
   s: FleetScope,
-  unit: TempUnit = 'C',
+  unit: TemperatureUnit = 'C',
 ) => {
   const facility = await getFacility(ctx, id, s);
   const [units, agg] = await Promise.all([
@@ -136,9 +136,9 @@ export const getFacilityDetailed = async (
     ...facility,
     units: units.items,
     unit_count: units.total,
-    average_temperature: a && nonNull > 0 ? convert((a.sum_c ?? 0) / nonNull, unit) : null,
-    min_temperature: convert(a?.min_c, unit),
-    max_temperature: convert(a?.max_c, unit),
+    average_temperature: a && nonNull > 0 ? celsiusTo((a.sum_c ?? 0) / nonNull, unit) : null,
+    min_temperature: celsiusTo(a?.min_c, unit),
+    max_temperature: celsiusTo(a?.max_c, unit),
     temperature_unit: unit,
   };
 };

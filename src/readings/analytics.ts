@@ -15,7 +15,7 @@ import { listCustomers } from '../db/customers-repo.ts';
 import { AppError } from '../lib/errors.ts';
 import type { FeatureContext } from './context.ts';
 import { checkOrder, checkTimeZone, MAX_RAW_RANGE_DAYS, wholeHourZone, type Range } from './time.ts';
-import { convert, convertDelta, round4, type TempUnit } from './units.ts';
+import { celsiusDeltaTo, celsiusTo, type TemperatureUnit } from '../domain/units.ts';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -34,7 +34,7 @@ export interface TemperatureStats {
   unit_count: number;
   time_range_start: Date | null;
   time_range_end: Date | null;
-  temperature_unit: TempUnit;
+  temperature_unit: TemperatureUnit;
 }
 
 const avgC = (r: Pick<AggregateRow, 'sum_c' | 'reading_count' | 'null_count'>): number | null => {
@@ -46,15 +46,15 @@ const statsFrom = (
   agg: AggregateRow | undefined,
   unusual: Record<string, number>,
   bounds: { first: Date | null; last: Date | null },
-  unit: TempUnit,
+  unit: TemperatureUnit,
 ): TemperatureStats => {
   const n = agg?.reading_count ?? 0;
   const nulls = agg?.null_count ?? 0;
   const other = Object.values(unusual).reduce((a, b) => a + b, 0);
   return {
-    min_temperature: convert(agg?.min_c, unit),
-    max_temperature: convert(agg?.max_c, unit),
-    avg_temperature: agg ? convert(avgC(agg), unit) : null,
+    min_temperature: celsiusTo(agg?.min_c, unit),
+    max_temperature: celsiusTo(agg?.max_c, unit),
+    avg_temperature: agg ? celsiusTo(avgC(agg), unit) : null,
     reading_count: n,
     normal_count: n - nulls - other,
     warning_count: unusual.warning ?? 0,
@@ -74,7 +74,7 @@ export const temperatureStats = async (
   ctx: FeatureContext,
   scope: ReadingScope,
   range: Range,
-  unit: TempUnit = 'C',
+  unit: TemperatureUnit = 'C',
   opts: { raw?: boolean } = {},
 ): Promise<TemperatureStats> => {
   checkOrder(range);
@@ -96,7 +96,7 @@ export const temperatureStats = async (
 export interface AggregationResult {
   group_key: Record<string, string | null>;
   metrics: Record<string, number | null>;
-  temperature_unit: TempUnit;
+  temperature_unit: TemperatureUnit;
 }
 
 const DEFAULT_SPAN_DAYS: Record<TimeGroup, number> = { hour: 1, day: 7, week: 30, month: 365 };
@@ -116,13 +116,13 @@ const nameMaps = async (ctx: FeatureContext, rows: AggregateRow[]) => {
   const [f, u] = await Promise.all([
     fids.length
       ? ctx.db.query<{ id: string; name: string | null }>(
-          'SELECT id, name FROM facilities WHERE id = ANY($1::uuid[])',
+          "SELECT id, coalesce(nullif(name, ''), facility_code) AS name FROM facilities WHERE id = ANY($1::uuid[])",
           [fids],
         )
       : [],
     uids.length
       ? ctx.db.query<{ id: string; name: string | null }>(
-          'SELECT id, name FROM storage_units WHERE id = ANY($1::uuid[])',
+          "SELECT id, coalesce(nullif(name, ''), unit_code) AS name FROM storage_units WHERE id = ANY($1::uuid[])",
           [uids],
         )
       : [],
@@ -134,7 +134,7 @@ export interface AggregateInput extends Range {
   group_by: GroupKey[];
   aggregations: Array<'avg' | 'min' | 'max' | 'count'>;
   tz?: string;
-  unit?: TempUnit;
+  unit?: TemperatureUnit;
 }
 
 /** Grouped aggregates (the prototype's POST /temperature/aggregate and the trends endpoint). */
@@ -184,9 +184,9 @@ export const aggregateTemperatures = async (
       else key[g] = r[`bucket_${g}`] ?? null;
     }
     const metrics: Record<string, number | null> = {};
-    if (wanted.has('avg')) metrics.avg_temperature = convert(avgC(r), unit);
-    if (wanted.has('min')) metrics.min_temperature = convert(r.min_c, unit);
-    if (wanted.has('max')) metrics.max_temperature = convert(r.max_c, unit);
+    if (wanted.has('avg')) metrics.avg_temperature = celsiusTo(avgC(r), unit);
+    if (wanted.has('min')) metrics.min_temperature = celsiusTo(r.min_c, unit);
+    if (wanted.has('max')) metrics.max_temperature = celsiusTo(r.max_c, unit);
     if (wanted.has('count')) metrics.reading_count = r.reading_count;
     return { group_key: key, metrics, temperature_unit: unit };
   });
@@ -195,7 +195,7 @@ export const aggregateTemperatures = async (
 export interface TrendsInput extends Range {
   interval: TimeGroup;
   tz?: string;
-  unit?: TempUnit;
+  unit?: TemperatureUnit;
 }
 
 /** Time buckets (local midnight in `tz` for day/week/month) with all four metrics. */
@@ -243,7 +243,7 @@ export const performanceReport = async (
   ctx: FeatureContext,
   scope: ReadingScope,
   range: Range,
-  unit: TempUnit = 'C',
+  unit: TemperatureUnit = 'C',
   opts: { raw?: boolean } = {},
 ) => {
   checkOrder(range);
@@ -299,11 +299,17 @@ export const performanceReport = async (
     },
     temperature_deviation: {
       avg_deviation:
-        deviation.avg_c === null ? null : Math.round((convertDelta(deviation.avg_c, unit) ?? 0) * 100) / 100,
+        deviation.avg_c === null
+          ? null
+          : Math.round((celsiusDeltaTo(deviation.avg_c, unit) ?? 0) * 100) / 100,
       max_deviation:
-        deviation.max_c === null ? null : Math.round((convertDelta(deviation.max_c, unit) ?? 0) * 100) / 100,
+        deviation.max_c === null
+          ? null
+          : Math.round((celsiusDeltaTo(deviation.max_c, unit) ?? 0) * 100) / 100,
       min_deviation:
-        deviation.min_c === null ? null : Math.round((convertDelta(deviation.min_c, unit) ?? 0) * 100) / 100,
+        deviation.min_c === null
+          ? null
+          : Math.round((celsiusDeltaTo(deviation.min_c, unit) ?? 0) * 100) / 100,
       temperature_unit: unit,
       basis: hourlyMeans ? 'hourly_means' : 'readings',
     },
@@ -318,7 +324,7 @@ export const performanceReport = async (
 export const adminTemperatureSummary = async (
   ctx: FeatureContext,
   range: Range,
-  unit: TempUnit = 'C',
+  unit: TemperatureUnit = 'C',
   opts: { raw?: boolean } = {},
 ): Promise<Record<string, TemperatureStats>> => {
   checkOrder(range);
@@ -337,5 +343,3 @@ export const adminTemperatureSummary = async (
   out.system = system;
   return out;
 };
-
-export { round4 };

@@ -14,7 +14,7 @@ import {
 import { AppError, notFound } from '../lib/errors.ts';
 import type { FeatureContext } from './context.ts';
 import { boundedRawRange, type Range } from './time.ts';
-import { convert, toC, type TempUnit } from './units.ts';
+import { celsiusTo, toCelsius, type TemperatureUnit } from '../domain/units.ts';
 
 /** The API shape of a reading (the prototype's field names, plus additive ones). */
 export interface ReadingDto {
@@ -23,7 +23,7 @@ export interface ReadingDto {
   facility_id: string;
   storage_unit_id: string;
   temperature: number | null;
-  temperature_unit: TempUnit;
+  temperature_unit: TemperatureUnit;
   temperature_c: number | null;
   recorded_at: Date;
   sensor_id: string | null;
@@ -39,14 +39,14 @@ export interface ReadingDto {
  * A reading in the unit asked for, by default its storage unit's own unit. When that is the unit
  * the source reported in, the source value is returned exactly (no °C round trip).
  */
-export const toReadingDto = (r: ReadingRow, unit?: TempUnit): ReadingDto => {
+export const toReadingDto = (r: ReadingRow, unit?: TemperatureUnit): ReadingDto => {
   const target = unit ?? r.unit_temperature_unit;
   const temperature =
     r.temperature_c === null
       ? null
       : r.source_unit === target && r.source_value !== null
         ? r.source_value
-        : convert(r.temperature_c, target);
+        : celsiusTo(r.temperature_c, target);
   return {
     id: r.id,
     customer_id: r.customer_id,
@@ -75,7 +75,7 @@ export interface ReadingQuery extends Range {
   min_quality?: number;
   sensor_id?: string;
   /** Unit of the response and of min/max_temperature (default: °C for the filters). */
-  unit?: TempUnit;
+  unit?: TemperatureUnit;
 }
 
 /** Resolves the query into a bounded raw-reading filter in °C. */
@@ -85,8 +85,8 @@ export const readingFilter = (ctx: FeatureContext, query: ReadingQuery, maxDays?
   return {
     start: range.start,
     end: range.end,
-    minC: query.min_temperature === undefined ? undefined : toC(query.min_temperature, u),
-    maxC: query.max_temperature === undefined ? undefined : toC(query.max_temperature, u),
+    minC: query.min_temperature === undefined ? undefined : toCelsius(query.min_temperature, u),
+    maxC: query.max_temperature === undefined ? undefined : toCelsius(query.max_temperature, u),
     equipmentStatus: query.equipment_status,
     qualityScore: query.quality_score,
     minQuality: query.min_quality,
@@ -130,13 +130,13 @@ export const latestReadings = async (
   ctx: FeatureContext,
   scope: ReadingScope,
   limit: number,
-  unit?: TempUnit,
+  unit?: TemperatureUnit,
 ): Promise<ReadingDto[]> => (await latestPerUnit(ctx.db, scope, limit)).map((r) => toReadingDto(r, unit));
 
 export interface NewReadingInput {
   storage_unit_id: string;
   temperature: number | null;
-  temperature_unit: TempUnit;
+  temperature_unit: TemperatureUnit;
   recorded_at: Date;
   sensor_id: string;
   quality_score: number;
@@ -160,7 +160,7 @@ export const recordReading = async (
     throw new AppError('VALIDATION', `recorded_at is more than ${futureToleranceSeconds} s in the future`);
   if (input.temperature === null && input.equipment_status !== 'failure')
     throw new AppError('VALIDATION', "temperature may be null only with equipment_status 'failure'");
-  const c = input.temperature === null ? null : toC(input.temperature, input.temperature_unit);
+  const c = input.temperature === null ? null : toCelsius(input.temperature, input.temperature_unit);
   if (c !== null && (c < -273.15 || c > 1000))
     throw new AppError('VALIDATION', 'temperature is outside the physically possible range');
   const [id] = await insertReadingsWithRollups(ctx.db, [

@@ -1,3 +1,4 @@
+import { degreesPerCelsius } from '../domain/units.ts';
 import { AppError } from '../lib/errors.ts';
 import type { FleetCustomer, FleetUnit } from './fleet.ts';
 import { customerReadings } from './reading-generator.ts';
@@ -222,7 +223,7 @@ export const validateAssignment = (
         eu.temperatureUnit,
         [...new Set(own.map((r) => r.temperature_unit))].join('/'),
       );
-      const scale = eu.temperatureUnit === 'F' ? 1.8 : 1;
+      const scale = degreesPerCelsius(eu.temperatureUnit);
       const far = own.filter(
         (r) =>
           r.temperature !== null &&

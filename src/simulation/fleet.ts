@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import type { TemperatureUnit } from '../domain/units.ts';
 import { AppError } from '../lib/errors.ts';
 
 export type DataSharingMethod = 'api' | 'csv';
-export type TemperatureUnit = 'C' | 'F';
 export type SizeUnit = 'sqm' | 'sqft';
 export type Reliability = 'high' | 'medium' | 'low' | 'faulty';
 

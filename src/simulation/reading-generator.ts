@@ -1,3 +1,4 @@
+import { degreesPerCelsius, round4, toCelsius, type TemperatureUnit } from '../domain/units.ts';
 import type { FleetCustomer, FleetFacility, FleetUnit, Reliability } from './fleet.ts';
 import { approxNormal, hashIndex, hashString, mix32, subKey, unitFloat } from './random.ts';
 
@@ -12,7 +13,7 @@ export interface SimReading {
   unit_id: string;
   unit_name: string | null;
   temperature: number | null;
-  temperature_unit: 'C' | 'F';
+  temperature_unit: TemperatureUnit;
   /** ISO 8601 UTC with `Z`. */
   timestamp: string;
   sensor_id: string;
@@ -113,8 +114,8 @@ export const compileUnit = (
   const freqS = Math.max(1, Math.round(unit.dataFrequencySeconds));
   const shape = subKey(key, SALT.shape);
   const shape2 = mix32(shape + 0x6d2b79f5);
-  const scale = unit.temperatureUnit === 'F' ? 1.8 : 1;
-  const setC = unit.temperatureUnit === 'F' ? (unit.setTemperature - 32) / 1.8 : unit.setTemperature;
+  const scale = degreesPerCelsius(unit.temperatureUnit);
+  const setC = toCelsius(unit.setTemperature, unit.temperatureUnit);
   const sizeSqm = unit.sizeUnit === 'sqft' ? unit.size * SQFT_TO_SQM : unit.size;
   // Bigger rooms hold more cold air: door openings and compressor cycles move them less.
   const inertia = 1 / (0.5 + Math.log(Math.max(sizeSqm, 2)) / 10);
@@ -268,8 +269,6 @@ const createIsoFormatter = (): ((tS: number) => string) => {
     return prefix + table[s];
   };
 };
-
-const round4 = (v: number): number => Math.round(v * 10_000) / 10_000;
 
 /** Index of the first reading at or after fromMs, and one past the last before toMs (half-open window). */
 export const readingIndexRange = (m: UnitModel, fromMs: number, toMs: number): [number, number] => {

@@ -1,4 +1,5 @@
-import type { DataQuality, DataSharingMethod, Reliability, SizeUnit, TemperatureUnit } from './fleet.ts';
+import type { TemperatureUnit } from '../domain/units.ts';
+import type { DataQuality, DataSharingMethod, Reliability, SizeUnit } from './fleet.ts';
 
 // The prototype's four customer templates (seed-system.md §4.1, the Python values, not the unused YAML copy).
 
