@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../lib/logger.ts';
 import { backoffMs, classifyFailure } from './errors.ts';
 import type { BatchHandler, QueueStats, ReadingBatch, ReadingQueue } from './types.ts';
@@ -13,8 +14,6 @@ export interface InProcessQueueOptions {
   drainMs?: number;
   log: Logger;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A bounded in-memory queue with the same delivery semantics as the RabbitMQ adapter while the

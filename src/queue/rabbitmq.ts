@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   connect,
   type Channel,
@@ -77,8 +78,6 @@ export const assertTopology = async (
  * @throws PoisonMessageError when it is not a reading batch.
  */
 export const parseBatchMessage = (content: Buffer): ReadingBatch => decodeBatch(content);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface ChannelPair {
   pub: ConfirmChannel;

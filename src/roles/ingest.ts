@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CodeMapCache } from '../ingestion/code-map.ts';
 import { Scheduler } from '../ingestion/scheduler.ts';
 import { writeBatch } from '../ingestion/writer.ts';
@@ -54,7 +55,7 @@ export const startIngest = async (ctx: RoleContext): Promise<RoleHandle> => {
       clearInterval(depthTimer);
       // Runs blocked on a full queue (database away) must not hold the shutdown: closing the queue
       // fails them, and their windows are fetched again next time.
-      await Promise.race([scheduler.stop(), new Promise((r) => setTimeout(r, 15_000).unref())]);
+      await Promise.race([scheduler.stop(), sleep(15_000, undefined, { ref: false })]);
       await queue.close();
     },
   };

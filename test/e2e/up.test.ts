@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, stat, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   randomPortBase,
@@ -192,7 +193,7 @@ describe('tms up with selected roles', () => {
         while (Date.now() < deadline && bad.child.exitCode === null) {
           res = await fetch(`http://127.0.0.1:${base + 2}/health`).catch(() => undefined);
           if (res) break;
-          await new Promise((r) => setTimeout(r, 200));
+          await sleep(200);
         }
         expect(res?.status, bad.output()).toBe(503);
         expect(await res!.json()).toMatchObject({ status: 'degraded', database: 'ok', rabbitmq: 'error' });

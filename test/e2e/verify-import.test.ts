@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomPortBase, REPO_ROOT, runTms, startTms, type RunningTms } from '../support/cli.ts';
 
@@ -8,7 +9,6 @@ import { randomPortBase, REPO_ROOT, runTms, startTms, type RunningTms } from '..
 // counts in the ingestion log, `tms verify` clean for the last 10 minutes, and `tms import` working
 // through the running process.
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const fixture = (p: string) => path.join(REPO_ROOT, 'test/fixtures/seed', p);
 
 interface Status {

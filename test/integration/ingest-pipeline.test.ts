@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/config.ts';
@@ -17,7 +18,6 @@ import { seedTestFleet, testFleet } from '../support/ingest-fixtures.ts';
 
 const log = pino({ level: 'silent' });
 const config = parseConfig({ TMS_INITIAL_BACKFILL_HOURS: '2', TMS_RETRY_BASE_SECONDS: '7' });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describeEachBackend('ingest pipeline', ({ create }) => {
   let t: TestDatabase;

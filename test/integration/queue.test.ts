@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PoisonMessageError } from '../../src/queue/errors.ts';
@@ -17,7 +18,6 @@ import {
 } from '../support/rabbitmq.ts';
 
 const log = pino({ level: 'silent' });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const reading = (k: number): Reading => ({
   storageUnitId: '00000000-0000-4000-8000-000000000001',

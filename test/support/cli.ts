@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const TMS_BIN = path.join(REPO_ROOT, 'bin', 'tms.js');
@@ -75,7 +76,7 @@ export const waitForHttp = async (url: string, timeoutMs: number): Promise<numbe
       // not up yet
     }
     if (Date.now() - t0 > timeoutMs) throw new Error(`${url} not up after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 };
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 /** Polls `cond` until it holds; throws naming `what` once `timeoutMs` has passed. */
 export const waitUntil = async (
   what: string,
@@ -8,6 +9,6 @@ export const waitUntil = async (
   const until = Date.now() + timeoutMs;
   while (!(await cond())) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, pollMs));
+    await sleep(pollMs);
   }
 };

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomPortBase, REPO_ROOT, runTms, startTms, waitForHttp, type RunningTms } from './cli.ts';
 
 const newestMtime = (dir: string): number =>
@@ -43,8 +44,6 @@ export interface SeededSystem {
   api: <T = unknown>(pathAndQuery: string, token: string, init?: RequestInit) => Promise<T>;
   stop(): Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A running system with real data: `tms up` with every role until ingestion has stored customer
