@@ -1,9 +1,12 @@
 import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
+import type net from 'node:net';
 import { Transform, type Readable } from 'node:stream';
 import { AppError } from '../lib/errors.ts';
+import { assertFetchableUrl, isForbiddenAddress } from './address-guard.ts';
+
+export { assertFetchableUrl, isForbiddenAddress };
 
 export interface FetchLimits {
   connectTimeoutMs: number;
@@ -11,69 +14,36 @@ export interface FetchLimits {
   maxBytes: number;
 }
 
-// Cloud metadata endpoints and link-local ranges: a source URL pointing there is an SSRF attempt.
-// Loopback and private ranges stay allowed: the simulator and on-premise gateways live there, and
-// only admins can set source URLs.
-const BLOCKED_HOSTS = new Set([
-  'metadata',
-  'metadata.google.internal',
-  'metadata.goog',
-  'instance-data',
-  'instance-data.ec2.internal',
-]);
-const BLOCKED_IPS = new Set(['100.100.100.200', 'fd00:ec2::254', '168.63.129.16']);
-
-/** True for an address our collectors must never connect to (link-local, cloud metadata). */
-export const isForbiddenAddress = (ip: string): boolean => {
-  let a = ip.toLowerCase();
-  if (a.startsWith('[') && a.endsWith(']')) a = a.slice(1, -1);
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
-  if (mapped) a = mapped[1]!;
-  if (BLOCKED_IPS.has(a)) return true;
-  if (net.isIPv4(a)) return a.startsWith('169.254.') || a === '0.0.0.0';
-  if (net.isIPv6(a)) return /^fe[89ab]/.test(a) || a === '::';
-  return false;
-};
+type Resolve = (
+  hostname: string,
+  options: dns.LookupAllOptions,
+  callback: (err: NodeJS.ErrnoException | null, addresses: dns.LookupAddress[]) => void,
+) => void;
 
 /**
- * Checks a source URL before any connection: http(s) only, no credentials in it, not a metadata host
- * or a link-local / metadata IP literal. (Names are checked again after DNS resolution.)
- * @throws AppError VALIDATION naming the problem.
+ * A socket lookup that resolves every address of a name and refuses the connection (code EFORBIDDEN)
+ * when any answer is forbidden, whatever its notation: a name pointing at metadata is as bad as the
+ * literal. `resolve` is dns.lookup; tests pass their own answers.
  */
-export const assertFetchableUrl = (raw: string): URL => {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new AppError('VALIDATION', `source URL '${raw}' is not a URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new AppError(
-      'VALIDATION',
-      `source URL protocol ${url.protocol} is not allowed (http or https only)`,
-    );
-  const host = url.hostname.toLowerCase().replace(/\.$/, '');
-  if (BLOCKED_HOSTS.has(host) || isForbiddenAddress(host))
-    throw new AppError('VALIDATION', `source URL host ${url.hostname} is a link-local or metadata address`);
-  return url;
-};
+export const guardLookup =
+  (resolve: Resolve = dns.lookup): net.LookupFunction =>
+  (hostname, options, callback) => {
+    resolve(hostname, { ...options, all: true }, (err, list) => {
+      if (err) return callback(err, '', 0);
+      const bad = list.find((a) => isForbiddenAddress(a.address));
+      if (bad) {
+        const e = Object.assign(new Error(`${hostname} resolves to forbidden address ${bad.address}`), {
+          code: 'EFORBIDDEN',
+        });
+        return callback(e, '', 0);
+      }
+      if ((options as { all?: boolean }).all)
+        return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
+      callback(null, list[0]!.address, list[0]!.family);
+    });
+  };
 
-const guardedLookup: net.LookupFunction = (hostname, options, callback) => {
-  dns.lookup(hostname, { ...options, all: true }, (err, addresses) => {
-    if (err) return callback(err, '', 0);
-    const list = addresses as dns.LookupAddress[];
-    const bad = list.find((a) => isForbiddenAddress(a.address));
-    if (bad) {
-      const e = Object.assign(new Error(`${hostname} resolves to forbidden address ${bad.address}`), {
-        code: 'EFORBIDDEN',
-      });
-      return callback(e, '', 0);
-    }
-    if ((options as { all?: boolean }).all)
-      return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, list);
-    callback(null, list[0]!.address, list[0]!.family);
-  });
-};
+const guardedLookup = guardLookup();
 
 export interface SourceResponse {
   status: number;

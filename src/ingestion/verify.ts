@@ -9,6 +9,7 @@ import { AppError, notFound } from '../lib/errors.ts';
 import { loadFleet } from '../simulation/fleet.ts';
 import { faultsFromJson, type FaultJson } from '../simulation/formats.ts';
 import { customerReadings, type InjectedFault, type SimReading } from '../simulation/reading-generator.ts';
+import { fetchSource, readAll } from './fetch-source.ts';
 
 /** Two temperatures match when they differ by at most this (the source rounds to 0.01). */
 export const TEMPERATURE_TOLERANCE = 0.01;
@@ -123,10 +124,12 @@ export interface VerifyReport extends Comparison {
   ok: boolean;
 }
 
+/** Limits for the simulator's small fault list; the guarded fetcher refuses metadata addresses too. */
+const FAULTS_FETCH_LIMITS = { connectTimeoutMs: 5_000, totalTimeoutMs: 5_000, maxBytes: 1024 * 1024 };
+
 const fetchFaults = async (apiUrl: string): Promise<InjectedFault[]> => {
-  const res = await fetch(new URL('/simulate/faults', apiUrl), { signal: AbortSignal.timeout(5_000) });
-  if (!res.ok) throw new Error(`HTTP ${res.status}`);
-  return faultsFromJson((await res.json()) as FaultJson[]);
+  const res = await fetchSource(new URL('/simulate/faults', apiUrl).toString(), FAULTS_FETCH_LIMITS);
+  return faultsFromJson(JSON.parse((await readAll(res.body)).toString('utf8')) as FaultJson[]);
 };
 
 /**
