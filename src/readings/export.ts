@@ -1,3 +1,4 @@
+import { csvCell } from '../lib/csv.ts';
 import { readingsAfter, type ReadingScope } from '../db/readings-query-repo.ts';
 import type { FeatureContext } from './context.ts';
 import { readingFilter, toReadingDto, type ReadingQuery } from './readings.ts';
@@ -26,9 +27,7 @@ const HEADER = [
  */
 export const csvText = (v: string | null | undefined): string => {
   if (v === null || v === undefined) return '';
-  let s = v;
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return csvCell(/^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
 };
 
 const csvNumber = (v: number | null): string => (v === null || !Number.isFinite(v) ? '' : String(v));

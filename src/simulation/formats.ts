@@ -1,3 +1,4 @@
+import { csvCell } from '../lib/csv.ts';
 import type { FleetCustomer } from './fleet.ts';
 import type { InjectedFault, SimReading } from './reading-generator.ts';
 
@@ -42,13 +43,6 @@ export const GENERATOR_COLUMNS = [
   'storage_room',
   'degrees',
 ] as const;
-
-/** RFC 4180 cell: null/undefined → empty; quoted only when needed. */
-export const csvCell = (v: unknown): string => {
-  if (v === null || v === undefined) return '';
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
 
 export const csvLine = (cells: readonly unknown[]): string => cells.map(csvCell).join(',') + '\n';
 
