@@ -26,6 +26,23 @@ export interface Config {
   /** Fleet file for the simulator and `tms db seed`; undefined = the built-in 10-customer fleet. */
   readonly fleetFile: string | undefined;
   readonly ingest: IngestConfig;
+  readonly api: ApiLimitsConfig;
+}
+
+/** Budgets of the api role: no single client may stall the others or hold sockets forever. */
+export interface ApiLimitsConfig {
+  /** PostgreSQL cancels an API statement running longer (503 to the client); 0 = no limit. Not enforceable on PGlite. */
+  readonly statementTimeoutMs: number;
+  /** Export and long-analytics requests one token may have in flight (429 beyond). */
+  readonly heavyConcurrencyPerToken: number;
+  /** Requests per minute and client address without a valid token (public pages, failed logins). */
+  readonly anonymousPerMinute: number;
+  /** Time to receive a whole request (headers and body) from the client. */
+  readonly requestTimeoutMs: number;
+  /** Time to receive the request headers. */
+  readonly headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this long. */
+  readonly keepAliveTimeoutMs: number;
 }
 
 /** Settings of the ingest role (collection, queue, writer). */
@@ -133,6 +150,19 @@ const parseIngestConfig = (env: Env): IngestConfig => {
   };
 };
 
+const parseApiLimits = (env: Env): ApiLimitsConfig => {
+  const requestTimeoutMs = readInt(env, 'TMS_HTTP_REQUEST_TIMEOUT_MS', 30_000, 1_000, 600_000);
+  return {
+    statementTimeoutMs: readInt(env, 'TMS_STATEMENT_TIMEOUT_MS', 30_000, 0, 3_600_000),
+    heavyConcurrencyPerToken: readInt(env, 'TMS_HEAVY_CONCURRENCY_PER_TOKEN', 2, 1, 100),
+    anonymousPerMinute: readInt(env, 'TMS_ANON_RATE_LIMIT_PER_MINUTE', 300, 1, 1_000_000),
+    requestTimeoutMs,
+    // Node refuses a header timeout longer than the request timeout.
+    headersTimeoutMs: readInt(env, 'TMS_HTTP_HEADERS_TIMEOUT_MS', 10_000, 500, requestTimeoutMs),
+    keepAliveTimeoutMs: readInt(env, 'TMS_HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 1_000, 600_000),
+  };
+};
+
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
@@ -160,6 +190,7 @@ export const parseConfig = (env: Env, cwd = process.cwd()): Config => {
     futureToleranceSeconds: readInt(env, 'TMS_FUTURE_TOLERANCE_SECONDS', 300, 0, 86_400),
     fleetFile: env.TMS_FLEET_FILE?.trim() ? path.resolve(cwd, env.TMS_FLEET_FILE.trim()) : undefined,
     ingest: Object.freeze(parseIngestConfig(env)),
+    api: Object.freeze(parseApiLimits(env)),
   };
   return Object.freeze(config);
 };

@@ -28,6 +28,11 @@ const EMBEDDED_SETTINGS = [
  * Wraps a PGlite instance. PGlite is a single session, so every statement and every whole
  * transaction runs under one mutex: a statement from elsewhere can never land inside another
  * caller's transaction.
+ *
+ * There is no statement timeout here: PGlite accepts `SET statement_timeout` but never fires it (the
+ * WASM build has no timer signals; `pg_sleep(1.5)` under a 200 ms timeout runs to the end) and it
+ * cannot cancel a running statement. The API bounds embedded work by its range limits and its
+ * per-token limit on heavy requests instead.
  */
 export const wrapPglite = (pg: PGlite, location: string): Db => {
   const mutex = new Mutex();

@@ -33,6 +33,11 @@ export interface PostgresOptions {
   /** Pool size; the API role wants several, a CLI command one or two. */
   max?: number;
   applicationName?: string;
+  /**
+   * The server cancels any statement of this pool running longer (SQLSTATE 57014). Set per pool, so
+   * the API's budget never applies to the ingestion writer or migrations, which use their own pool.
+   */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -45,6 +50,8 @@ export const openPostgres = async (opts: PostgresOptions): Promise<Db> => {
     max: opts.max ?? 10,
     connectionTimeoutMillis: 5_000,
     application_name: opts.applicationName ?? 'tms',
+    // Sent in the startup message: no extra round trip per connection or statement.
+    ...(opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {}),
   });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);

@@ -5,12 +5,14 @@ import Fastify, {
   type FastifyReply,
   type FastifyServerOptions,
 } from 'fastify';
+import { parseConfig, type ApiLimitsConfig } from '../config/config.ts';
 import type { Db } from '../db/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { isIsoInstant } from '../readings/time.ts';
 import { registerErrorHandling } from './errors.ts';
 import { registerAuth, type RouteScope } from './plugins/auth.ts';
+import { registerHeavyRequestLimit } from './plugins/heavy-requests.ts';
 import { registerHttpMetrics, registerSecurityHeaders } from './plugins/http-metrics.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
@@ -36,7 +38,14 @@ export interface AppContext {
   futureToleranceSeconds?: number;
   /** Token lookups are cached this long (default 1000 ms); revocation through the API is immediate. */
   authCacheTtlMs?: number;
+  /** Request budgets; each one missing takes its default (`DEFAULT_API_LIMITS`). */
+  limits?: Partial<ApiLimits>;
 }
+
+export type ApiLimits = ApiLimitsConfig;
+
+/** The defaults of `TMS_STATEMENT_TIMEOUT_MS` and friends (see docs/configuration.md). */
+export const DEFAULT_API_LIMITS: ApiLimits = parseConfig({}).api;
 
 /** A route as registered: what the isolation and robustness tests enumerate. */
 export interface RouteInfo {
@@ -54,10 +63,19 @@ declare module 'fastify' {
 
 /** Builds the HTTP application without listening: tests call `inject()` on it, the api role listens. */
 export const buildApp = async (ctx: AppContext): Promise<FastifyInstance> => {
+  const limits: ApiLimits = { ...DEFAULT_API_LIMITS, ...ctx.limits };
   const app = Fastify({
     // Per-request lines would drown the log at 1,000 requests/s; errors are still logged.
     loggerInstance: ctx.log.child({ module: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: 1 << 20,
+    // Slow clients cannot hold a socket forever: the whole request must arrive in requestTimeoutMs,
+    // its headers in headersTimeoutMs (checked every second, not Node's default 30 s).
+    requestTimeout: limits.requestTimeoutMs,
+    http: { headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: 1_000 },
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // A socket silent this long is closed. Longer than the statement budget, or a slow but legal
+    // answer would be cut before PostgreSQL cancels it and we can say why.
+    connectionTimeout: Math.max(limits.statementTimeoutMs, limits.requestTimeoutMs) + 30_000,
     // Router-level failures (malformed URL, over-long path parameter) get the same error shape.
     frameworkErrors: (err, _req, reply) => {
       void (reply as FastifyReply)
@@ -95,7 +113,7 @@ export const buildApp = async (ctx: AppContext): Promise<FastifyInstance> => {
         });
   });
 
-  registerErrorHandling(app);
+  registerErrorHandling(app, { statementTimeoutMs: limits.statementTimeoutMs });
   registerSecurityHeaders(app);
   registerHttpMetrics(app);
   const auth = registerAuth(app, {
@@ -103,7 +121,9 @@ export const buildApp = async (ctx: AppContext): Promise<FastifyInstance> => {
     clock: ctx.clock,
     log: ctx.log,
     cacheTtlMs: ctx.authCacheTtlMs,
+    anonymousPerMinute: limits.anonymousPerMinute,
   });
+  registerHeavyRequestLimit(app, { perToken: limits.heavyConcurrencyPerToken });
   await registerOpenApi(app);
 
   const deps: RouteDeps = {

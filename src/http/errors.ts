@@ -1,11 +1,31 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { httpStatusOf, isAppError } from '../lib/errors.ts';
+import { MAX_OFFSET } from './schemas/common.ts';
+
+export interface ErrorHandlingOptions {
+  /** The API's statement budget, named in the 503 of a cancelled statement; 0 = none. */
+  statementTimeoutMs?: number;
+}
+
+type SchemaIssue = {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params?: Record<string, unknown>;
+};
+
+/** Ajv's message, except where a better one tells the user what to do instead. */
+const messageOf = (where: string, v: SchemaIssue): string => {
+  if (where === 'querystring' && v.instancePath === '/offset' && v.keyword === 'maximum')
+    return `offset may be at most ${MAX_OFFSET}: to reach older readings, narrow the time range (start_date/end_date) or the filters instead of paging deeper`;
+  return v.message ?? 'invalid';
+};
 
 /**
  * One error shape for every response: `{"detail": "..."}` (422 validation: `{"detail": [{loc, msg, type}]}`).
  * Unexpected errors are logged with the request id and never echoed to the client.
  */
-export const registerErrorHandling = (app: FastifyInstance): void => {
+export const registerErrorHandling = (app: FastifyInstance, opts: ErrorHandlingOptions = {}): void => {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (isAppError(err)) {
       if (err.code === 'UNAUTHORIZED') void reply.header('www-authenticate', 'Bearer');
@@ -22,7 +42,7 @@ export const registerErrorHandling = (app: FastifyInstance): void => {
             ...v.instancePath.split('/').filter(Boolean),
             ...(v.params && 'missingProperty' in v.params ? [String(v.params.missingProperty)] : []),
           ],
-          msg: v.message ?? 'invalid',
+          msg: messageOf(where, v),
           type: v.keyword,
         })),
       });
@@ -39,6 +59,15 @@ export const registerErrorHandling = (app: FastifyInstance): void => {
       return reply
         .status(422)
         .send({ detail: 'A value in the request is out of the allowed range', code: 'VALIDATION' });
+    // 57014: PostgreSQL cancelled the statement (the API's statement_timeout). Our budget, not a bug:
+    // a 503 that says what to change, never a 500.
+    if (err.code === '57014') {
+      const budget = opts.statementTimeoutMs ? ` of ${Math.round(opts.statementTimeoutMs / 100) / 10} s` : '';
+      return reply.status(503).send({
+        detail: `The query ran longer than its time budget${budget} and was cancelled; narrow the time range or the filters and try again`,
+        code: 'UPSTREAM_UNAVAILABLE',
+      });
+    }
     // A unique key (23505) hit by a concurrent create: the resource exists.
     if (err.code === '23505')
       return reply.status(409).send({ detail: 'It exists already', code: 'CONFLICT' });

@@ -1,6 +1,8 @@
 import net from 'node:net';
 import { buildApp, type AppContext } from '../http/app.ts';
 import type { Config } from '../config/config.ts';
+import { openPostgres } from '../db/postgres.ts';
+import type { Db } from '../db/types.ts';
 import { AppError } from '../lib/errors.ts';
 import type { QueueHealth, RoleContext, RoleHandle } from './types.ts';
 
@@ -46,19 +48,39 @@ export const apiBanner = (config: Pick<Config, 'host' | 'port'>): string => {
   return `api:       ${base}  (health ${base}/health, docs ${base}/docs)`;
 };
 
-/** Serves the REST API (and later the dashboard) on HOST:PORT. */
+/**
+ * On PostgreSQL the API gets a pool of its own whose connections carry `statement_timeout`, so the
+ * budget cuts API queries only, never the ingestion writer or migrations sharing this process. PGlite
+ * is one session that cannot enforce a timeout (see db/pglite.ts): the API shares it.
+ */
+const openApiDb = async (ctx: RoleContext): Promise<{ db: Db; close(): Promise<void> }> => {
+  const { databaseUrl, api } = ctx.config;
+  if (ctx.db.backend !== 'postgres' || !databaseUrl || api.statementTimeoutMs === 0)
+    return { db: ctx.db, close: async () => undefined };
+  const db = await openPostgres({
+    url: databaseUrl,
+    applicationName: 'tms api',
+    statementTimeoutMs: api.statementTimeoutMs,
+  });
+  return { db, close: () => db.close() };
+};
+
+/** Serves the REST API and the dashboard on HOST:PORT. */
 export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
+  const apiDb = await openApiDb(ctx);
   const app = await buildApp({
-    db: ctx.db,
+    db: apiDb.db,
     log: ctx.log,
     clock: ctx.clock,
     futureToleranceSeconds: ctx.config.futureToleranceSeconds,
     queueHealth: queueHealthFor(ctx),
+    limits: ctx.config.api,
   });
   try {
     await app.listen({ host: ctx.config.host, port: ctx.config.port });
   } catch (e) {
     await app.close();
+    await apiDb.close();
     const code = (e as NodeJS.ErrnoException).code;
     throw new AppError(
       'CONFIG',
@@ -78,6 +100,7 @@ export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
         await app.close();
       } finally {
         clearTimeout(grace);
+        await apiDb.close();
       }
     },
   };

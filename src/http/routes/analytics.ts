@@ -18,6 +18,8 @@ import { BEARER, rangeOf, tenantOf, type App, type RouteDeps } from './deps.ts';
 /** Analytics over the caller's readings, served from the hourly rollups. */
 export const registerAnalyticsRoutes = (app: App, { ctx }: RouteDeps): void => {
   const read = { scope: 'read' as const };
+  // Long ranges read many rollup rows: limited per token (plugins/heavy-requests.ts).
+  const heavy = { scope: 'read' as const, heavy: true };
   const tags = ['analytics'];
 
   const scoped = async (
@@ -33,7 +35,7 @@ export const registerAnalyticsRoutes = (app: App, { ctx }: RouteDeps): void => {
   app.get(
     '/api/v1/analytics/temperature/summary',
     {
-      config: read,
+      config: heavy,
       schema: {
         tags,
         security: BEARER,
@@ -47,7 +49,7 @@ export const registerAnalyticsRoutes = (app: App, { ctx }: RouteDeps): void => {
   app.get(
     '/api/v1/analytics/temperature/trends',
     {
-      config: read,
+      config: heavy,
       schema: {
         tags,
         security: BEARER,
@@ -101,7 +103,7 @@ export const registerAnalyticsRoutes = (app: App, { ctx }: RouteDeps): void => {
   app.get(
     '/api/v1/analytics/performance',
     {
-      config: read,
+      config: heavy,
       schema: {
         tags,
         security: BEARER,

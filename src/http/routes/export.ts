@@ -9,7 +9,8 @@ export const registerExportRoutes = (app: App, { ctx }: RouteDeps): void => {
   app.get(
     '/api/v1/temperature/export.csv',
     {
-      config: { scope: 'read' },
+      // Streams up to a year of raw readings: limited per token (plugins/heavy-requests.ts).
+      config: { scope: 'read', heavy: true },
       schema: {
         tags: ['temperature'],
         security: BEARER,

@@ -31,6 +31,8 @@ const queryOf = (q: Record<string, unknown> & { start_date?: string; end_date?: 
 
 export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSeconds }: RouteDeps): void => {
   const read = { scope: 'read' as const };
+  // Stats and aggregates may span years of rollups: limited per token (plugins/heavy-requests.ts).
+  const heavy = { scope: 'read' as const, heavy: true };
   const page = Paginated(Reading);
 
   /** A page of the tenant's readings of one facility or unit; an id outside the tenant is a 404. */
@@ -153,7 +155,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
   app.get(
     '/api/v1/temperature/stats',
     {
-      config: read,
+      config: heavy,
       schema: {
         tags,
         security: BEARER,
@@ -168,7 +170,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
   app.post(
     '/api/v1/temperature/aggregate',
     {
-      config: read,
+      config: heavy,
       schema: {
         tags,
         security: BEARER,

@@ -21,9 +21,20 @@ export const TempUnit = StringEnum(['C', 'F'] as const, { description: 'Temperat
 
 export const ErrorBody = Type.Object({ detail: Type.Unknown(), code: Type.Optional(Type.String()) });
 
+/**
+ * Deepest `offset` served. An offset page makes the database walk every row before it; past this,
+ * a narrower time range reaches the same readings cheaply (422 that says so).
+ */
+export const MAX_OFFSET = 100_000;
+
 export const Pagination = {
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
-  offset: Type.Integer({ minimum: 0, maximum: 10_000_000, default: 0 }),
+  offset: Type.Integer({
+    minimum: 0,
+    maximum: MAX_OFFSET,
+    default: 0,
+    description: `At most ${MAX_OFFSET}; narrow the time range to reach older rows`,
+  }),
 };
 
 export const Paginated = <T extends TSchema>(item: T) =>
