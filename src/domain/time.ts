@@ -1,6 +1,11 @@
 // Timestamps from sources: ISO 8601 with `Z` or an offset is an instant as is; a naive local time
 // (`2025-06-17 11:39:29`, `2025-06-17T20:25:27.520281`) is read in the customer's IANA time zone.
+// The same parser reads request instants (naive = UTC), and the one zone cache below serves both
+// ingestion and the API.
 
+// Creating an Intl.DateTimeFormat costs far more than a query: one per zone name, bounded because
+// request parameters choose the names (case variants of valid zones are distinct keys).
+const MAX_CACHED_ZONES = 1000;
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
 const formatterFor = (zone: string): Intl.DateTimeFormat => {
@@ -16,6 +21,7 @@ const formatterFor = (zone: string): Intl.DateTimeFormat => {
       minute: '2-digit',
       second: '2-digit',
     });
+    if (formatters.size >= MAX_CACHED_ZONES) formatters.clear();
     formatters.set(zone, f);
   }
   return f;
@@ -116,7 +122,7 @@ export const parseSourceTimestamp = (raw: unknown, zone: string): number | undef
   if (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return undefined;
   const ms = Number((frac + '000').slice(0, 3));
   const local = Date.UTC(y, mo - 1, d, h, mi, s, ms);
-  if (!tz) return zonedLocalToUtcMs(local, zone);
+  if (!tz) return zone === 'UTC' ? local : zonedLocalToUtcMs(local, zone);
   if (tz.toUpperCase() === 'Z') return local;
   const sign = tz[0] === '-' ? -1 : 1;
   const digits = tz.slice(1).replace(':', '');

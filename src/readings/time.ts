@@ -1,28 +1,25 @@
+import { isValidTimeZone, parseSourceTimestamp, zoneOffsetMs } from '../domain/time.ts';
 import { AppError } from '../lib/errors.ts';
 
 const DAY_MS = 86_400_000;
 /** Longest range of raw readings one request may ask for; longer ranges use the aggregates. */
 export const MAX_RAW_RANGE_DAYS = 31;
 
-const ISO = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+const MIN_INSTANT_MS = Date.UTC(1900, 0, 1);
+
+/** A request instant: an ISO 8601 date or date-time, naive = UTC, years 1900–9999; undefined otherwise. */
+const parseRequestInstant = (s: string): Date | undefined => {
+  const ms = parseSourceTimestamp(s, 'UTC');
+  return ms === undefined || ms < MIN_INSTANT_MS ? undefined : new Date(ms);
+};
 
 /** True for an ISO 8601 instant we accept: date, or date-time with optional offset (naive = UTC). */
-export const isIsoInstant = (s: string): boolean => ISO.test(s) && parseInstantOrNaN(s) !== undefined;
-
-const parseInstantOrNaN = (s: string): Date | undefined => {
-  let text = s.trim().replace(' ', 'T');
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) text += 'T00:00:00';
-  if (!/(?:Z|[+-]\d{2}(?::?\d{2})?)$/i.test(text.slice(10))) text += 'Z';
-  // Sub-millisecond digits are dropped: JS dates have millisecond precision.
-  text = text.replace(/(\.\d{3})\d+/, '$1');
-  const d = new Date(text);
-  return Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1900 || d.getUTCFullYear() > 9999 ? undefined : d;
-};
+export const isIsoInstant = (s: string): boolean => parseRequestInstant(s) !== undefined;
 
 /** Parses a request instant; a value without an offset is UTC. */
 export const parseInstant = (s: string | undefined, name: string): Date | undefined => {
   if (s === undefined) return undefined;
-  const d = parseInstantOrNaN(s);
+  const d = parseRequestInstant(s);
   if (!d) throw new AppError('VALIDATION', `${name} is not an ISO 8601 date-time`);
   return d;
 };
@@ -63,42 +60,14 @@ export const boundedRawRange = (
   return { start: new Date(now.getTime() - span) };
 };
 
-// Creating an Intl.DateTimeFormat costs far more than a query; keep one per zone (bounded).
-const formats = new Map<string, Intl.DateTimeFormat>();
-const formatFor = (tz: string): Intl.DateTimeFormat => {
-  let f = formats.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-    });
-    if (formats.size > 1000) formats.clear();
-    formats.set(tz, f);
-  }
-  return f;
-};
-
 /** Validates an IANA zone name. */
 export const checkTimeZone = (tz: string): string => {
-  try {
-    formatFor(tz);
-  } catch {
+  if (!isValidTimeZone(tz))
     throw new AppError('VALIDATION', `Unknown time zone '${tz}' (use an IANA name such as Europe/London)`);
-  }
   return tz;
 };
 
-const offsetMinutes = (tz: string, at: Date): number => {
-  const parts = formatFor(tz).formatToParts(at);
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
-  return Math.round((local - Math.floor(at.getTime() / 60_000) * 60_000) / 60_000);
-};
+const HOUR_MS = 3_600_000;
 
 /**
  * True when local hours of `tz` coincide with UTC hours over the range (every zone except the
@@ -108,7 +77,7 @@ export const wholeHourZone = (tz: string, start: Date, end: Date): boolean => {
   if (tz === 'UTC' || tz === 'Etc/UTC') return true;
   const step = Math.max(DAY_MS, (end.getTime() - start.getTime()) / 48);
   for (let t = start.getTime(); t <= end.getTime() + step; t += step) {
-    if (offsetMinutes(tz, new Date(Math.min(t, end.getTime()))) % 60 !== 0) return false;
+    if (zoneOffsetMs(tz, Math.min(t, end.getTime())) % HOUR_MS !== 0) return false;
   }
   return true;
 };
