@@ -1,3 +1,4 @@
+import { convertTemperature, convertTemperatureDelta } from '../../../src/domain/units.ts';
 import type { TempUnit } from './types.ts';
 
 /** The browser's IANA time zone: every time on screen is shown in it, and named in the header. */
@@ -30,13 +31,12 @@ export const fmtAgo = (iso: string | null | undefined, now = Date.now()): string
   return `${Math.round(s / 86400)} d ago`;
 };
 
-export const toUnit = (v: number, from: TempUnit | null | undefined, to: TempUnit): number => {
-  if (!from || from === to) return v;
-  return to === 'F' ? (v * 9) / 5 + 32 : ((v - 32) * 5) / 9;
-};
+/** A value in the display unit; no `from` means the API already answered in it. */
+export const toUnit = (v: number, from: TempUnit | null | undefined, to: TempUnit): number =>
+  from ? convertTemperature(v, from, to) : v;
 /** A difference of temperatures (deviation, band width) converts without the offset. */
 export const deltaToUnit = (v: number, from: TempUnit | null | undefined, to: TempUnit): number =>
-  !from || from === to ? v : to === 'F' ? (v * 9) / 5 : (v * 5) / 9;
+  from ? convertTemperatureDelta(v, from, to) : v;
 
 export const fmtNum = (v: number | null | undefined, digits = 1): string =>
   v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits);
