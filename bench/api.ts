@@ -21,6 +21,7 @@ import { openPostgres } from '../src/db/postgres.ts';
 import { seedFleet } from '../src/db/seed-fleet.ts';
 import type { Db } from '../src/db/types.ts';
 import type { Reading } from '../src/domain/reading.ts';
+import { fromCelsius, toCelsius } from '../src/domain/units.ts';
 import { writeBatch } from '../src/ingestion/writer.ts';
 import { loadFleet } from '../src/simulation/fleet.ts';
 import { startTms, waitForHttp } from '../test/support/cli.ts';
@@ -112,7 +113,7 @@ const load = async (db: Db, end: number): Promise<void> => {
   const queue = [...units];
   const worker = async () => {
     for (let u = queue.shift(); u; u = queue.shift()) {
-      const setC = u.temperature_unit === 'F' ? ((u.set_temperature - 32) * 5) / 9 : u.set_temperature;
+      const setC = toCelsius(u.set_temperature, u.temperature_unit);
       const total = Math.floor(periodMs / 1000 / u.freq);
       for (let i = 0; i < total; i += BATCH) {
         const readings: Reading[] = [];
@@ -127,7 +128,7 @@ const load = async (db: Db, end: number): Promise<void> => {
             facilityId: u.facility_id,
             recordedAtMs: t,
             temperatureC: c,
-            sourceValue: c === null ? null : u.temperature_unit === 'F' ? (c * 9) / 5 + 32 : c,
+            sourceValue: c === null ? null : fromCelsius(c, u.temperature_unit),
             sourceUnit: u.temperature_unit,
             sensorId: 'bench',
             qualityScore: 0.7 + ((k * 31) % 30) / 100,

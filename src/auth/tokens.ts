@@ -1,7 +1,7 @@
 import { findCustomerByCode, listCustomers } from '../db/customers-repo.ts';
 import * as repo from '../db/tokens-repo.ts';
 import type { TokenRecord } from '../db/tokens-repo.ts';
-import type { Db } from '../db/types.ts';
+import type { Db, Sql } from '../db/types.ts';
 import { displayPrefix, generateToken, hashToken, type Scope } from '../domain/tokens.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 
@@ -25,7 +25,7 @@ export interface IssuedToken extends TokenRecord {
  * Issues a random token and stores only its hash.
  * @throws AppError VALIDATION for inconsistent scopes, NOT_FOUND for an unknown customer.
  */
-export const issueToken = async (db: Db, input: IssueTokenInput): Promise<IssuedToken> => {
+export const issueToken = async (db: Sql | Db, input: IssueTokenInput): Promise<IssuedToken> => {
   const admin = input.admin === true;
   if (admin && input.customerCode)
     throw new AppError('VALIDATION', 'An admin token belongs to no customer: drop --customer');
@@ -84,19 +84,32 @@ export interface BootstrapTokens {
 }
 
 /**
- * First start: one admin token and one read token per customer. Does nothing (returns undefined)
- * when any token exists already, so restarting never mints new ones.
+ * First start: one admin token and one read token per customer. Their plaintext exists only here,
+ * so they are minted in one transaction that commits only after `keep` has stored them (tokens.json):
+ * if `keep` throws, no token exists and the next start mints them again. Does nothing (returns
+ * undefined) when any token exists already, so restarting never mints new ones; concurrent first
+ * starts are serialised by a table lock, so only one of them mints.
+ * @throws whatever `keep` throws, after rolling back.
  */
-export const bootstrapTokens = async (db: Db): Promise<BootstrapTokens | undefined> => {
+export const bootstrapTokens = async (
+  db: Db,
+  keep: (tokens: BootstrapTokens) => Promise<void>,
+): Promise<BootstrapTokens | undefined> => {
   if ((await repo.countTokens(db)) > 0) return undefined;
-  const admin = await issueToken(db, { admin: true, name: 'Bootstrap admin token' });
-  const customers: Record<string, IssuedToken> = {};
-  for (const c of await listCustomers(db)) {
-    customers[c.customer_code] = await issueToken(db, {
-      customerCode: c.customer_code,
-      scopes: ['read'],
-      name: `Read token for ${c.customer_code}`,
-    });
-  }
-  return { admin, customers };
+  return db.transaction(async (tx) => {
+    await tx.query('LOCK TABLE api_tokens IN SHARE ROW EXCLUSIVE MODE');
+    if ((await repo.countTokens(tx)) > 0) return undefined;
+    const admin = await issueToken(tx, { admin: true, name: 'Bootstrap admin token' });
+    const customers: Record<string, IssuedToken> = {};
+    for (const c of await listCustomers(tx)) {
+      customers[c.customer_code] = await issueToken(tx, {
+        customerCode: c.customer_code,
+        scopes: ['read'],
+        name: `Read token for ${c.customer_code}`,
+      });
+    }
+    const tokens = { admin, customers };
+    await keep(tokens);
+    return tokens;
+  });
 };

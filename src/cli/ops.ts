@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.ts';
-import { bootstrapTokens, issueToken, listTokens, revokeToken } from '../auth/tokens.ts';
+import { issueToken, listTokens, revokeToken } from '../auth/tokens.ts';
 import { countMatching, countReadings, deleteReadings, type CleanFilter } from '../db/clean-repo.ts';
 import { findCustomerByCode } from '../db/customers-repo.ts';
 import { migrate } from '../db/migrate.ts';
@@ -50,12 +50,7 @@ export const OPS: Record<string, Op> = {
   'db.migrate': async (ctx) => ({ applied: await migrate(ctx.db) }),
   'db.seed': async (ctx, args) => {
     const fleet = await loadFleet(typeof args.fleetFile === 'string' ? args.fleetFile : ctx.config.fleetFile);
-    const seeded = await seedFleet(ctx.db, fleet, {
-      simHost: ctx.config.simHost,
-      simPortStart: ctx.config.simPortStart,
-    });
-    const tokens = args.bootstrapTokens === true ? await bootstrapTokens(ctx.db) : undefined;
-    return { ...seeded, tokens };
+    return seedFleet(ctx.db, fleet, { simHost: ctx.config.simHost, simPortStart: ctx.config.simPortStart });
   },
   'db.clean': async (ctx, args) => {
     const filter = await cleanFilter(ctx, args);

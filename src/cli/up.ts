@@ -1,11 +1,11 @@
-import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { BootstrapTokens } from '../auth/tokens.ts';
+import { bootstrapTokens, type BootstrapTokens } from '../auth/tokens.ts';
 import { loadConfig, parseConfig, parseRoles, type Config, type Role } from '../config/config.ts';
 import { openDb } from '../db/open.ts';
 import type { Db } from '../db/types.ts';
 import { systemClock } from '../lib/clock.ts';
+import { ensureDataDir, writePrivateFile } from '../lib/data-dir-lock.ts';
 import { AppError } from '../lib/errors.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { startApi } from '../roles/api.ts';
@@ -25,8 +25,11 @@ const STARTERS: Partial<Record<Role, (ctx: RoleContext) => Promise<RoleHandle>>>
   api: startApi,
 };
 
+const TOKENS_FILE = 'tokens.json';
+
+/** tokens.json: the only place the first-start tokens' plaintext is ever written. */
 const writeTokensFile = async (config: Config, tokens: BootstrapTokens): Promise<string> => {
-  const file = path.join(config.dataDir, 'tokens.json');
+  const file = path.join(config.dataDir, TOKENS_FILE);
   const body = {
     note: 'Created on first start. Each token is shown only here; delete this file once you have stored them.',
     admin: { id: tokens.admin.id, token: tokens.admin.token, permissions: tokens.admin.permissions },
@@ -37,27 +40,31 @@ const writeTokensFile = async (config: Config, tokens: BootstrapTokens): Promise
       ]),
     ),
   };
-  await writeFile(file, JSON.stringify(body, null, 2), { mode: 0o600 });
-  await chmod(file, 0o600);
+  await ensureDataDir(config.dataDir);
+  await writePrivateFile(file, JSON.stringify(body, null, 2));
   return file;
 };
 
-/** First start on an empty database: the default fleet and a set of tokens. */
+/**
+ * First start: the default fleet on an empty database, and a set of tokens when none exists. The
+ * two steps are independent, so a start that died between them is completed by the next one. The
+ * tokens are committed only once tokens.json is on disk: a failure there mints nothing.
+ */
 const firstStart = async (config: Config, db: Db, log: Logger): Promise<void> => {
   const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM customers');
-  if (row!.n > 0) return;
-  const result = (await runOpInProcess({ db, config, clock: systemClock }, 'db.seed', {
-    bootstrapTokens: true,
-  })) as {
-    customersCreated: number;
-    unitsCreated: number;
-    tokens?: BootstrapTokens;
-  };
-  log.info({ customers: result.customersCreated, units: result.unitsCreated }, 'seeded the default fleet');
-  if (result.tokens) {
-    const file = await writeTokensFile(config, result.tokens);
-    console.log(`First start: created an admin token and a read token per customer in ${file} (mode 0600).`);
+  if (row!.n === 0) {
+    const result = (await runOpInProcess({ db, config, clock: systemClock }, 'db.seed', {})) as {
+      customersCreated: number;
+      unitsCreated: number;
+    };
+    log.info({ customers: result.customersCreated, units: result.unitsCreated }, 'seeded the default fleet');
   }
+  let file = '';
+  const minted = await bootstrapTokens(db, async (tokens) => {
+    file = await writeTokensFile(config, tokens);
+  });
+  if (minted)
+    console.log(`First start: created an admin token and a read token per customer in ${file} (mode 0600).`);
 };
 
 /** Stands in for the database in a process that runs only the simulator (it needs none). */

@@ -1,8 +1,6 @@
-import { access, constants, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config/config.ts';
-import { acquireDataDirLock } from '../lib/data-dir-lock.ts';
-import { AppError } from '../lib/errors.ts';
+import { acquireDataDirLock, ensureDataDir } from '../lib/data-dir-lock.ts';
 import { migrate } from './migrate.ts';
 import { openPglite } from './pglite.ts';
 import { openPostgres } from './postgres.ts';
@@ -16,20 +14,8 @@ export interface OpenDbOptions {
   poolSize?: number;
 }
 
-const ensureWritableDir = async (dir: string): Promise<void> => {
-  try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
-  } catch (e) {
-    throw new AppError(
-      'CONFIG',
-      `Data directory ${dir} is not writable (${(e as NodeJS.ErrnoException).code})`,
-    );
-  }
-};
-
 const openEmbedded = async (dataDir: string, holder: string): Promise<Db> => {
-  await ensureWritableDir(dataDir);
+  await ensureDataDir(dataDir);
   const release = await acquireDataDirLock(dataDir, holder);
   try {
     const inner = await openPglite({ dataDir: path.join(dataDir, 'pgdata') });

@@ -1,8 +1,49 @@
-import { open, readFile, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from './errors.ts';
 
 export const LOCK_FILE = 'tms.lock';
+
+/**
+ * Creates the data directory (and missing parents) private to this user: mode 0700, since it holds
+ * the embedded database, tokens.json and the control socket. An existing directory of ours that is
+ * open to group or others is narrowed to 0700.
+ * @throws AppError CONFIG when it cannot be created or written.
+ */
+export const ensureDataDir = async (dir: string): Promise<void> => {
+  try {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const st = await stat(dir);
+    if ((st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) await chmod(dir, 0o700);
+    await access(dir, constants.W_OK);
+  } catch (e) {
+    throw new AppError(
+      'CONFIG',
+      `Data directory ${dir} is not writable (${(e as NodeJS.ErrnoException).code})`,
+    );
+  }
+};
+
+/**
+ * Writes a file only this user can read (0600), atomically: a reader sees the old file or the whole
+ * new one, never a part; once this resolves the content is on disk.
+ */
+export const writePrivateFile = async (file: string, text: string): Promise<void> => {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await unlink(tmp).catch(() => undefined);
+  const fh = await open(tmp, 'wx', 0o600);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file).catch(async (e: unknown) => {
+    await unlink(tmp).catch(() => undefined);
+    throw e;
+  });
+};
 
 export interface LockInfo {
   pid: number;

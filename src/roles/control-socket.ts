@@ -2,6 +2,7 @@ import { chmod, unlink } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { runOpInProcess, type OpContext } from '../cli/ops.ts';
+import { ensureDataDir } from '../lib/data-dir-lock.ts';
 import { httpStatusOf, isAppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
 
@@ -23,7 +24,8 @@ const readBody = (req: http.IncomingMessage): Promise<string> =>
 
 /**
  * Serves CLI operations over a Unix socket in the data directory while `tms up` owns the embedded
- * store (only one process may open it). The socket is mode 0600: only the owning user can use it.
+ * store (only one process may open it). The socket is mode 0600 from the moment it exists, in a 0700
+ * directory: only the owning user can use it.
  */
 export const startControlSocket = async (
   dataDir: string,
@@ -48,9 +50,18 @@ export const startControlSocket = async (
       send(500, { detail: 'Operation failed; see the server log', code: 'INTERNAL' });
     }
   });
+  await ensureDataDir(dataDir);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, resolve);
+    // The socket file is created by bind() inside listen(), synchronously in a primary process,
+    // with mode 0777 & ~umask: a umask of 0177 around it means it is born 0600, never group/other-usable
+    // (the 0700 data directory closes that window a second time).
+    const umask = process.umask(0o177);
+    try {
+      server.listen(socketPath, resolve);
+    } finally {
+      process.umask(umask);
+    }
   });
   await chmod(socketPath, 0o600);
   return {

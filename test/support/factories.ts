@@ -3,6 +3,7 @@ import { insertReadingsWithRollups, type NewReading } from '../../src/db/reading
 import { seedFleet } from '../../src/db/seed-fleet.ts';
 import type { Db } from '../../src/db/types.ts';
 import type { Scope } from '../../src/domain/tokens.ts';
+import { fromCelsius, toCelsius } from '../../src/domain/units.ts';
 import { loadFleet } from '../../src/simulation/fleet.ts';
 
 export const SEED_OPTS = { simHost: '127.0.0.1', simPortStart: 8001 };
@@ -72,7 +73,7 @@ export const insertReadings = async (db: Db, rows: FactoryReading[]): Promise<nu
       unitId: r.unit.id,
       recordedAt: r.at,
       temperatureC: r.c,
-      sourceValue: r.c === null ? null : r.unit.temperature_unit === 'F' ? (r.c * 9) / 5 + 32 : r.c,
+      sourceValue: r.c === null ? null : fromCelsius(r.c, r.unit.temperature_unit),
       sourceUnit: r.unit.temperature_unit,
       sensorId: r.sensor ?? `sensor_${r.unit.unit_code}`,
       qualityScore: r.quality ?? 0.9,
@@ -93,7 +94,7 @@ export const series = (
 ): FactoryReading[] => {
   let s = seed * 9301 + 49297;
   const rnd = () => (s = (s * 9301 + 49297) % 233280) / 233280;
-  const setC = unit.temperature_unit === 'F' ? ((unit.set_temperature - 32) * 5) / 9 : unit.set_temperature;
+  const setC = toCelsius(unit.set_temperature, unit.temperature_unit);
   return Array.from({ length: count }, (_, i) => {
     const x = rnd();
     return {

@@ -1,0 +1,94 @@
+import { statSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { OpContext } from '../../src/cli/ops.ts';
+import { ensureDataDir, writePrivateFile } from '../../src/lib/data-dir-lock.ts';
+import { startControlSocket } from '../../src/roles/control-socket.ts';
+
+// The mode of the control socket at the instant the code narrows it with chmod: anything wider
+// than 0600 there is a window in which another local user could connect.
+const socketModesBeforeChmod = vi.hoisted(() => [] as number[]);
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs/promises')>();
+  const recordingChmod: typeof real.chmod = async (file, mode) => {
+    if (String(file).endsWith('.sock')) socketModesBeforeChmod.push(statSync(file).mode & 0o777);
+    return real.chmod(file, mode);
+  };
+  return { ...real, default: { ...real, chmod: recordingChmod }, chmod: recordingChmod };
+});
+
+const modeOf = async (p: string) => (await stat(p)).mode & 0o777;
+
+describe('data directory and control socket permissions', () => {
+  let root: string;
+  let umask: number;
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(os.tmpdir(), 'tms-datadir-'));
+  });
+  afterAll(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+  // The most permissive umask: whatever is private here is private because the code made it so.
+  beforeEach(() => {
+    umask = process.umask(0);
+  });
+  afterEach(() => {
+    process.umask(umask);
+  });
+
+  it('creates a missing data directory, parents included, with mode 0700', async () => {
+    const dir = path.join(root, 'fresh', 'nested', 'data');
+    await ensureDataDir(dir);
+    expect((await modeOf(dir)).toString(8)).toBe('700');
+  });
+
+  it('narrows an existing data directory open to group and others to 0700', async () => {
+    const dir = path.join(root, 'open');
+    await mkdir(dir);
+    await chmod(dir, 0o755);
+    await ensureDataDir(dir);
+    expect((await modeOf(dir)).toString(8)).toBe('700');
+  });
+
+  it('writes a private file atomically with mode 0600, replacing a wider one', async () => {
+    const dir = path.join(root, 'files');
+    await ensureDataDir(dir);
+    const file = path.join(dir, 'tokens.json');
+    await writeFile(file, 'old', { mode: 0o644 });
+    await writePrivateFile(file, '{"admin":1}');
+    expect(await readFile(file, 'utf8')).toBe('{"admin":1}');
+    expect((await modeOf(file)).toString(8)).toBe('600');
+    expect(await readdir(dir)).toEqual(['tokens.json']);
+  });
+
+  it('creates the control socket with mode 0600 from the start, in a 0700 directory it creates', async () => {
+    const dir = path.join(root, 'sock', 'data');
+    socketModesBeforeChmod.length = 0;
+    const ctx = {} as OpContext; // no operation is run
+    const server = await startControlSocket(dir, ctx, pino({ level: 'silent' }));
+    try {
+      expect(socketModesBeforeChmod.map((m) => m.toString(8))).toEqual(['600']);
+      expect((await modeOf(server.path)).toString(8)).toBe('600');
+      expect((await modeOf(dir)).toString(8)).toBe('700');
+      // The process umask was restored to the test's own (0).
+      expect(process.umask(0)).toBe(0);
+      const status = await new Promise<number>((resolve, reject) =>
+        http
+          .request({ socketPath: server.path, method: 'POST', path: '/nothing' }, (res) => {
+            res.resume();
+            resolve(res.statusCode!);
+          })
+          .on('error', reject)
+          .end(),
+      );
+      expect(status).toBe(404);
+    } finally {
+      await server.stop();
+    }
+  });
+});
