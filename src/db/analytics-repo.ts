@@ -273,40 +273,6 @@ export const readingTimeBounds = async (
   return row ?? { first: null, last: null };
 };
 
-export interface DeviationRow {
-  avg_c: number | null;
-  max_c: number | null;
-  min_c: number | null;
-}
-
-/**
- * |temperature − set point| in °C, per raw reading (set points are stored in the unit's own
- * unit and converted here). With `hourlyMeans`, per hourly mean from the rollups instead (for
- * long ranges; the response says which basis was used).
- */
-export const temperatureDeviation = async (
-  q: Sql,
-  scope: ReadingScope,
-  start: Date,
-  end: Date,
-  hourlyMeans: boolean,
-): Promise<DeviationRow> => {
-  const params: unknown[] = [];
-  const c = scopeConditions(scope, params, 'x.');
-  const setC = `CASE WHEN u.temperature_unit = 'F' THEN (u.set_temperature - 32) * 5.0 / 9.0 ELSE u.set_temperature END`;
-  const value = hourlyMeans ? 'x.sum_c / nullif(x.reading_count - x.null_count, 0)' : 'x.temperature_c';
-  const table = hourlyMeans ? 'reading_rollups_hourly' : 'temperature_readings';
-  const timeCol = hourlyMeans ? 'x.bucket_start' : 'x.recorded_at';
-  c.push(`${timeCol} >= ${param(params, start)}`, `${timeCol} <= ${param(params, end)}`);
-  const [row] = await q.query<DeviationRow>(
-    `SELECT avg(d)::float8 AS avg_c, max(d)::float8 AS max_c, min(d)::float8 AS min_c FROM (
-       SELECT abs(${value} - ${setC}) AS d FROM ${table} x JOIN storage_units u ON u.id = x.storage_unit_id
-       WHERE ${c.join(' AND ')}) t WHERE d IS NOT NULL`,
-    params,
-  );
-  return row ?? { avg_c: null, max_c: null, min_c: null };
-};
-
 /** Per customer and overall, for the admin summary: one grouped rollup query instead of N+1. */
 export const aggregateByCustomer = async (
   q: Sql,

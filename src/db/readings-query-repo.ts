@@ -75,14 +75,18 @@ export interface ReadingRow {
   quality_score: number;
   equipment_status: string;
   created_at: Date;
-  facility_name: string | null;
-  unit_name: string | null;
+  /** The facility's name, else its code: sources may send no names (never null). */
+  facility_name: string;
+  facility_code: string;
+  /** The unit's name, else its code (never null). */
+  unit_name: string;
   unit_code: string;
 }
 
 const READING_COLUMNS = `r.id::text AS id, r.customer_id, r.facility_id, r.storage_unit_id, r.recorded_at, r.temperature_c,
   r.source_value, r.source_unit, u.temperature_unit AS unit_temperature_unit, r.sensor_id, r.quality_score,
-  r.equipment_status, r.created_at, f.name AS facility_name, u.name AS unit_name, u.unit_code`;
+  r.equipment_status, r.created_at, coalesce(nullif(f.name, ''), f.facility_code) AS facility_name, f.facility_code,
+  coalesce(nullif(u.name, ''), u.unit_code) AS unit_name, u.unit_code`;
 
 const where = (c: string[]): string => (c.length ? `WHERE ${c.join(' AND ')}` : '');
 
@@ -138,13 +142,22 @@ export const readingsAfter = async (
   );
 };
 
+/** A unit's newest reading with what judging it needs: the unit's alarm band and reporting periods. */
+export interface LatestRow extends ReadingRow {
+  alarm_low_limit: number | null;
+  alarm_high_limit: number | null;
+  unit_frequency_seconds: number | null;
+  customer_frequency_seconds: number;
+}
+
 /** The newest reading of each unit in scope (one index probe per unit), newest first. */
-export const latestPerUnit = async (q: Sql, scope: ReadingScope, limit: number): Promise<ReadingRow[]> => {
+export const latestPerUnit = async (q: Sql, scope: ReadingScope, limit: number): Promise<LatestRow[]> => {
   const params: unknown[] = [];
   const c = scopeConditions(scope, params, 'u.').map((s) => s.replace('u.storage_unit_id', 'u.id'));
-  return q.query<ReadingRow>(
-    `SELECT ${READING_COLUMNS}
-     FROM storage_units u JOIN facilities f ON f.id = u.facility_id
+  return q.query<LatestRow>(
+    `SELECT ${READING_COLUMNS}, u.alarm_low_limit, u.alarm_high_limit,
+       u.data_frequency_seconds AS unit_frequency_seconds, cu.data_frequency_seconds AS customer_frequency_seconds
+     FROM storage_units u JOIN facilities f ON f.id = u.facility_id JOIN customers cu ON cu.id = u.customer_id
      CROSS JOIN LATERAL (SELECT * FROM temperature_readings x WHERE x.storage_unit_id = u.id
                          ORDER BY x.recorded_at DESC LIMIT 1) r
      ${where(c)} ORDER BY r.recorded_at DESC, r.id DESC LIMIT ${param(params, limit)}`,

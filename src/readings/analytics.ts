@@ -2,7 +2,6 @@ import {
   aggregateByCustomer,
   aggregateReadings,
   readingTimeBounds,
-  temperatureDeviation,
   TIME_GROUPS,
   unusualStatusCounts,
   type AggregateRow,
@@ -15,10 +14,9 @@ import { listCustomers } from '../db/customers-repo.ts';
 import { AppError } from '../lib/errors.ts';
 import type { FeatureContext } from './context.ts';
 import { checkOrder, checkTimeZone, MAX_RAW_RANGE_DAYS, wholeHourZone, type Range } from './time.ts';
-import { celsiusDeltaTo, celsiusTo, type TemperatureUnit } from '../domain/units.ts';
+import { celsiusTo, type TemperatureUnit } from '../domain/units.ts';
 
 const DAY_MS = 86_400_000;
-const HOUR_MS = 3_600_000;
 
 /** The prototype's TemperatureStats, computed in °C and returned in `unit`, plus status detail. */
 export interface TemperatureStats {
@@ -233,91 +231,6 @@ export const temperatureTrends = async (
 export const goodQualityThreshold = async (ctx: FeatureContext): Promise<number> => {
   const v = await getConfigValue(ctx.db, 'good_quality_threshold');
   return typeof v === 'number' && v >= 0 && v <= 1 ? v : 0.8;
-};
-
-const pct = (part: number, whole: number): number =>
-  whole > 0 ? Math.round((part / whole) * 10_000) / 100 : 0;
-
-/** The prototype's performance report: uptime by hours with data, quality, deviation from set point, statuses. */
-export const performanceReport = async (
-  ctx: FeatureContext,
-  scope: ReadingScope,
-  range: Range,
-  unit: TemperatureUnit = 'C',
-  opts: { raw?: boolean } = {},
-) => {
-  checkOrder(range);
-  const end = range.end ?? ctx.clock.now();
-  const start = range.start ?? new Date(end.getTime() - 30 * DAY_MS);
-  checkOrder({ start, end });
-  if (end.getTime() - start.getTime() > 3660 * DAY_MS)
-    throw new AppError('VALIDATION', 'At most 3660 days per request');
-  const good = await goodQualityThreshold(ctx);
-  const hourlyMeans = end.getTime() - start.getTime() > MAX_RAW_RANGE_DAYS * DAY_MS;
-  const [total, hours, unusual, deviation] = await Promise.all([
-    aggregateReadings(ctx.db, {
-      scope,
-      start,
-      end,
-      groupBy: [],
-      tz: 'UTC',
-      raw: opts.raw,
-      goodQuality: good,
-    }),
-    aggregateReadings(ctx.db, {
-      scope,
-      start,
-      end,
-      groupBy: ['hour'],
-      tz: 'UTC',
-      raw: opts.raw,
-      goodQuality: good,
-    }),
-    unusualStatusCounts(ctx.db, scope, start, end),
-    temperatureDeviation(ctx.db, scope, start, end, hourlyMeans),
-  ]);
-  const agg = total[0];
-  const n = agg?.reading_count ?? 0;
-  const nulls = agg?.null_count ?? 0;
-  const totalHours = Math.floor(end.getTime() / HOUR_MS) - Math.floor(start.getTime() / HOUR_MS) + 1;
-  const statusCounts: Record<string, number> = {
-    normal: n - nulls - Object.values(unusual).reduce((a, b) => a + b, 0),
-  };
-  if (nulls + (unusual.failure ?? 0) > 0) statusCounts.failure = nulls + (unusual.failure ?? 0);
-  for (const [s, c] of Object.entries(unusual)) if (s !== 'failure') statusCounts[s] = c;
-  return {
-    uptime: {
-      hours_with_readings: hours.length,
-      total_hours: totalHours,
-      uptime_percentage: pct(hours.length, totalHours),
-    },
-    data_quality: {
-      total_readings: n,
-      good_readings: agg?.good_count ?? 0,
-      quality_percentage: pct(agg?.good_count ?? 0, n),
-      good_quality_threshold: good,
-    },
-    temperature_deviation: {
-      avg_deviation:
-        deviation.avg_c === null
-          ? null
-          : Math.round((celsiusDeltaTo(deviation.avg_c, unit) ?? 0) * 100) / 100,
-      max_deviation:
-        deviation.max_c === null
-          ? null
-          : Math.round((celsiusDeltaTo(deviation.max_c, unit) ?? 0) * 100) / 100,
-      min_deviation:
-        deviation.min_c === null
-          ? null
-          : Math.round((celsiusDeltaTo(deviation.min_c, unit) ?? 0) * 100) / 100,
-      temperature_unit: unit,
-      basis: hourlyMeans ? 'hourly_means' : 'readings',
-    },
-    status_distribution: Object.entries(statusCounts)
-      .filter(([, c]) => c > 0)
-      .map(([equipment_status, count]) => ({ equipment_status, count, percentage: pct(count, n) })),
-    time_range: { start_date: start, end_date: end },
-  };
 };
 
 /** `{<customer_code>: stats, …, system: stats}` for the admin view: two grouped queries, not N+1. */

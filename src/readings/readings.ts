@@ -7,6 +7,7 @@ import {
   isTimeOnly,
   latestPerUnit,
   listReadings,
+  type LatestRow,
   type ReadingFilter,
   type ReadingRow,
   type ReadingScope,
@@ -14,7 +15,8 @@ import {
 import { AppError, notFound } from '../lib/errors.ts';
 import type { FeatureContext } from './context.ts';
 import { boundedRawRange, type Range } from './time.ts';
-import { celsiusTo, toCelsius, type TemperatureUnit } from '../domain/units.ts';
+import { celsiusTo, fromCelsius, toCelsius, type TemperatureUnit } from '../domain/units.ts';
+import { isOverdue } from '../fleet/feed.ts';
 
 /** The API shape of a reading (the prototype's field names, plus additive ones). */
 export interface ReadingDto {
@@ -30,8 +32,10 @@ export interface ReadingDto {
   quality_score: number;
   equipment_status: string;
   created_at: Date;
-  facility_name: string | null;
-  unit_name: string | null;
+  /** Names fall back to codes: every row can be labelled, whatever the source sent. */
+  facility_name: string;
+  facility_code: string;
+  unit_name: string;
   unit_code: string;
 }
 
@@ -61,6 +65,7 @@ export const toReadingDto = (r: ReadingRow, unit?: TemperatureUnit): ReadingDto 
     equipment_status: r.equipment_status,
     created_at: r.created_at,
     facility_name: r.facility_name,
+    facility_code: r.facility_code,
     unit_name: r.unit_name,
     unit_code: r.unit_code,
   };
@@ -126,12 +131,47 @@ export const listReadingsPage = async (
   return { items: rows.map((r) => toReadingDto(r, query.unit)), total };
 };
 
+/** A unit's newest reading, judged: is its data overdue, is the value outside the unit's alarm band? */
+export interface LatestReadingDto extends ReadingDto {
+  overdue: boolean;
+  excursion: boolean;
+}
+
+/** The reading in its unit's own scale (the exact source value when the source used that scale). */
+const inUnitScale = (r: LatestRow): number | null =>
+  r.temperature_c === null
+    ? null
+    : r.source_unit === r.unit_temperature_unit && r.source_value !== null
+      ? r.source_value
+      : fromCelsius(r.temperature_c, r.unit_temperature_unit);
+
+/** Outside [alarm_low_limit, alarm_high_limit] (kept in the unit's own scale); a failed read is not an excursion. */
+export const isExcursion = (r: LatestRow): boolean => {
+  const v = inUnitScale(r);
+  if (v === null) return false;
+  return (
+    (r.alarm_low_limit !== null && v < r.alarm_low_limit) ||
+    (r.alarm_high_limit !== null && v > r.alarm_high_limit)
+  );
+};
+
 export const latestReadings = async (
   ctx: FeatureContext,
   scope: ReadingScope,
   limit: number,
   unit?: TemperatureUnit,
-): Promise<ReadingDto[]> => (await latestPerUnit(ctx.db, scope, limit)).map((r) => toReadingDto(r, unit));
+): Promise<LatestReadingDto[]> => {
+  const now = ctx.clock.now();
+  return (await latestPerUnit(ctx.db, scope, limit)).map((r) => ({
+    ...toReadingDto(r, unit),
+    overdue: isOverdue(
+      r.recorded_at,
+      Math.max(r.customer_frequency_seconds, r.unit_frequency_seconds ?? 0),
+      now,
+    ),
+    excursion: isExcursion(r),
+  }));
+};
 
 export interface NewReadingInput {
   storage_unit_id: string;

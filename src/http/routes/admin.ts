@@ -8,6 +8,7 @@ import {
   listCustomerDetails,
   updateCustomer,
 } from '../../fleet/customers.ts';
+import { withFeed, withFeeds } from '../../fleet/feed.ts';
 import { listFacilities } from '../../fleet/fleet.ts';
 import { adminTemperatureSummary } from '../../readings/analytics.ts';
 import { checkTimeZone, parseInstant } from '../../readings/time.ts';
@@ -51,7 +52,7 @@ export const registerAdminRoutes = (app: App, { ctx }: RouteDeps): void => {
     },
     async (req) => {
       const r = await listCustomerDetails(ctx, req.query.limit, req.query.offset);
-      return toPage(r.items, r.total, req.query.limit, req.query.offset);
+      return toPage(await withFeeds(ctx, r.items), r.total, req.query.limit, req.query.offset);
     },
   );
   app.get(
@@ -66,7 +67,7 @@ export const registerAdminRoutes = (app: App, { ctx }: RouteDeps): void => {
         response: { 200: CustomerDetail },
       },
     },
-    async (req) => getCustomerDetail(ctx, req.params.customer_id),
+    async (req) => withFeed(ctx, await getCustomerDetail(ctx, req.params.customer_id)),
   );
   app.post(
     '/api/v1/admin/customers',

@@ -1,7 +1,8 @@
 import { Type } from 'typebox';
 import { TIME_GROUPS, type TimeGroup } from '../../db/analytics-repo.ts';
 import { assertFacility, assertUnit, readInScope } from '../../fleet/fleet.ts';
-import { performanceReport, temperatureStats, temperatureTrends } from '../../readings/analytics.ts';
+import { temperatureStats, temperatureTrends } from '../../readings/analytics.ts';
+import { performanceReport } from '../../readings/performance.ts';
 import { checkOrder } from '../../readings/time.ts';
 import { AppError } from '../../lib/errors.ts';
 import { Paginated, toPage } from '../schemas/common.ts';
@@ -13,6 +14,7 @@ import {
   SummaryQuery,
   TrendsQuery,
 } from '../schemas/resources.ts';
+import { Performance } from '../schemas/figures.ts';
 import { BEARER, rangeOf, tenantOf, type App, type RouteDeps } from './deps.ts';
 
 /** Analytics over the caller's readings, served from the hourly rollups. */
@@ -107,8 +109,10 @@ export const registerAnalyticsRoutes = (app: App, { ctx }: RouteDeps): void => {
       schema: {
         tags,
         security: BEARER,
-        summary: 'Uptime, data quality, deviation from set point, statuses',
+        summary:
+          'Uptime per unit from its first reading, data quality with failed reads, deviation from set point (exact max), statuses',
         querystring: PerformanceQuery,
+        response: { 200: Performance },
       },
     },
     async (req) => performanceReport(ctx, tenantOf(req), rangeOf(req.query), req.query.unit),

@@ -18,6 +18,16 @@ import { BEARER, rangeOf, tenantOf, type App, type RouteDeps } from './deps.ts';
 
 const tags = ['temperature'];
 
+/** A unit's newest reading, judged against its customer's collection period and its alarm band. */
+const LatestReading = Type.Object({
+  ...Reading.properties,
+  overdue: Type.Boolean({
+    description:
+      "Older than 2 × the longer of the customer's collection period and the unit's reading period, + 5 min: show the unit as offline",
+  }),
+  excursion: Type.Boolean({ description: "Outside the unit's alarm_low_limit / alarm_high_limit" }),
+});
+
 const queryOf = (q: Record<string, unknown> & { start_date?: string; end_date?: string }) => ({
   ...rangeOf(q),
   min_temperature: q.min_temperature as number | undefined,
@@ -82,7 +92,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
           limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
           unit: Type.Optional(TempUnit),
         }),
-        response: { 200: Type.Array(Reading) },
+        response: { 200: Type.Array(LatestReading) },
       },
     },
     async (req) => latestReadings(ctx, tenantOf(req), req.query.limit, req.query.unit),

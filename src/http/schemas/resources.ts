@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { DateTime, DateTimeInput, Nullable, Pagination, StringEnum, TempUnit, Uuid } from './common.ts';
+import { Feed } from './figures.ts';
 
 const Str = (max = 255) => Type.String({ maxLength: max });
 const NStr = (max = 255) => Nullable(Str(max));
@@ -22,8 +23,9 @@ export const Reading = Type.Object({
   quality_score: Type.Number(),
   equipment_status: Type.String(),
   created_at: DateTime,
-  facility_name: NStr(),
-  unit_name: NStr(),
+  facility_name: Type.String({ description: "The facility's name, else its code" }),
+  facility_code: Type.String(),
+  unit_name: Type.String({ description: "The storage unit's name, else its code" }),
   unit_code: Type.String(),
 });
 
@@ -227,15 +229,27 @@ export const CustomerDetail = Type.Object({
   unit_count: Type.Integer(),
   active_readings_count: Type.Integer(),
   last_reading_time: NDate,
+  feed: Type.Optional(Feed),
 });
 
+/**
+ * A new name, or null for "unchanged". The null branch is `enum: [null]`, not `type: null`: with
+ * type coercion on, `type: null` would turn "" into null and silently ignore an empty name.
+ */
+const NewName = Type.Union(
+  [
+    Type.String({ minLength: 1, maxLength: 255, pattern: '\\S' }),
+    Type.Unsafe<null>({ enum: [null], description: 'null leaves the name unchanged' }),
+  ],
+  { description: 'Non-empty' },
+);
 const Method = StringEnum(['api', 'csv'] as const);
 const Frequency = Type.Integer({ minimum: 10, maximum: 86_400 });
 const ApiUrl = Type.String({ maxLength: 2048, pattern: '^https?://[^\\s]+$' });
 const Tz = Type.String({ minLength: 1, maxLength: 64 });
 
 export const ProfileUpdate = Type.Object({
-  name: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 255 }))),
+  name: Type.Optional(NewName),
   timezone: Type.Optional(Nullable(Tz)),
   data_sharing_method: Type.Optional(Nullable(Type.String({ maxLength: 16 }))),
   data_frequency_seconds: Type.Optional(Nullable(Type.Integer())),
@@ -253,7 +267,7 @@ export const CustomerCreate = Type.Object({
   is_active: Type.Optional(Type.Boolean({ default: true })),
 });
 export const CustomerUpdate = Type.Object({
-  name: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 255 }))),
+  name: Type.Optional(NewName),
   data_sharing_method: Type.Optional(Nullable(Method)),
   data_frequency_seconds: Type.Optional(Nullable(Frequency)),
   api_url: Type.Optional(Nullable(ApiUrl)),
