@@ -238,7 +238,7 @@ describeEachBackend('storage', ({ create }) => {
     });
 
     it('bootstraps tokens only when none exist', async () => {
-      expect(await bootstrapTokens(db)).toBeUndefined();
+      expect(await bootstrapTokens(db, async () => undefined)).toBeUndefined();
     });
   });
 
