@@ -233,13 +233,14 @@ export const CustomerDetail = Type.Object({
 });
 
 /**
- * A new name, or null for "unchanged". The null branch is `enum: [null]`, not `type: null`: with
- * type coercion on, `type: null` would turn "" into null and silently ignore an empty name.
+ * A new name, or null for "unchanged". The null branch is `enum: [null]`, not `type: null`, and
+ * comes first: with type coercion on, `type: null` would turn "" into null (an empty name silently
+ * ignored), and a string branch tried first would turn null into "".
  */
 const NewName = Type.Union(
   [
-    Type.String({ minLength: 1, maxLength: 255, pattern: '\\S' }),
     Type.Unsafe<null>({ enum: [null], description: 'null leaves the name unchanged' }),
+    Type.String({ minLength: 1, maxLength: 255, pattern: '\\S' }),
   ],
   { description: 'Non-empty' },
 );
