@@ -27,7 +27,8 @@ import { writeBatch } from '../src/ingestion/writer.ts';
 import { createInProcessQueue } from '../src/queue/in-process.ts';
 import { createRabbitQueue, type RabbitReadingQueue } from '../src/queue/rabbitmq.ts';
 import { splitIntoBatches, type ReadingQueue } from '../src/queue/types.ts';
-import { loadFleet, type FleetCustomer } from '../src/simulation/fleet.ts';
+import { type FleetCustomer } from '../src/domain/fleet.ts';
+import { loadFleet } from '../src/simulation/fleet.ts';
 import { customerReadings } from '../src/simulation/reading-generator.ts';
 
 const arg = (name: string, fallback: string): string => {

@@ -20,7 +20,8 @@ import {
   type DataFileFormat,
   type DataFileResult,
 } from '../simulation/data-files.ts';
-import { loadFleet, type Fleet, type FleetCustomer } from '../simulation/fleet.ts';
+import { type Fleet, type FleetCustomer } from '../domain/fleet.ts';
+import { loadFleet } from '../simulation/fleet.ts';
 import { fileStamp } from '../simulation/formats.ts';
 import { describeFleetUrls, MAX_WINDOW_HOURS, startMockFleet } from '../simulation/mock-server.ts';
 import { createRng } from '../simulation/random.ts';

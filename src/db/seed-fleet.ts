@@ -1,5 +1,5 @@
-import type { Fleet, FleetUnit } from '../simulation/fleet.ts';
-import { simulatorUrl } from '../simulation/fleet.ts';
+import { simulatorUrl, type Fleet, type FleetUnit } from '../domain/fleet.ts';
+import { degreesPerCelsius } from '../domain/units.ts';
 import type { Db, Sql } from './types.ts';
 
 export interface SeedOptions {
@@ -17,7 +17,7 @@ export interface SeedResult {
 }
 
 // Default alarm band around the set point: ±5 °C, i.e. ±9 °F for units that report in °F.
-const alarmHalfBand = (unit: FleetUnit): number => (unit.temperatureUnit === 'F' ? 9 : 5);
+const alarmHalfBand = (unit: FleetUnit): number => 5 * degreesPerCelsius(unit.temperatureUnit);
 
 const upsertCustomer = async (
   tx: Sql,

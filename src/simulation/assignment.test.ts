@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assignmentCustomer, validateAssignment, type AssignmentId } from './assignment.ts';
-import type { FleetCustomer } from './fleet.ts';
+import type { FleetCustomer } from '../domain/fleet.ts';
 
 const NOW = Date.parse('2025-06-18T12:00:00Z');
 const both = (): Record<AssignmentId, FleetCustomer> => ({

@@ -1,6 +1,6 @@
 import { degreesPerCelsius } from '../domain/units.ts';
 import { AppError } from '../lib/errors.ts';
-import type { FleetCustomer, FleetUnit } from './fleet.ts';
+import type { FleetCustomer, FleetUnit } from '../domain/fleet.ts';
 import { customerReadings } from './reading-generator.ts';
 import { DEFAULT_DATA_QUALITY } from './templates.ts';
 

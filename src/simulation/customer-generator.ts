@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { AppError } from '../lib/errors.ts';
-import type { DataQuality, Fleet, FleetCustomer, FleetFacility, FleetUnit } from './fleet.ts';
+import type { DataQuality, Fleet, FleetCustomer, FleetFacility, FleetUnit } from '../domain/fleet.ts';
 import { createRng, type Rng } from './random.ts';
 import {
   DEFAULT_DISTRIBUTION,

@@ -1,6 +1,6 @@
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
-import type { FleetCustomer } from './fleet.ts';
+import type { FleetCustomer } from '../domain/fleet.ts';
 import {
   csvLine,
   generatorCsvLine,

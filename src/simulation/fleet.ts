@@ -2,56 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import type { TemperatureUnit } from '../domain/units.ts';
+import type { DataQuality, DataSharingMethod, Fleet } from '../domain/fleet.ts';
 import { AppError } from '../lib/errors.ts';
-
-export type DataSharingMethod = 'api' | 'csv';
-export type SizeUnit = 'sqm' | 'sqft';
-export type Reliability = 'high' | 'medium' | 'low' | 'faulty';
-
-export interface DataQuality {
-  nullReadingProbability: number;
-  nullNameProbability: number;
-  nullLocationProbability: number;
-  sensorDriftFactor: number;
-  equipmentReliability: Reliability;
-  timestampJitterSeconds: number;
-}
-
-export interface FleetUnit {
-  code: string;
-  name: string | null;
-  size: number;
-  sizeUnit: SizeUnit;
-  setTemperature: number;
-  temperatureUnit: TemperatureUnit;
-  /** Seconds between two readings of this unit. */
-  dataFrequencySeconds: number;
-  dataQuality: DataQuality;
-}
-
-export interface FleetFacility {
-  code: string;
-  name: string | null;
-  city: string | null;
-  country: string | null;
-  units: FleetUnit[];
-}
-
-export interface FleetCustomer {
-  code: string;
-  name: string;
-  method: DataSharingMethod;
-  /** How often our ingestion collects this customer: the API polling period or the CSV update period. */
-  collectEverySeconds: number;
-  dataConfig: Record<string, number | string>;
-  dataQuality: DataQuality;
-  facilities: FleetFacility[];
-}
-
-export interface Fleet {
-  customers: FleetCustomer[];
-}
 
 export const DEFAULT_FLEET_FILE = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
@@ -166,7 +118,3 @@ export const loadFleet = async (file = DEFAULT_FLEET_FILE): Promise<Fleet> => {
   }
   return parseFleet(text);
 };
-
-/** The simulator endpoint for a customer at its position in the fleet (ports from SIM_PORT_START, in fleet order). */
-export const simulatorUrl = (host: string, port: number, method: DataSharingMethod): string =>
-  `http://${host}:${port}${method === 'api' ? '/temperature/current' : '/data/download.csv'}`;

@@ -1,5 +1,5 @@
 import { csvCell } from '../lib/csv.ts';
-import type { FleetCustomer } from './fleet.ts';
+import type { FleetCustomer } from '../domain/fleet.ts';
 import type { InjectedFault, SimReading } from './reading-generator.ts';
 
 // Wire and file formats of the prototype (seed-system.md §4.5, §10). Timestamps keep an explicit `Z`

@@ -4,7 +4,7 @@ import { AppError } from '../lib/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { mixBadRows } from './bad-data.ts';
-import type { Fleet, FleetCustomer } from './fleet.ts';
+import type { Fleet, FleetCustomer } from '../domain/fleet.ts';
 import { csvDownloadFileName, faultToJson, jsonEnvelope, readingsToCsv } from './formats.ts';
 import { customerReadings, type InjectedFault } from './reading-generator.ts';
 

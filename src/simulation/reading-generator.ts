@@ -1,5 +1,5 @@
 import { degreesPerCelsius, round4, toCelsius, type TemperatureUnit } from '../domain/units.ts';
-import type { FleetCustomer, FleetFacility, FleetUnit, Reliability } from './fleet.ts';
+import type { FleetCustomer, FleetFacility, FleetUnit, Reliability } from '../domain/fleet.ts';
 import { approxNormal, hashIndex, hashString, mix32, subKey, unitFloat } from './random.ts';
 
 // The reading model. A unit's value at a time is a pure function of (seed, unit, time): every component

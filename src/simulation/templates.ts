@@ -1,5 +1,5 @@
 import type { TemperatureUnit } from '../domain/units.ts';
-import type { DataQuality, DataSharingMethod, Reliability, SizeUnit } from './fleet.ts';
+import type { DataQuality, DataSharingMethod, Reliability, SizeUnit } from '../domain/fleet.ts';
 
 // The prototype's four customer templates (seed-system.md §4.1, the Python values, not the unused YAML copy).
 

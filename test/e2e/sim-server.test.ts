@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/config.ts';
 import { systemClock } from '../../src/lib/clock.ts';
 import { startSimulator } from '../../src/roles/simulator.ts';
-import { loadFleet, type Fleet } from '../../src/simulation/fleet.ts';
+import { type Fleet } from '../../src/domain/fleet.ts';
+import { loadFleet } from '../../src/simulation/fleet.ts';
 import {
   faultsFromJson,
   READING_COLUMNS,

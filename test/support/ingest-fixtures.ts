@@ -1,7 +1,8 @@
 import { seedFleet } from '../../src/db/seed-fleet.ts';
 import type { Sql, Db } from '../../src/db/types.ts';
 import type { Reading } from '../../src/domain/reading.ts';
-import { loadFleet, type Fleet } from '../../src/simulation/fleet.ts';
+import { type Fleet } from '../../src/domain/fleet.ts';
+import { loadFleet } from '../../src/simulation/fleet.ts';
 
 /** The default fleet cut down to the given customers (all of them when none are given). */
 export const testFleet = async (codes: readonly string[] = []): Promise<Fleet> => {
