@@ -17,7 +17,7 @@ import { openDb } from '../db/open.ts';
 import type { Db } from '../db/types.ts';
 import { readLockOwner } from '../lib/data-dir-lock.ts';
 import { systemClock } from '../lib/clock.ts';
-import { runOpInProcess } from './ops.ts';
+import { runOpInProcess } from '../ops/ops.ts';
 import { runOp } from './run-op.ts';
 
 interface OpSession {

@@ -6,7 +6,7 @@ import { readLockOwner } from '../lib/data-dir-lock.ts';
 import { systemClock } from '../lib/clock.ts';
 import { AppError, type ErrorCode } from '../lib/errors.ts';
 import { CONTROL_SOCKET } from '../roles/control-socket.ts';
-import { runOpInProcess } from './ops.ts';
+import { runOpInProcess } from '../ops/ops.ts';
 
 const callSocket = (socketPath: string, name: string, args: Record<string, unknown>): Promise<unknown> =>
   new Promise((resolve, reject) => {

@@ -14,7 +14,7 @@ import { startIngest } from '../roles/ingest.ts';
 import { startSimulator } from '../roles/simulator.ts';
 import type { RoleContext, RoleHandle } from '../roles/types.ts';
 import { checkApiWorkers, isApiWorker, runApiCluster } from './api-cluster.ts';
-import { runOpInProcess } from './ops.ts';
+import { runOpInProcess } from '../ops/ops.ts';
 import { untilStopped } from './stop-signal.ts';
 
 // Start order: mock customers first (ingestion polls them), the API last (it serves what is stored).

@@ -1,7 +1,7 @@
 import { chmod, unlink } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { runOpInProcess, type OpContext } from '../cli/ops.ts';
+import { runOpInProcess, type OpContext } from '../ops/ops.ts';
 import { ensureDataDir } from '../lib/data-dir-lock.ts';
 import { httpStatusOf, isAppError } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { OpContext } from '../../src/cli/ops.ts';
+import type { OpContext } from '../../src/ops/ops.ts';
 import { ensureDataDir, writePrivateFile } from '../../src/lib/data-dir-lock.ts';
 import { startControlSocket } from '../../src/roles/control-socket.ts';
 
