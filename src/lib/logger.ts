@@ -1,5 +1,4 @@
-import { pino, type Logger } from 'pino';
-import type { LogLevel } from '../config/config.ts';
+import { pino, type LevelWithSilent, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -7,7 +6,7 @@ export type { Logger };
  * The one root logger. Pretty output on a terminal, JSON otherwise (for log shippers).
  * Tokens are never passed to it; `redact` is a second line of defence for auth headers.
  */
-export const createLogger = (level: LogLevel, pretty = process.stdout.isTTY): Logger =>
+export const createLogger = (level: LevelWithSilent, pretty = process.stdout.isTTY): Logger =>
   pino({
     level,
     base: undefined,
