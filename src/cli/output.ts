@@ -15,6 +15,22 @@ export const reportAndExit = (e: unknown): never => {
   process.exit(1);
 };
 
+/**
+ * Makes every command exit quietly when the reader of its output goes away (`tms db status | head`):
+ * a write to the closed pipe fails with EPIPE, which Node would report as an unhandled 'error'
+ * with a stack trace. Nothing more can be shown, so a short command exits 0 at once; a running
+ * system (`tms up`, which listens for SIGTERM) is stopped the graceful way instead.
+ */
+export const exitQuietlyWhenOutputCloses = (): void => {
+  const onError = (err: NodeJS.ErrnoException): void => {
+    if (err.code !== 'EPIPE') throw err;
+    if (process.listenerCount('SIGTERM') > 0) process.kill(process.pid, 'SIGTERM');
+    else process.exit(0);
+  };
+  process.stdout.on('error', onError);
+  process.stderr.on('error', onError);
+};
+
 /** Prints a value as pretty JSON (for `--json`). */
 export const printJson = (value: unknown): void => {
   console.log(JSON.stringify(value, null, 2));

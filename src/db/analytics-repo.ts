@@ -1,11 +1,9 @@
 import { param, scopeConditions, type ReadingScope } from './readings-query-repo.ts';
 import { GOOD_QUALITY_THRESHOLD } from './readings-repo.ts';
-import { localMidnight } from '../domain/time.ts';
+import { localMidnight, TIME_GROUPS, type TimeGroup } from '../domain/time.ts';
 import type { Sql } from './types.ts';
 
-export type TimeGroup = 'hour' | 'day' | 'week' | 'month';
 export type GroupKey = TimeGroup | 'facility' | 'unit' | 'sensor';
-export const TIME_GROUPS: readonly TimeGroup[] = ['hour', 'day', 'week', 'month'];
 
 export interface AggregateSpec {
   scope: ReadingScope;
