@@ -67,6 +67,10 @@ export const zonedLocalToUtcMs = (localMs: number, zone: string): number => {
 
 const DAY_MS = 86_400_000;
 
+/** The calendar buckets a time series can be grouped into (in a zone: local hours, days, weeks, months). */
+export type TimeGroup = 'hour' | 'day' | 'week' | 'month';
+export const TIME_GROUPS: readonly TimeGroup[] = ['hour', 'day', 'week', 'month'];
+
 /** A local calendar day of a zone: its date (YYYY-MM-DD) and the instant of its midnight. */
 export interface LocalDay {
   date: string;

@@ -2,12 +2,11 @@ import {
   aggregateByCustomer,
   aggregateReadings,
   readingTimeBounds,
-  TIME_GROUPS,
   unusualStatusCounts,
   type AggregateRow,
   type GroupKey,
-  type TimeGroup,
 } from '../db/analytics-repo.ts';
+import { TIME_GROUPS, type TimeGroup } from '../domain/time.ts';
 import { getConfigValue } from '../db/config-repo.ts';
 import type { ReadingScope } from '../db/readings-query-repo.ts';
 import { listCustomers } from '../db/customers-repo.ts';

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { TIME_GROUPS, type TimeGroup } from '../../db/analytics-repo.ts';
+import { TIME_GROUPS, type TimeGroup } from '../../domain/time.ts';
 import { assertFacility, assertUnit, readInScope } from '../../fleet/fleet.ts';
 import { temperatureStats, temperatureTrends } from '../../readings/analytics.ts';
 import { performanceReport } from '../../readings/performance.ts';
