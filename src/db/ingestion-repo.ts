@@ -73,25 +73,59 @@ export interface FinalisedRun {
   duration_ms: number;
 }
 
+export const EVERY_ROW_REJECTED_MESSAGE = 'every row was rejected';
+
+// The run-outcome rule, once, as SQL over an ingestion_logs row `l`: both places that end a run (the
+// writer's batch statement and finaliseRunIfComplete) decide inside the statement that commits it.
+//  complete  every accepted reading is stored or known as a duplicate (`plus`: counts this statement adds).
+//  status    warning when the source sent nothing, failure when it sent only rejected rows, partial when
+//            some were rejected, else success.
+//  error     EVERY_ROW_REJECTED_MESSAGE for that failure, else null: a late batch that completes a run
+//            marked abandoned clears the mark.
+//  hwm       a completed collection run (api, csv) that did not fail moves the customer's high-water
+//            mark to its window end, never backwards; `log` names a row source of finalised runs.
+/** SQL: the run `l` is complete. */
+export const runCompleteSql = (l: string, plus = '0'): string =>
+  `${l}.end_time IS NULL AND ${l}.records_accepted IS NOT NULL
+   AND ${l}.records_succeeded + ${l}.records_duplicate + ${plus} >= ${l}.records_accepted`;
+/** SQL: the final status of the complete run `l`. */
+export const runStatusSql = (l: string): string =>
+  `CASE WHEN ${l}.records_processed = 0 THEN 'warning' WHEN ${l}.records_accepted = 0 THEN 'failure'
+        WHEN ${l}.records_failed > 0 THEN 'partial' ELSE 'success' END`;
+/** SQL: the final error_message of the complete run `l`. */
+export const runErrorMessageSql = (l: string): string =>
+  `CASE WHEN ${l}.records_processed > 0 AND ${l}.records_accepted = 0 THEN '${EVERY_ROW_REJECTED_MESSAGE}' END`;
+/** SQL: the final duration of the run `l`, ending now. */
+export const runDurationSql = (l: string): string =>
+  `(extract(epoch FROM now() - ${l}.start_time) * 1000)::int`;
+/** SQL (a data-modifying CTE body): the high-water mark update for the finalised runs in `log`. */
+export const advanceHighWaterMarkSql = (log: string): string =>
+  `UPDATE ingestion_schedule s SET high_water_mark = GREATEST(s.high_water_mark, ${log}.window_end),
+     last_success_at = now()
+   FROM ${log} WHERE ${log}.finalised AND ${log}.status <> 'failure' AND ${log}.ingestion_type IN ('api', 'csv')
+     AND ${log}.window_end IS NOT NULL AND s.customer_id = ${log}.customer_id
+   RETURNING 1`;
+
+/** The columns of a finalised run, as RETURNING from ingestion_logs `l`. */
+export const FINALISED_RUN_COLUMNS = `l.id, l.customer_id, l.ingestion_type, l.status, l.window_end,
+  l.records_processed, l.records_succeeded, l.records_duplicate, l.records_failed, l.duration_ms`;
+
 /**
- * Ends a run once every accepted reading is stored or known as a duplicate. Status: warning when the
- * source sent nothing, failure when it sent only rejected rows, partial when some were rejected,
- * else success. Returns the run when this call ended it, so the caller can advance the high-water mark.
+ * Ends a run once every accepted reading is stored or known as a duplicate (status and error by the
+ * run-outcome rule above) and, for a collection run that did not fail, advances the customer's
+ * high-water mark, in one statement. Returns the run when this call ended it.
  */
-export const finaliseRunIfComplete = async (tx: Sql, logId: string): Promise<FinalisedRun | undefined> =>
+export const finaliseRunIfComplete = async (q: Sql, logId: string): Promise<FinalisedRun | undefined> =>
   (
-    await tx.query<FinalisedRun>(
-      `UPDATE ingestion_logs SET
-         status = CASE WHEN records_processed = 0 THEN 'warning'
-                       WHEN records_accepted = 0 THEN 'failure'
-                       WHEN records_failed > 0 THEN 'partial' ELSE 'success' END,
-         error_message = CASE WHEN records_processed > 0 AND records_accepted = 0
-                              THEN 'every row was rejected' END,
-         end_time = now(), duration_ms = (extract(epoch FROM now() - start_time) * 1000)::int
-       WHERE id = $1 AND end_time IS NULL AND records_accepted IS NOT NULL
-         AND records_succeeded + records_duplicate >= records_accepted
-       RETURNING id, customer_id, ingestion_type, status, window_end, records_processed, records_succeeded,
-         records_duplicate, records_failed, duration_ms`,
+    await q.query<FinalisedRun>(
+      `WITH log AS (
+         UPDATE ingestion_logs l SET status = ${runStatusSql('l')}, error_message = ${runErrorMessageSql('l')},
+           end_time = now(), duration_ms = ${runDurationSql('l')}
+         WHERE l.id = $1 AND ${runCompleteSql('l')}
+         RETURNING ${FINALISED_RUN_COLUMNS}, true AS finalised
+       ), hwm AS (${advanceHighWaterMarkSql('log')})
+       SELECT id, customer_id, ingestion_type, status, window_end, records_processed, records_succeeded,
+              records_duplicate, records_failed, duration_ms FROM log`,
       [logId],
     )
   )[0];

@@ -1,5 +1,13 @@
 import type { Reading } from '../domain/reading.ts';
-import type { FinalisedRun } from './ingestion-repo.ts';
+import {
+  advanceHighWaterMarkSql,
+  FINALISED_RUN_COLUMNS,
+  runCompleteSql,
+  runDurationSql,
+  runErrorMessageSql,
+  runStatusSql,
+  type FinalisedRun,
+} from './ingestion-repo.ts';
 import type { Sql } from './types.ts';
 
 /** A reading counts as good quality from this score up (system_config good_quality_threshold). */
@@ -59,66 +67,56 @@ export const rollupCtes = (customer: string): string => `qh AS (
   RETURNING 1
 )`;
 
+// This batch completes the run: stored + duplicates, its own included, reach the accepted count.
+const DONE = runCompleteSql('l', 'b.stored + b.duplicates');
+
 // The whole write of one batch is ONE statement (one round trip, atomic without an explicit
 // transaction):
-//  ins    inserts the new readings; the natural key drops those already stored. Rows are sorted so
+//  ins    inserts the new readings under their unit's customer and facility (storage_units; never
+//         the message's); the natural key drops those already stored. Rows are sorted so
 //         concurrent writers take row locks in the same order (no deadlocks).
 //  qh, roll, roll_day fold exactly the inserted rows into the hourly and daily rollups (rollupCtes).
 //         reading_count counts failed reads too; null_count says how many have no temperature:
 //         avg = sum_c / (reading_count - null_count).
 //  batch  records the batch id with its counts; a redelivered batch conflicts here, so its readings
 //         (all duplicates by then) are neither stored nor counted again.
-//  log    adds the counts to the run and ends the run when every accepted reading is accounted for.
-//  hwm    then moves the customer's high-water mark (never backwards) for collection runs.
-const WRITE_SQL = `
+//  log    adds the counts to the run and ends the run when every accepted reading is accounted for,
+//         hwm then moving the customer's high-water mark: the run-outcome rule of ingestion-repo.ts.
+const WRITE_BATCH_SQL = `
 WITH input AS (
-  SELECT * FROM unnest($4::uuid[], $5::uuid[], $6::timestamptz[], $7::float8[], $8::float8[], $9::text[],
-                       $10::text[], $11::float8[], $12::text[])
-    AS x(facility_id, storage_unit_id, recorded_at, temperature_c, source_value, source_unit, sensor_id,
-         quality_score, equipment_status)
+  SELECT * FROM unnest($3::uuid[], $4::timestamptz[], $5::float8[], $6::float8[], $7::text[], $8::text[],
+                       $9::float8[], $10::text[])
+    AS x(storage_unit_id, recorded_at, temperature_c, source_value, source_unit, sensor_id, quality_score,
+         equipment_status)
 ), ins AS (
   INSERT INTO temperature_readings (customer_id, facility_id, storage_unit_id, recorded_at, temperature_c,
     source_value, source_unit, sensor_id, quality_score, equipment_status, ingestion_log_id)
-  SELECT $2::uuid, facility_id, storage_unit_id, recorded_at, temperature_c, source_value, source_unit,
-         sensor_id, quality_score, equipment_status, $3::uuid
-  FROM input ORDER BY storage_unit_id, recorded_at
+  SELECT u.customer_id, u.facility_id, x.storage_unit_id, x.recorded_at, x.temperature_c, x.source_value,
+         x.source_unit, x.sensor_id, x.quality_score, x.equipment_status, $2::uuid
+  FROM input x LEFT JOIN storage_units u ON u.id = x.storage_unit_id
+  ORDER BY x.storage_unit_id, x.recorded_at
   ON CONFLICT (storage_unit_id, recorded_at) DO NOTHING
-  RETURNING facility_id, storage_unit_id, recorded_at, temperature_c, quality_score
-), ${rollupCtes('$2::uuid')}, batch AS (
+  RETURNING customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, quality_score
+), ${rollupCtes('customer_id')}, batch AS (
   INSERT INTO ingestion_batches (batch_id, ingestion_log_id, reading_count, stored, duplicates)
-  SELECT $1::uuid, $3::uuid, $13::int, c.n, $13::int - c.n FROM (SELECT count(*)::int AS n FROM ins) c
+  SELECT $1::uuid, $2::uuid, $11::int, c.n, $11::int - c.n FROM (SELECT count(*)::int AS n FROM ins) c
   ON CONFLICT (batch_id) DO NOTHING
   RETURNING stored, duplicates
 ), log AS (
   UPDATE ingestion_logs l SET
     records_succeeded = l.records_succeeded + b.stored,
     records_duplicate = l.records_duplicate + b.duplicates,
-    status = CASE WHEN NOT (${'${done}'}) THEN l.status
-                  WHEN l.records_processed = 0 THEN 'warning'
-                  WHEN l.records_accepted = 0 THEN 'failure'
-                  WHEN l.records_failed > 0 THEN 'partial' ELSE 'success' END,
-    error_message = CASE WHEN ${'${done}'} THEN NULL ELSE l.error_message END,
-    end_time = CASE WHEN ${'${done}'} THEN now() ELSE l.end_time END,
-    duration_ms = CASE WHEN ${'${done}'} THEN (extract(epoch FROM now() - l.start_time) * 1000)::int
-                       ELSE l.duration_ms END
-  FROM batch b WHERE l.id = $3::uuid
-  RETURNING l.id, l.customer_id, l.ingestion_type, l.status, l.window_end, l.records_processed,
-    l.records_succeeded, l.records_duplicate, l.records_failed, l.duration_ms, (l.end_time = now()) AS finalised
-), hwm AS (
-  UPDATE ingestion_schedule s SET high_water_mark = GREATEST(s.high_water_mark, log.window_end), last_success_at = now()
-  FROM log WHERE log.finalised AND log.status <> 'failure' AND log.ingestion_type IN ('api', 'csv')
-    AND log.window_end IS NOT NULL AND s.customer_id = log.customer_id
-  RETURNING 1
-)
+    status = CASE WHEN ${DONE} THEN ${runStatusSql('l')} ELSE l.status END,
+    error_message = CASE WHEN ${DONE} THEN ${runErrorMessageSql('l')} ELSE l.error_message END,
+    end_time = CASE WHEN ${DONE} THEN now() ELSE l.end_time END,
+    duration_ms = CASE WHEN ${DONE} THEN ${runDurationSql('l')} ELSE l.duration_ms END
+  FROM batch b WHERE l.id = $2::uuid
+  RETURNING ${FINALISED_RUN_COLUMNS}, (l.end_time = now()) AS finalised
+), hwm AS (${advanceHighWaterMarkSql('log')})
 SELECT b.applied, b.stored, f.id, f.customer_id, f.ingestion_type, f.status, f.window_end, f.records_processed,
        f.records_succeeded, f.records_duplicate, f.records_failed, f.duration_ms
 FROM (SELECT count(*)::int AS applied, coalesce(max(stored), 0)::int AS stored FROM batch) b
 LEFT JOIN log f ON f.finalised`;
-
-// The run is complete once stored + duplicates (including this batch's) reach the accepted count.
-const DONE = `l.end_time IS NULL AND l.records_accepted IS NOT NULL
-  AND l.records_succeeded + b.stored + l.records_duplicate + b.duplicates >= l.records_accepted`;
-const WRITE_BATCH_SQL = WRITE_SQL.replaceAll('${done}', DONE);
 
 export interface WrittenBatch {
   /** False when the batch had been written before (a redelivery). */
@@ -129,17 +127,19 @@ export interface WrittenBatch {
 }
 
 /**
- * Writes one batch of one customer's readings, idempotently and atomically, in one statement: the
- * readings (natural key), the hourly rollups of the new ones, the batch id (exactly-once accounting),
- * the run's counters and, if this batch completes the run, its status and the high-water mark.
+ * Writes one batch of readings, idempotently and atomically, in one statement: the readings (natural
+ * key), the rollups of the new ones, the batch id (exactly-once accounting), the run's counters and,
+ * if this batch completes the run, its status and the high-water mark. Each reading's customer and
+ * facility are those of its storage unit: the batch's customerId and each reading's facilityId are
+ * not trusted (a message cannot file a reading under another tenant).
+ * @throws a not-null violation (23502) for an unknown storage unit; the batch is then not written.
  */
 export const writeReadingBatch = async (
   q: Sql,
-  batch: { batchId: string; customerId: string; ingestionLogId: string | null; readings: readonly Reading[] },
+  batch: { batchId: string; ingestionLogId: string | null; readings: readonly Reading[] },
 ): Promise<WrittenBatch> => {
   const readings = batch.readings;
   const n = readings.length;
-  const facility = new Array<string>(n);
   const unit = new Array<string>(n);
   const at = new Array<string>(n);
   const tempC = new Array<number | null>(n);
@@ -150,7 +150,6 @@ export const writeReadingBatch = async (
   const status = new Array<string>(n);
   for (let i = 0; i < n; i++) {
     const r = readings[i]!;
-    facility[i] = r.facilityId;
     unit[i] = r.storageUnitId;
     at[i] = new Date(r.recordedAtMs).toISOString();
     tempC[i] = r.temperatureC;
@@ -162,21 +161,7 @@ export const writeReadingBatch = async (
   }
   const [row] = await q.query<{ applied: number; stored: number } & FinalisedRun>(
     WRITE_BATCH_SQL,
-    [
-      batch.batchId,
-      batch.customerId,
-      batch.ingestionLogId,
-      facility,
-      unit,
-      at,
-      tempC,
-      source,
-      sourceUnit,
-      sensor,
-      quality,
-      status,
-      n,
-    ],
+    [batch.batchId, batch.ingestionLogId, unit, at, tempC, source, sourceUnit, sensor, quality, status, n],
     { name: 'tms_write_batch' },
   );
   const { applied, stored, ...run } = row!;

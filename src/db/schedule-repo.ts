@@ -76,17 +76,6 @@ export const releaseLease = async (
     [customerId, owner, outcome.delaySeconds, outcome.ok, outcome.error?.slice(0, 2000) ?? null],
   ));
 
-/**
- * Moves a customer's high-water mark forward (never back) after a run's readings are all committed;
- * call it in the transaction that completes the run.
- */
-export const advanceHighWaterMark = async (tx: Sql, customerId: string, to: Date): Promise<void> =>
-  void (await tx.query(
-    `UPDATE ingestion_schedule SET high_water_mark = GREATEST(high_water_mark, $2::timestamptz),
-       last_success_at = now() WHERE customer_id = $1`,
-    [customerId, to],
-  ));
-
 export interface ScheduleRow {
   customer_id: string;
   next_run_at: Date;

@@ -1,6 +1,5 @@
 import { finaliseRunIfComplete, type FinalisedRun } from '../db/ingestion-repo.ts';
 import { writeReadingBatch } from '../db/readings-repo.ts';
-import { advanceHighWaterMark } from '../db/schedule-repo.ts';
 import type { Db, Sql } from '../db/types.ts';
 import type { ReadingBatch } from '../queue/types.ts';
 
@@ -26,16 +25,9 @@ export const writeBatch = async (db: Db, batch: ReadingBatch): Promise<WriteResu
   return { stored: w.stored, duplicates: n - w.stored, alreadyApplied: false, finalised: w.finalised };
 };
 
-/** Ends the run if all its readings are accounted for; advances the high-water mark of collected runs. */
-export const completeRun = async (tx: Sql, logId: string): Promise<FinalisedRun | undefined> => {
-  const run = await finaliseRunIfComplete(tx, logId);
-  if (
-    run &&
-    run.status !== 'failure' &&
-    run.customer_id &&
-    run.window_end &&
-    (run.ingestion_type === 'api' || run.ingestion_type === 'csv')
-  )
-    await advanceHighWaterMark(tx, run.customer_id, run.window_end);
-  return run;
-};
+/**
+ * Ends the run if all its readings are accounted for, and advances the high-water mark of a collected
+ * run (one statement; the same rule the writer applies when a batch completes a run).
+ */
+export const completeRun = (tx: Sql, logId: string): Promise<FinalisedRun | undefined> =>
+  finaliseRunIfComplete(tx, logId);
