@@ -12,6 +12,11 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS tool configs (.dependency-cruiser.cjs).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     // Only CLI output and the entry point may print; everything else logs through pino.
     files: ['src/**/*.ts'],
     ignores: ['src/cli/**', 'src/main.ts'],
