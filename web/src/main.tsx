@@ -3,7 +3,8 @@ import { useEffect, useRef } from 'preact/hooks';
 import './styles.css';
 import { TIME_ZONE } from './lib/format.ts';
 import { useSession, useUnit } from './lib/hooks.ts';
-import { refreshLive, startLive, stopLive, useLive } from './lib/live.ts';
+import { refreshLive, startLive, stopLive } from './lib/live.ts';
+import { FeedBanner, LiveIndicator } from './components/FeedStatus.tsx';
 import { href, useRoute, type Route } from './lib/router.ts';
 import { endSession, setUnit, type Session } from './lib/session.ts';
 import { LoginPage } from './pages/Login.tsx';
@@ -101,26 +102,6 @@ const UnitToggle = () => {
   );
 };
 
-const LiveIndicator = () => {
-  const live = useLive();
-  if (live.error)
-    return (
-      <span class="live live-error" role="status">
-        Live updates failing: {live.error}
-      </span>
-    );
-  if (!live.updatedAt) return null;
-  return (
-    <span
-      class="live"
-      role="status"
-      title="Current temperatures refresh every 15 s while this tab is visible"
-    >
-      <span class="dot tone-bg-normal" aria-hidden="true" /> Live
-    </span>
-  );
-};
-
 const Shell = ({ session, route }: { session: Session; route: Route }) => {
   const nav = session.role === 'admin' ? ADMIN_NAV : CUSTOMER_NAV;
   const main = useRef<HTMLElement>(null);
@@ -178,6 +159,7 @@ const Shell = ({ session, route }: { session: Session; route: Route }) => {
         </ul>
       </nav>
       <main id="main" ref={main} tabIndex={-1}>
+        {session.role === 'customer' && <FeedBanner />}
         {session.role === 'admin' ? adminPage(route) : customerPage(route)}
       </main>
     </>

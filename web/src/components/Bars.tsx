@@ -32,50 +32,52 @@ export const RangeBars = ({
   const pct = (v: number) => `${(((v - lo) / span) * 100).toFixed(2)}%`;
   return (
     <figure class="rangebars" data-testid={testid} data-points={withData.length} aria-label={label}>
-      <table class="rangebars-table">
-        <caption class="sr-only">{label}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col" class="rb-track-col">
-              Range (min – avg – max)
-            </th>
-            <th scope="col" class="num">
-              Avg °{unit}
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={r.key}>
-              <th scope="row">{r.href ? <a href={r.href}>{r.label}</a> : r.label}</th>
-              <td class="rb-track-col">
-                {r.min !== null && r.max !== null ? (
-                  <div
-                    class="rb-track"
-                    title={`min ${fmtNum(r.min)} · avg ${fmtNum(r.avg)} · max ${fmtNum(r.max)} °${unit}`}
-                  >
-                    <div
-                      class="rb-range"
-                      style={{ left: pct(r.min), width: `calc(${pct(r.max)} - ${pct(r.min)})` }}
-                    />
-                    {r.avg !== null && <div class="rb-avg" style={{ left: pct(r.avg) }} />}
-                  </div>
-                ) : (
-                  <span class="muted">no data</span>
-                )}
-              </td>
-              <td class="num">
-                {fmtNum(r.avg)}
-                <span class="muted small">
-                  {' '}
-                  ({fmtNum(r.min)} … {fmtNum(r.max)})
-                </span>
-              </td>
+      <div class="table-wrap">
+        <table class="rangebars-table">
+          <caption class="sr-only">{label}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col" class="rb-track-col">
+                Range (min – avg – max)
+              </th>
+              <th scope="col" class="num">
+                Avg °{unit}
+              </th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.key}>
+                <th scope="row">{r.href ? <a href={r.href}>{r.label}</a> : r.label}</th>
+                <td class="rb-track-col">
+                  {r.min !== null && r.max !== null ? (
+                    <div
+                      class="rb-track"
+                      title={`min ${fmtNum(r.min)} · avg ${fmtNum(r.avg)} · max ${fmtNum(r.max)} °${unit}`}
+                    >
+                      <div
+                        class="rb-range"
+                        style={{ left: pct(r.min), width: `calc(${pct(r.max)} - ${pct(r.min)})` }}
+                      />
+                      {r.avg !== null && <div class="rb-avg" style={{ left: pct(r.avg) }} />}
+                    </div>
+                  ) : (
+                    <span class="muted">no data</span>
+                  )}
+                </td>
+                <td class="num">
+                  {fmtNum(r.avg)}
+                  <span class="muted small">
+                    {' '}
+                    ({fmtNum(r.min)} … {fmtNum(r.max)})
+                  </span>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <figcaption class="chart-caption">
         {label}; scale {fmtNum(lo)} to {fmtNum(hi)} °{unit}
       </figcaption>

@@ -1,7 +1,8 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { TIME_ZONE } from '../lib/format.ts';
+import { temperatureTicks, timeTicks, widestLabel } from '../lib/chart-format.ts';
+import { fmtDateTime, TIME_ZONE } from '../lib/format.ts';
 
 export interface ChartSeries {
   label: string;
@@ -38,6 +39,11 @@ export interface TimeChartProps {
 
 const tzDate = (ts: number) => uPlot.tzDate(new Date(ts * 1000), TIME_ZONE);
 
+/** Set explicitly so the axis width can be measured in the same font. */
+const AXIS_FONT = '12px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif';
+const TICK_SIZE = 10;
+const TICK_GAP = 5;
+
 /**
  * A uPlot time-series chart. Drag across it to zoom, double-click to reset. The container carries
  * `data-points` (points drawn, for tests) and gets `data-drawn` once uPlot has painted.
@@ -61,23 +67,45 @@ export const TimeChart = ({
     if (!el) return;
     el.removeAttribute('data-drawn');
     const idx = (name: string) => series.findIndex((s) => s.label === name) + 1;
+    // The labels last drawn, published on the element for tests and tools (canvas text is not in the DOM).
+    let xLabels: string[] = [];
+    let yLabels: string[] = [];
     const opts: uPlot.Options = {
       width: Math.max(280, el.clientWidth),
       height,
       tzDate,
       cursor: { drag: { x: true, y: false, setScale: true } },
-      scales: { x: { time: true } },
+      scales: {
+        x: {
+          time: true,
+          // One point alone made uPlot span years ("Feb 2027 … Aug 2029"): an hour either side instead.
+          range: (_u, min, max) => (min === max ? [min - 3600, max + 3600] : [min, max]),
+        },
+      },
       axes: [
-        { stroke: '#475569', grid: { stroke: '#e2e8f0' } },
         {
           stroke: '#475569',
+          font: AXIS_FONT,
           grid: { stroke: '#e2e8f0' },
-          size: 56,
-          values: (_u, ticks) => ticks.map((t) => `${t}°${unit}`),
+          values: (_u, ticks, _i, _space, step) => (xLabels = timeTicks(ticks, step)),
+        },
+        {
+          stroke: '#475569',
+          font: AXIS_FONT,
+          grid: { stroke: '#e2e8f0' },
+          ticks: { size: TICK_SIZE },
+          gap: TICK_GAP,
+          // Wide enough for the widest label: a fixed width cut the minus sign off "-77.5°C".
+          size: (_u, values) => Math.ceil(widestLabel(values ?? [], AXIS_FONT) + TICK_SIZE + TICK_GAP + 4),
+          values: (_u, ticks, _i, _space, step) => (yLabels = temperatureTicks(ticks, step, unit)),
         },
       ],
       series: [
-        { label: 'Time' },
+        {
+          label: 'Time',
+          value: (_u, v) =>
+            v === null || v === undefined ? '—' : fmtDateTime(new Date(v * 1000).toISOString()),
+        },
         ...series.map<uPlot.Series>((s) => ({
           label: s.label,
           stroke: s.color,
@@ -94,6 +122,8 @@ export const TimeChart = ({
       hooks: {
         draw: [
           () => {
+            el.dataset.xTicks = JSON.stringify(xLabels);
+            el.dataset.yTicks = JSON.stringify(yLabels);
             el.dataset.drawn = String(performance.now());
             el.dispatchEvent(new CustomEvent('chartdrawn', { bubbles: true }));
           },

@@ -1,5 +1,6 @@
 import { api, apiAll } from './api.ts';
 import { TIME_ZONE, toUnit } from './format.ts';
+import type { LiveState } from './live.ts';
 import type { AggregationResult, Facility, StorageUnit, TempUnit, UnitStatus } from './types.ts';
 
 export interface UnitRow extends StorageUnit {
@@ -140,4 +141,25 @@ export const currentOf = (
     at: u.last_reading_time,
     live: false,
   };
+};
+
+/**
+ * A unit's status as shown: offline once its newest reading is overdue (the live poll says so, or
+ * it is older than the feed's overdue limit), even when the page loaded the unit while it was
+ * fresh; otherwise the API's status.
+ */
+export const shownStatus = (
+  u: Pick<StorageUnit, 'id' | 'temperature_status' | 'last_reading_time'>,
+  live: Pick<LiveState, 'byUnit' | 'feed'>,
+  now = Date.now(),
+): UnitStatus => {
+  const l = live.byUnit.get(u.id);
+  if (l?.overdue) return 'offline';
+  const last = [l?.recorded_at, u.last_reading_time].reduce<number>(
+    (m, t) => (t ? Math.max(m, Date.parse(t)) : m),
+    -Infinity,
+  );
+  const limit = live.feed ? live.feed.overdue_after_minutes * 60_000 : null;
+  if (limit !== null && Number.isFinite(last) && now - last > limit) return 'offline';
+  return u.temperature_status ?? 'unknown';
 };

@@ -62,3 +62,12 @@ export const isoDay = (d: Date): string =>
 /** Local midnight of an `<input type="date">` value, as an ISO instant. */
 export const dayStart = (day: string): string => new Date(`${day}T00:00:00`).toISOString();
 export const dayEnd = (day: string): string => new Date(`${day}T23:59:59.999`).toISOString();
+
+const INTERVAL_ADJECTIVE: Record<string, string> = {
+  hour: 'hourly',
+  day: 'daily',
+  week: 'weekly',
+  month: 'monthly',
+};
+/** "hourly", "daily", …: appending "ly" to the interval name made "dayly". */
+export const intervalAdjective = (interval: string): string => INTERVAL_ADJECTIVE[interval] ?? interval;

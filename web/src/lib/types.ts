@@ -28,6 +28,16 @@ export interface Reading {
   unit_name?: string | null;
 }
 
+/** A row of `/temperature/latest`: the newest reading of a unit, with its state. */
+export interface LatestReading extends Reading {
+  unit_name: string;
+  facility_name: string;
+  /** No reading within the customer's overdue limit: the unit counts as offline. */
+  overdue?: boolean;
+  /** The reading lies outside the unit's alarm limits (false without limits or for a failed read). */
+  excursion?: boolean;
+}
+
 export interface TemperatureStats {
   min_temperature: number | null;
   max_temperature: number | null;
@@ -109,11 +119,26 @@ export interface CustomerProfile {
   updated_at: string;
 }
 
+export type FeedStatus = 'live' | 'stale' | 'failing' | 'unknown';
+
+/** Health of a customer's data feed (GET /customers/profile `feed`). */
+export interface Feed {
+  status: FeedStatus;
+  newest_reading_at: string | null;
+  collection_period_minutes: number;
+  overdue_after_minutes: number;
+  last_run_at: string | null;
+  last_run_status: string | null;
+  last_error: string | null;
+}
+
 export interface CustomerDetail extends CustomerProfile {
   facility_count: number;
   unit_count: number;
   active_readings_count: number;
   last_reading_time: string | null;
+  /** Absent on an API older than issue 10. */
+  feed?: Feed;
 }
 
 export interface ApiToken {
@@ -126,6 +151,7 @@ export interface ApiToken {
   created_at: string;
   is_active: boolean;
   token_prefix?: string;
+  accessible_units?: string[];
   token?: string;
 }
 

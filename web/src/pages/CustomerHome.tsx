@@ -1,13 +1,14 @@
 import { TrendChart } from '../components/TrendChart.tsx';
-import { Kpi, Card, Loading, ErrorBox, Empty, StatusBadge, TableWrap } from '../components/ui.tsx';
+import { Kpi, Card, Loading, ErrorBox, Empty, StatusBadge } from '../components/ui.tsx';
+import { LatestTable } from '../components/LatestTable.tsx';
 import { TempKpis } from '../components/TempKpis.tsx';
 import { ShareBar } from '../components/Bars.tsx';
 import { api } from '../lib/api.ts';
-import { countStatuses, facilityLabel, loadTrend, loadUnits, unitLabel, worstStatus } from '../lib/data.ts';
-import { fmtAgo, fmtDateTime, fmtInt, fmtTemp } from '../lib/format.ts';
+import { countStatuses, facilityLabel, loadTrend, loadUnits, shownStatus, worstStatus } from '../lib/data.ts';
+import { fmtAgo, fmtDateTime, fmtInt } from '../lib/format.ts';
 import { useApi, useTicker, useTitle, useUnit } from '../lib/hooks.ts';
 import { useLive } from '../lib/live.ts';
-import type { CustomerDetail, Reading, TemperatureStats, UnitStatus } from '../lib/types.ts';
+import type { CustomerDetail, LatestReading, TemperatureStats, UnitStatus } from '../lib/types.ts';
 import { href } from '../lib/router.ts';
 import { useMemo } from 'preact/hooks';
 
@@ -38,13 +39,19 @@ export const CustomerHome = () => {
     [unit],
   );
   const latest = useApi(
-    (signal) => api<Reading[]>('/temperature/latest', { query: { limit: 10, unit }, signal }),
+    (signal) => api<LatestReading[]>('/temperature/latest', { query: { limit: 10, unit }, signal }),
     [unit],
   );
   const live = useLive();
 
-  // Unit statuses come from the units API; a fresher live reading updates the time shown, not the status.
-  const statusCounts = fleet.data ? countStatuses(fleet.data.units.map((u) => u.temperature_status)) : null;
+  // Unit statuses come from the units API, except that a unit whose data is overdue shows as offline.
+  const statusCounts = fleet.data
+    ? countStatuses(fleet.data.units.map((u) => shownStatus(u, live, now)))
+    : null;
+  const unitStatus = useMemo(
+    () => new Map((fleet.data?.units ?? []).map((u) => [u.id, shownStatus(u, live, now)])),
+    [fleet.data, live, now],
+  );
   const latestRows = useMemo(() => {
     const rows = latest.data ?? [];
     return rows.map((r) => {
@@ -120,9 +127,11 @@ export const CustomerHome = () => {
                 return (
                   <li key={f.id}>
                     <a href={href(`/facilities/${f.id}`)}>{facilityLabel(f)}</a>{' '}
-                    <StatusBadge status={worstStatus(units.map((u) => u.temperature_status))} />{' '}
+                    <StatusBadge status={worstStatus(units.map((u) => shownStatus(u, live, now)))} />{' '}
                     <span class="muted small">
-                      {units.length} units · {[f.city, f.country].filter(Boolean).join(', ')}
+                      {[`${units.length} units`, [f.city, f.country].filter(Boolean).join(', ')]
+                        .filter(Boolean)
+                        .join(' · ')}
                     </span>
                   </li>
                 );
@@ -147,40 +156,7 @@ export const CustomerHome = () => {
         {latest.loading && !latest.data && <Loading what="Loading readings" />}
         {latest.data && latestRows.length === 0 && <Empty>No readings yet.</Empty>}
         {latestRows.length > 0 && (
-          <TableWrap label="Latest readings">
-            <table data-testid="latest-table">
-              <thead>
-                <tr>
-                  <th scope="col">Unit</th>
-                  <th scope="col">Facility</th>
-                  <th scope="col" class="num">
-                    Temperature
-                  </th>
-                  <th scope="col">Recorded</th>
-                  <th scope="col">Equipment</th>
-                </tr>
-              </thead>
-              <tbody>
-                {latestRows.map((r) => (
-                  <tr key={r.storage_unit_id} data-unit-id={r.storage_unit_id}>
-                    <td>
-                      <a href={href(`/units/${r.storage_unit_id}`)}>
-                        {r.unit_name ?? unitLabel({ name: null, unit_code: r.storage_unit_id })}
-                      </a>
-                    </td>
-                    <td>{r.facility_name ?? '—'}</td>
-                    <td class="num" data-testid="latest-temp">
-                      {fmtTemp(r.temperature, r.temperature_unit, unit)}
-                    </td>
-                    <td>{fmtDateTime(r.recorded_at)}</td>
-                    <td>
-                      <StatusBadge status={r.equipment_status} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableWrap>
+          <LatestTable rows={latestRows} unit={unit} statusOf={(id) => unitStatus.get(id)} />
         )}
       </Card>
     </div>

@@ -4,7 +4,7 @@ import { useMemo } from 'preact/hooks';
 import { RangeBars } from '../components/Bars.tsx';
 import { Card, Empty, ErrorBox, Loading, StatusBadge, TableWrap } from '../components/ui.tsx';
 import { api } from '../lib/api.ts';
-import { currentOf, facilityLabel, loadTrend, loadUnits, worstStatus } from '../lib/data.ts';
+import { currentOf, facilityLabel, loadTrend, loadUnits, shownStatus, worstStatus } from '../lib/data.ts';
 import { fmtAgo, fmtDateTime, fmtInt, fmtNum, fmtTemp, toUnit } from '../lib/format.ts';
 import { useApi, useTicker, useTitle, useUnit } from '../lib/hooks.ts';
 import { useLive } from '../lib/live.ts';
@@ -41,9 +41,9 @@ export const FacilitiesPage = () => {
       const units = fleet.data!.units.filter((u) => u.facility_id === f.id);
       const currents = units.map((u) => currentOf(u, live.byUnit));
       const last = currents.reduce<string | null>((m, c) => (c.at && (!m || c.at > m) ? c.at : m), null);
-      return { f, units, status: worstStatus(units.map((u) => u.temperature_status)), last };
+      return { f, units, status: worstStatus(units.map((u) => shownStatus(u, live, now))), last };
     });
-  }, [fleet.data, live]);
+  }, [fleet.data, live, now]);
 
   return (
     <div class="page">
@@ -179,7 +179,7 @@ export const FacilityDetailPage = ({ id }: { id: string }) => {
                 </dd>
                 <dt>Status</dt>
                 <dd>
-                  <StatusBadge status={worstStatus(d.units.map((u) => u.temperature_status))} />
+                  <StatusBadge status={worstStatus(d.units.map((u) => shownStatus(u, live, now)))} />
                 </dd>
               </dl>
             </Card>
@@ -188,7 +188,7 @@ export const FacilityDetailPage = ({ id }: { id: string }) => {
             {d.units.length === 0 ? (
               <Empty>This facility has no storage units.</Empty>
             ) : (
-              <UnitsTable units={d.units} byUnit={live.byUnit} now={now} unit={unit} />
+              <UnitsTable units={d.units} live={live} now={now} unit={unit} />
             )}
           </Card>
         </>

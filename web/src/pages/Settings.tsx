@@ -1,202 +1,37 @@
 import { useState } from 'preact/hooks';
-import { Card, Empty, ErrorBox, Loading, TableWrap } from '../components/ui.tsx';
-import { api } from '../lib/api.ts';
+import { NewTokenBox, TokenForm, TokenTable } from '../components/Tokens.tsx';
+import { Card, Empty, ErrorBox, Loading } from '../components/ui.tsx';
+import { api, ApiError } from '../lib/api.ts';
 import { fmtDateTime } from '../lib/format.ts';
-import { useApi, useTitle } from '../lib/hooks.ts';
+import { useApi, useSession, useTitle } from '../lib/hooks.ts';
 import { setSessionName } from '../lib/session.ts';
 import type { ApiToken, CustomerDetail } from '../lib/types.ts';
 
-/** Shows a freshly created token once, with a copy button; it cannot be shown again. */
-export const NewTokenBox = ({ token, onDone }: { token: ApiToken; onDone: () => void }) => {
-  const [copied, setCopied] = useState<string | null>(null);
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(token.token ?? '');
-      setCopied('Copied to the clipboard.');
-    } catch {
-      setCopied('Copying is not allowed here: select the token and copy it by hand.');
-    }
-  };
-  return (
-    <div class="alert alert-success new-token" role="status" data-testid="new-token">
-      <p>
-        <strong>Token “{token.token_name}” created.</strong> Copy it now: it is shown only once and cannot be
-        recovered.
-      </p>
-      <div class="token-row">
-        <input
-          readOnly
-          value={token.token}
-          aria-label="New token"
-          data-testid="new-token-value"
-          onFocus={(e) => (e.target as HTMLInputElement).select()}
-        />
-        <button type="button" class="btn btn-small" onClick={copy} data-testid="copy-token">
-          Copy
-        </button>
-        <button type="button" class="btn btn-small" onClick={onDone}>
-          Done
-        </button>
-      </div>
-      {copied && <p class="small">{copied}</p>}
-    </div>
-  );
+/**
+ * Why the signed-in token may not manage tokens, or null when it may (or it cannot be told). Its
+ * own entry in the token list is the one whose prefix it starts with; a list refused with 403
+ * means a token limited to some units.
+ */
+const tokenLock = (list: ApiToken[] | undefined, error: Error | undefined, token: string): string | null => {
+  if (error instanceof ApiError && error.status === 403)
+    return `This token may not manage tokens (${error.message}). Sign in with an unrestricted read+write token to create or revoke tokens.`;
+  const mine = (list ?? []).filter((t) => t.token_prefix && token.startsWith(t.token_prefix));
+  if (mine.length !== 1) return null;
+  const own = mine[0]!;
+  if (!own.permissions.includes('write'))
+    return 'This token is read-only: creating and revoking tokens, and renaming, need a token with the write permission. Sign in with a read+write token to manage tokens.';
+  if ((own.accessible_units ?? []).length > 0)
+    return 'This token is limited to some units: only an unrestricted token can create or revoke tokens.';
+  return null;
 };
-
-export const TokenForm = ({
-  onCreate,
-  scopes,
-}: {
-  onCreate: (body: {
-    token_name: string;
-    permissions: string[];
-    rate_limit_per_hour: number;
-    expires_at?: string;
-  }) => Promise<void>;
-  scopes: string[];
-}) => {
-  const [name, setName] = useState('');
-  const [perms, setPerms] = useState<string[]>(['read']);
-  const [rate, setRate] = useState(1000);
-  const [days, setDays] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    if (!name.trim()) return setError('Give the token a name.');
-    if (perms.length === 0) return setError('Choose at least one permission.');
-    setBusy(true);
-    setError(null);
-    try {
-      await onCreate({
-        token_name: name.trim(),
-        permissions: perms,
-        rate_limit_per_hour: rate,
-        expires_at: days ? new Date(Date.now() + Number(days) * 86400_000).toISOString() : undefined,
-      });
-      setName('');
-    } catch (err) {
-      setError((err as Error).message);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <form class="token-form" onSubmit={submit} aria-label="Create an API token">
-      <div class="field">
-        <label for="tok-name">Name</label>
-        <input
-          id="tok-name"
-          value={name}
-          maxLength={255}
-          onInput={(e) => setName((e.target as HTMLInputElement).value)}
-        />
-      </div>
-      <fieldset class="field">
-        <legend>Permissions</legend>
-        {scopes.map((s) => (
-          <label key={s} class="check">
-            <input
-              type="checkbox"
-              checked={perms.includes(s)}
-              onChange={(e) =>
-                setPerms(
-                  (e.target as HTMLInputElement).checked ? [...perms, s] : perms.filter((p) => p !== s),
-                )
-              }
-            />{' '}
-            {s}
-          </label>
-        ))}
-      </fieldset>
-      <div class="field">
-        <label for="tok-rate">Requests per hour</label>
-        <input
-          id="tok-rate"
-          type="number"
-          min={1}
-          max={100000}
-          value={rate}
-          onInput={(e) => setRate(Number((e.target as HTMLInputElement).value))}
-        />
-      </div>
-      <div class="field">
-        <label for="tok-exp">Expires after (days, empty: never)</label>
-        <input
-          id="tok-exp"
-          type="number"
-          min={1}
-          max={3650}
-          value={days}
-          onInput={(e) => setDays((e.target as HTMLInputElement).value)}
-        />
-      </div>
-      <button type="submit" class="btn btn-primary" disabled={busy} data-testid="create-token">
-        {busy ? 'Creating…' : 'Create token'}
-      </button>
-      <ErrorBox error={error ?? undefined} />
-    </form>
-  );
-};
-
-export const TokenTable = ({
-  tokens,
-  onRevoke,
-}: {
-  tokens: ApiToken[];
-  onRevoke?: (t: ApiToken) => void;
-}) => (
-  <TableWrap label="API tokens">
-    <table data-testid="tokens-table">
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col">Token</th>
-          <th scope="col">Permissions</th>
-          <th scope="col">Created</th>
-          <th scope="col">Last used</th>
-          <th scope="col">Expires</th>
-          <th scope="col">State</th>
-          {onRevoke && <th scope="col">Action</th>}
-        </tr>
-      </thead>
-      <tbody>
-        {tokens.map((t) => (
-          <tr key={t.id} data-token-id={t.id}>
-            <td>{t.token_name}</td>
-            <td>
-              <code>{t.token_prefix ? `${t.token_prefix}…` : '••••'}</code>
-            </td>
-            <td>{t.permissions.join(', ')}</td>
-            <td>{fmtDateTime(t.created_at)}</td>
-            <td>{t.last_used_at ? fmtDateTime(t.last_used_at) : 'never'}</td>
-            <td>{t.expires_at ? fmtDateTime(t.expires_at) : 'never'}</td>
-            <td>{t.is_active ? 'active' : 'revoked'}</td>
-            {onRevoke && (
-              <td>
-                {t.is_active && (
-                  <button
-                    type="button"
-                    class="btn btn-small btn-danger"
-                    onClick={() => onRevoke(t)}
-                    aria-label={`Revoke token ${t.token_name}`}
-                  >
-                    Revoke
-                  </button>
-                )}
-              </td>
-            )}
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  </TableWrap>
-);
 
 export const SettingsPage = () => {
   useTitle('Settings');
   const profile = useApi((signal) => api<CustomerDetail>('/customers/profile', { signal }), []);
   const tokens = useApi((signal) => api<ApiToken[]>('/customers/tokens', { signal }), []);
+  const session = useSession();
+  const locked = tokenLock(tokens.data, tokens.error, session?.token ?? '');
+  const tokensRefused = tokens.error instanceof ApiError && tokens.error.status === 403;
   const [name, setName] = useState<string | null>(null);
   const [profileMsg, setProfileMsg] = useState<string | null>(null);
   const [profileErr, setProfileErr] = useState<string | null>(null);
@@ -256,7 +91,7 @@ export const SettingsPage = () => {
             <button
               type="submit"
               class="btn btn-primary"
-              disabled={name === null || !name.trim() || name === p.name}
+              disabled={locked !== null || name === null || !name.trim() || name === p.name}
             >
               Save
             </button>
@@ -293,6 +128,7 @@ export const SettingsPage = () => {
         <ErrorBox error={tokenErr ?? undefined} />
         <TokenForm
           scopes={['read', 'write']}
+          lockedReason={locked}
           onCreate={async (body) => {
             setTokenMsg(null);
             const t = await api<ApiToken>('/customers/tokens', { method: 'POST', body });
@@ -300,10 +136,12 @@ export const SettingsPage = () => {
             tokens.reload();
           }}
         />
-        <ErrorBox error={tokens.error} retry={tokens.reload} />
+        {!tokensRefused && <ErrorBox error={tokens.error} retry={tokens.reload} />}
         {tokens.loading && !tokens.data && <Loading />}
         {tokens.data && tokens.data.length === 0 && <Empty>No active tokens.</Empty>}
-        {tokens.data && tokens.data.length > 0 && <TokenTable tokens={tokens.data} onRevoke={revoke} />}
+        {tokens.data && tokens.data.length > 0 && (
+          <TokenTable tokens={tokens.data} onRevoke={locked ? undefined : revoke} />
+        )}
       </Card>
     </div>
   );

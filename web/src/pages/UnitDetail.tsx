@@ -1,130 +1,45 @@
 import { useMemo, useState } from 'preact/hooks';
-import { TimeChart, type ChartBand, type ChartSeries } from '../components/TimeChart.tsx';
+import { RangePicker, type DayRange } from '../components/RangePicker.tsx';
+import { TimeChart } from '../components/TimeChart.tsx';
 import { Card, Empty, ErrorBox, Kpi, Loading, Pager, StatusBadge } from '../components/ui.tsx';
 import { api, apiBlob } from '../lib/api.ts';
-import { COLORS, currentOf, loadTrend, unitLabel, type Interval } from '../lib/data.ts';
-import { deltaToUnit, fmtAgo, fmtDateTime, fmtInt, fmtTemp, toUnit, TIME_ZONE } from '../lib/format.ts';
+import { currentOf, facilityLabel, shownStatus, unitLabel } from '../lib/data.ts';
+import { exportFileName, saveBlob } from '../lib/download.ts';
+import {
+  dayEnd,
+  dayStart,
+  deltaToUnit,
+  fmtAgo,
+  fmtDate,
+  fmtDateTime,
+  fmtInt,
+  fmtTemp,
+  intervalAdjective,
+  TIME_ZONE,
+} from '../lib/format.ts';
 import { useApi, useTicker, useTitle, useUnit } from '../lib/hooks.ts';
 import { useLive } from '../lib/live.ts';
 import { href, replaceQuery, type Route } from '../lib/router.ts';
-import type { Facility, Page, Reading, StorageUnit, TempUnit, TemperatureStats } from '../lib/types.ts';
+import type { Facility, Page, Reading, StorageUnit, TemperatureStats } from '../lib/types.ts';
+import { DEFAULT_BAND_C, loadChart, RANGES, type RangeKey } from '../lib/unit-chart.ts';
 import { ReadingsTable } from './Facilities.tsx';
 
 const H = 3600_000;
-export const RANGES = [
-  { key: '1h', label: '1 h', ms: H },
-  { key: '24h', label: '24 h', ms: 24 * H },
-  { key: '7d', label: '7 d', ms: 7 * 24 * H },
-  { key: '30d', label: '30 d', ms: 30 * 24 * H },
-  { key: '1y', label: '1 y', ms: 365 * 24 * H },
-] as const;
-type RangeKey = (typeof RANGES)[number]['key'];
-
-/**
- * Raw readings up to 36 h (≤ 2,160 rows of minute data); beyond that the server's hourly or daily
- * buckets (min/avg/max per bucket), so a year is 365 points, never 525,600.
- */
-export const resolutionFor = (spanMs: number): 'raw' | Interval =>
-  spanMs <= 36 * H ? 'raw' : spanMs <= 62 * 24 * H ? 'hour' : 'day';
-
-/** Warning deviation from the set point when the unit has no alarm limits (system_config default, °C). */
-const DEFAULT_BAND_C = 2;
 const PAGE = 25;
 const RAW_TABLE_DAYS = 31;
-
-interface ChartData {
-  resolution: 'raw' | Interval;
-  x: number[];
-  series: ChartSeries[];
-  bands: ChartBand[];
-}
-
-const loadRaw = async (unitId: string, start: Date, end: Date, unit: TempUnit, signal: AbortSignal) => {
-  const rows: Reading[] = [];
-  for (let offset = 0; offset < 10_000;) {
-    const page = await api<Page<Reading>>(`/temperature/unit/${unitId}`, {
-      query: { start_date: start.toISOString(), end_date: end.toISOString(), limit: 1000, offset, unit },
-      signal,
-    });
-    rows.push(...page.items);
-    offset += page.items.length;
-    if (page.items.length === 0 || offset >= page.total) break;
-  }
-  rows.sort((a, b) => Date.parse(a.recorded_at) - Date.parse(b.recorded_at));
-  return {
-    x: rows.map((r) => Date.parse(r.recorded_at) / 1000),
-    y: rows.map((r) => (r.temperature === null ? null : toUnit(r.temperature, r.temperature_unit, unit))),
-  };
-};
-
-const loadChart = async (
-  u: StorageUnit,
-  start: Date,
-  end: Date,
-  unit: TempUnit,
-  signal: AbortSignal,
-): Promise<ChartData> => {
-  const resolution = resolutionFor(end.getTime() - start.getTime());
-  let x: number[];
-  let series: ChartSeries[];
-  const bands: ChartBand[] = [];
-  if (resolution === 'raw') {
-    const raw = await loadRaw(u.id, start, end, unit, signal);
-    x = raw.x;
-    series = [{ label: 'Temperature', color: COLORS.raw, values: raw.y, width: 1.5 }];
-  } else {
-    const t = await loadTrend({ interval: resolution, start, end, unitId: u.id, unit }, signal);
-    x = t.x;
-    series = [
-      { label: 'Max', color: COLORS.max, values: t.max, width: 1 },
-      { label: 'Average', color: COLORS.avg, values: t.avg, width: 2 },
-      { label: 'Min', color: COLORS.min, values: t.min, width: 1 },
-    ];
-    bands.push({ upper: 'Max', lower: 'Min', fill: COLORS.band });
-  }
-  const set = toUnit(u.set_temperature, u.temperature_unit, unit);
-  const lowLimit = u.alarm_low_limit ?? null;
-  const highLimit = u.alarm_high_limit ?? null;
-  const band = deltaToUnit(DEFAULT_BAND_C, 'C', unit);
-  const lo = lowLimit !== null ? toUnit(lowLimit, u.temperature_unit, unit) : set - band;
-  const hi = highLimit !== null ? toUnit(highLimit, u.temperature_unit, unit) : set + band;
-  if (x.length > 0) {
-    series.push(
-      {
-        label: 'Allowed high',
-        color: 'rgba(22,163,74,0.5)',
-        values: x.map(() => hi),
-        width: 1,
-        dash: [4, 4],
-        points: false,
-      },
-      {
-        label: 'Set point',
-        color: COLORS.set,
-        values: x.map(() => set),
-        width: 1.5,
-        dash: [8, 4],
-        points: false,
-      },
-      {
-        label: 'Allowed low',
-        color: 'rgba(22,163,74,0.5)',
-        values: x.map(() => lo),
-        width: 1,
-        dash: [4, 4],
-        points: false,
-      },
-    );
-    bands.push({ upper: 'Allowed high', lower: 'Allowed low', fill: COLORS.allowed });
-  }
-  return { resolution, x, series, bands };
-};
 
 export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
   const unit = useUnit();
   const live = useLive();
   const now = useTicker(15_000);
   const range = (RANGES.find((r) => r.key === route.query.get('range'))?.key ?? '24h') as RangeKey;
+  // A custom range of calendar days (`?from=2026-11-01&to=2026-11-08`) wins over the preset.
+  const qFrom = route.query.get('from');
+  const qTo = route.query.get('to');
+  const custom: DayRange | null =
+    qFrom && qTo && /^\d{4}-\d{2}-\d{2}$/.test(qFrom) && /^\d{4}-\d{2}-\d{2}$/.test(qTo) && qFrom <= qTo
+      ? { from: qFrom, to: qTo }
+      : null;
   const [zoom, setZoom] = useState<[number, number] | null>(null);
   const [offset, setOffset] = useState(0);
   const [refresh, setRefresh] = useState(0);
@@ -142,13 +57,19 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
     [u?.facility_id],
   );
 
-  // The window: the preset ending now, or the zoomed part of it. Fixed per (range, zoom) choice.
+  // The window: the preset ending now, the custom days (up to now), or the zoomed part of either.
+  // Fixed per (range, days, zoom) choice.
   const win = useMemo(() => {
     if (zoom) return { start: new Date(zoom[0] * 1000), end: new Date(zoom[1] * 1000) };
     const end = new Date();
+    if (custom)
+      return {
+        start: new Date(dayStart(custom.from)),
+        end: new Date(Math.min(end.getTime(), Date.parse(dayEnd(custom.to)))),
+      };
     const spec = RANGES.find((r) => r.key === range)!;
     return { start: new Date(end.getTime() - spec.ms), end };
-  }, [range, zoom, refresh]);
+  }, [range, custom?.from, custom?.to, zoom, refresh]);
 
   const chart = useApi(
     (signal) => (u ? loadChart(u, win.start, win.end, unit, signal) : Promise.resolve(undefined)),
@@ -180,18 +101,24 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
     [id, win, unit, offset],
   );
 
-  const pickRange = (key: RangeKey) => {
+  const pickRange = (key: string) => {
     setZoom(null);
     setOffset(0);
     setRefresh((n) => n + 1);
     replaceQuery(route, { range: key });
+  };
+  const pickDays = (days: DayRange) => {
+    setZoom(null);
+    setOffset(0);
+    setRefresh((n) => n + 1);
+    replaceQuery(route, { from: days.from, to: days.to });
   };
 
   const exportCsv = async () => {
     setExportError(null);
     setExporting('Preparing the CSV…');
     try {
-      const { blob, filename } = await apiBlob('/temperature/export.csv', {
+      const { blob } = await apiBlob('/temperature/export.csv', {
         query: {
           storage_unit_id: id,
           start_date: win.start.toISOString(),
@@ -200,15 +127,11 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
           tz: TIME_ZONE,
         },
       });
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = filename ?? `${u?.unit_code ?? id}-${range}.csv`;
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      setExporting(`Downloaded ${a.download} (${fmtInt(blob.size)} bytes).`);
+      // Unit names repeat across facilities ("Freezer 1"): the facility's name makes the file's unique.
+      const what = [facility.data && facilityLabel(facility.data), u ? unitLabel(u) : id].filter(Boolean);
+      const name = exportFileName(what.join(' '), win.start, win.end);
+      saveBlob(blob, name);
+      setExporting(`Downloaded ${name} (${fmtInt(blob.size)} bytes).`);
     } catch (e) {
       setExporting(null);
       setExportError((e as Error).message);
@@ -216,14 +139,17 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
   };
 
   const c = u ? currentOf(u, live.byUnit) : null;
+  const status = u ? shownStatus(u, live, now) : 'unknown';
   const rangeLabel = zoom
     ? `${fmtDateTime(win.start.toISOString())} – ${fmtDateTime(win.end.toISOString())}`
-    : `last ${RANGES.find((r) => r.key === range)!.label}`;
+    : custom
+      ? `${fmtDate(win.start.toISOString())} – ${fmtDate(win.end.toISOString())}`
+      : `last ${RANGES.find((r) => r.key === range)!.label}`;
   const resolutionLabel =
     chart.data?.resolution === 'raw'
       ? 'every reading'
       : chart.data
-        ? `${chart.data.resolution}ly min/avg/max (server-side)`
+        ? `${intervalAdjective(chart.data.resolution)} min/avg/max (server-side)`
         : '';
 
   return (
@@ -245,14 +171,13 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
         <>
           <h1>{unitLabel(u)}</h1>
           <div class="unit-hero">
-            <div class={`big tone-${u.temperature_status ?? 'unknown'}`}>
+            <div class={`big tone-${status}`}>
               <div class="big-label">Current</div>
               <div class="big-value" data-testid="current-temp" aria-live="polite">
                 {fmtTemp(c.temperature, c.unit, unit)}
               </div>
               <div class="big-sub">
-                <StatusBadge status={u.temperature_status} />{' '}
-                <span title={fmtDateTime(c.at)}>{fmtAgo(c.at, now)}</span>
+                <StatusBadge status={status} /> <span title={fmtDateTime(c.at)}>{fmtAgo(c.at, now)}</span>
               </div>
             </div>
             <div class="big">
@@ -287,31 +212,16 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
         </>
       )}
 
-      <Card
-        title={`Temperature, ${rangeLabel} (°${unit})`}
-        id="unit-chart"
-        actions={
-          <div class="seg" role="group" aria-label="Time range">
-            {RANGES.map((r) => (
-              <button
-                key={r.key}
-                type="button"
-                class={!zoom && range === r.key ? 'active' : ''}
-                aria-pressed={!zoom && range === r.key}
-                data-range={r.key}
-                onClick={() => pickRange(r.key)}
-              >
-                {r.label}
-              </button>
-            ))}
-            {zoom && (
-              <button type="button" onClick={() => setZoom(null)} data-testid="reset-zoom">
-                Reset zoom
-              </button>
-            )}
-          </div>
-        }
-      >
+      <Card title={`Temperature, ${rangeLabel} (°${unit})`} id="unit-chart">
+        <RangePicker
+          presets={RANGES}
+          active={custom ? null : range}
+          custom={custom}
+          zoomed={zoom !== null}
+          onPreset={pickRange}
+          onCustom={pickDays}
+          onResetZoom={() => setZoom(null)}
+        />
         <ErrorBox error={chart.error} retry={chart.reload} />
         {chart.loading && <Loading what="Loading the chart" />}
         {chart.data && !chart.loading && chart.data.x.length === 0 && (

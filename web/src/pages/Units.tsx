@@ -1,7 +1,7 @@
 import { UnitsTable } from '../components/UnitsTable.tsx';
 import { useMemo } from 'preact/hooks';
 import { Card, Empty, ErrorBox, Loading } from '../components/ui.tsx';
-import { countStatuses, facilityLabel, loadUnits } from '../lib/data.ts';
+import { countStatuses, facilityLabel, loadUnits, shownStatus } from '../lib/data.ts';
 import { useApi, useTicker, useTitle, useUnit } from '../lib/hooks.ts';
 import { useLive } from '../lib/live.ts';
 import { replaceQuery, type Route } from '../lib/router.ts';
@@ -20,14 +20,14 @@ export const UnitsPage = ({ route }: { route: Route }) => {
     const needle = q.trim().toLowerCase();
     return (fleet.data?.units ?? []).filter(
       (u) =>
-        (!status || (u.temperature_status ?? 'unknown') === status) &&
+        (!status || shownStatus(u, live, now) === status) &&
         (!needle ||
           [u.name, u.unit_code, u.equipment_type, facilityLabel(u.facility)].some((s) =>
             s?.toLowerCase().includes(needle),
           )),
     );
-  }, [fleet.data, status, q]);
-  const counts = fleet.data ? countStatuses(fleet.data.units.map((u) => u.temperature_status)) : null;
+  }, [fleet.data, status, q, live, now]);
+  const counts = fleet.data ? countStatuses(fleet.data.units.map((u) => shownStatus(u, live, now))) : null;
   const setFilter = (next: { status?: string; q?: string }) => replaceQuery(route, { status, q, ...next });
 
   return (
@@ -68,9 +68,7 @@ export const UnitsPage = ({ route }: { route: Route }) => {
         <ErrorBox error={fleet.error} retry={fleet.reload} />
         {fleet.loading && !fleet.data && <Loading what="Loading units" />}
         {fleet.data && rows.length === 0 && <Empty>No unit matches these filters.</Empty>}
-        {rows.length > 0 && (
-          <UnitsTable units={rows} byUnit={live.byUnit} now={now} unit={unit} showFacility />
-        )}
+        {rows.length > 0 && <UnitsTable units={rows} live={live} now={now} unit={unit} showFacility />}
       </Card>
     </div>
   );

@@ -6,7 +6,7 @@ import { fmtAgo, fmtDateTime, fmtInt } from '../../lib/format.ts';
 import { useApi, useTicker, useTitle } from '../../lib/hooks.ts';
 import { href, navigate } from '../../lib/router.ts';
 import type { ApiToken, CustomerDetail, Facility, Page } from '../../lib/types.ts';
-import { NewTokenBox, TokenForm, TokenTable } from '../Settings.tsx';
+import { NewTokenBox, TokenForm, TokenTable } from '../../components/Tokens.tsx';
 
 interface CustomerForm {
   customer_code: string;
