@@ -17,7 +17,7 @@ const noDb: Db = {
 };
 
 /** The OpenAPI 3 document of the REST API, as served at /openapi.json. */
-export const openApiDocument = async (): Promise<unknown> => {
+const openApiDocument = async (): Promise<unknown> => {
   const app = await buildApp({ db: noDb, log: createLogger('silent', false), clock: systemClock });
   try {
     await app.ready();

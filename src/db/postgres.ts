@@ -7,7 +7,7 @@ pg.types.setTypeParser(INT8_OID, toNumber);
 pg.types.setTypeParser(NUMERIC_OID, toNumber);
 
 /** "host:port/database" without credentials, for messages and `tms db status`. */
-export const describeUrl = (url: string): string => {
+const describeUrl = (url: string): string => {
   const u = new URL(url);
   return `${u.hostname || u.searchParams.get('host') || 'localhost'}:${u.port || '5432'}${u.pathname || '/'}`;
 };

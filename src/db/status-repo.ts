@@ -1,6 +1,6 @@
 import type { Db } from './types.ts';
 
-export const STATUS_TABLES = [
+const STATUS_TABLES = [
   'customers',
   'facilities',
   'storage_units',

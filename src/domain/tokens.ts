@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 
 export type Scope = 'read' | 'write' | 'admin';
 export const SCOPES: readonly Scope[] = ['read', 'write', 'admin'];
-export const TOKEN_PREFIX = 'tms_';
+const TOKEN_PREFIX = 'tms_';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BODY_LENGTH = 32; // 32 base62 chars ≈ 190 bits of randomness

@@ -14,7 +14,7 @@ export interface DeviationLimits {
 }
 
 /** `max_temperature_deviation` from system_config, in °C (default warning 2, critical 5). */
-export const deviationLimits = async (ctx: FeatureContext): Promise<DeviationLimits> => {
+const deviationLimits = async (ctx: FeatureContext): Promise<DeviationLimits> => {
   const v = (await getConfigValue(ctx.db, 'max_temperature_deviation')) as
     Partial<DeviationLimits> | undefined;
   return {
@@ -29,7 +29,7 @@ export const deviationLimits = async (ctx: FeatureContext): Promise<DeviationLim
  * the critical deviation from its set point; `warning` beyond the warning deviation or for a failed
  * sensor read; otherwise `normal`.
  */
-export const temperatureStatus = (u: UnitRow, limits: DeviationLimits, now: Date): TemperatureStatus => {
+const temperatureStatus = (u: UnitRow, limits: DeviationLimits, now: Date): TemperatureStatus => {
   if (!u.last_reading_time) return 'unknown';
   const staleMs = Math.max(3 * (u.data_frequency_seconds ?? 0), 3600) * 1000;
   if (now.getTime() - u.last_reading_time.getTime() > staleMs) return 'offline';
@@ -43,7 +43,7 @@ export const temperatureStatus = (u: UnitRow, limits: DeviationLimits, now: Date
   return 'normal';
 };
 
-export const toUnitDto = (u: UnitRow, limits: DeviationLimits, now: Date) => {
+const toUnitDto = (u: UnitRow, limits: DeviationLimits, now: Date) => {
   const current =
     u.last_temperature_c === null
       ? null

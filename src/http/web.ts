@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -7,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const DEFAULT_WEB_DIR = path.join(REPO_ROOT, 'dist', 'web');
+const DEFAULT_WEB_DIR = path.join(REPO_ROOT, 'dist', 'web');
 
 /**
  * The dashboard only talks to this origin; no inline script or style, no framing. uPlot and Preact
@@ -154,7 +153,3 @@ export const registerDashboard = async (app: FastifyInstance, opts: DashboardOpt
     return payload;
   });
 };
-
-/** True when the built dashboard is present. */
-export const dashboardBuilt = (webDir = DEFAULT_WEB_DIR): boolean =>
-  existsSync(path.join(webDir, 'index.html'));

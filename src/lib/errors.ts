@@ -24,9 +24,6 @@ export class AppError extends Error {
 }
 
 export const notFound = (what: string): AppError => new AppError('NOT_FOUND', `${what} not found`);
-export const validation = (message: string, details?: unknown): AppError =>
-  new AppError('VALIDATION', message, details);
-
 export const httpStatusOf: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   VALIDATION: 422,

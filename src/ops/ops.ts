@@ -45,7 +45,7 @@ const cleanFilter = async (ctx: OpContext, args: Record<string, unknown>): Promi
  * `tms up` owns the embedded store, sends them over the control socket to run in that process.
  * Arguments and results are plain JSON.
  */
-export const OPS: Record<string, Op> = {
+const OPS: Record<string, Op> = {
   'db.status': (ctx) => readDbStatus(ctx.db),
   'db.migrate': async (ctx) => ({ applied: await migrate(ctx.db) }),
   'db.seed': async (ctx, args) => {

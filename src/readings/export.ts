@@ -4,7 +4,7 @@ import type { FeatureContext } from './context.ts';
 import { readingFilter, toReadingDto, type ReadingQuery } from './readings.ts';
 
 /** Longest range one export may cover; pages are streamed, so this bounds time, not memory. */
-export const MAX_EXPORT_DAYS = 366;
+const MAX_EXPORT_DAYS = 366;
 const PAGE_ROWS = 5000;
 
 const HEADER = [
@@ -25,7 +25,7 @@ const HEADER = [
  * One CSV cell. Text that a spreadsheet would run as a formula (leading = + - @, tab or CR) gets
  * a leading apostrophe (OWASP CSV injection); quotes, commas and newlines are quoted per RFC 4180.
  */
-export const csvText = (v: string | null | undefined): string => {
+const csvText = (v: string | null | undefined): string => {
   if (v === null || v === undefined) return '';
   return csvCell(/^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
 };

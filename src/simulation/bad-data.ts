@@ -19,12 +19,7 @@ const MISSING = ['unit_id', 'timestamp', 'temperature_unit'] as const;
 const WRONG_UNITS = ['K', 'celsius', 'X'];
 
 /** The malformed copy of `good` for one kind; `h` picks the variant. */
-export const malform = (
-  good: SimReading,
-  kind: BadRowKind,
-  h: number,
-  nowMs: number,
-): Record<string, unknown> => {
+const malform = (good: SimReading, kind: BadRowKind, h: number, nowMs: number): Record<string, unknown> => {
   const row: Record<string, unknown> = { ...good };
   switch (kind) {
     case 'bad_number':

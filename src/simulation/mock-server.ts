@@ -80,7 +80,7 @@ const instantParam = (params: URLSearchParams, name: string): number | undefined
  * `until` is capped at now: the simulator never serves the future.
  * @throws AppError VALIDATION for unparseable values, an empty or reversed window, or one over 7 days.
  */
-export const parseWindow = (
+const parseWindow = (
   params: URLSearchParams,
   nowMs: number,
   defaultHours: number,
@@ -302,7 +302,7 @@ const listen = (server: Server, host: string, port: number): Promise<void> =>
   });
 
 /** Starts the HTTP server of one mock customer. */
-export const startMockServer = async (input: StartMockServerInput): Promise<MockServerHandle> => {
+const startMockServer = async (input: StartMockServerInput): Promise<MockServerHandle> => {
   const mock = createMockCustomer(input.customer, input.seed);
   const log = input.log.child({ customer: input.customer.code });
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {

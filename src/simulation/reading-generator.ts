@@ -104,7 +104,7 @@ export interface UnitModel {
 const byte = (h: number, i: number): number => ((h >>> (8 * i)) & 0xff) / 255;
 
 /** Derives the unit's constants. The unit key covers the customer too, so equal unit codes never share. */
-export const compileUnit = (
+const compileUnit = (
   seed: string,
   customer: FleetCustomer,
   facility: FleetFacility,
@@ -271,7 +271,7 @@ const createIsoFormatter = (): ((tS: number) => string) => {
 };
 
 /** Index of the first reading at or after fromMs, and one past the last before toMs (half-open window). */
-export const readingIndexRange = (m: UnitModel, fromMs: number, toMs: number): [number, number] => {
+const readingIndexRange = (m: UnitModel, fromMs: number, toMs: number): [number, number] => {
   const first = Math.ceil((fromMs / 1000 - m.phaseS) / m.freqS);
   const end = Math.ceil((toMs / 1000 - m.phaseS) / m.freqS);
   return [first, Math.max(first, end)];
@@ -281,7 +281,7 @@ export const readingIndexRange = (m: UnitModel, fromMs: number, toMs: number): [
  * Readings of one compiled unit with timestamps in [fromMs, toMs). `faults` may hold faults of other
  * units; only this unit's are applied.
  */
-export const modelReadings = (
+const modelReadings = (
   m: UnitModel,
   fromMs: number,
   toMs: number,
@@ -337,7 +337,7 @@ export const modelReadings = (
 const modelCache = new WeakMap<FleetUnit, Map<string, UnitModel>>();
 
 /** compileUnit with a per-unit cache, so servers and verifiers don't rebuild models on every request. */
-export const unitModel = (
+const unitModel = (
   seed: string,
   customer: FleetCustomer,
   facility: FleetFacility,

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-export const TMS = fileURLToPath(new URL('../../bin/tms.js', import.meta.url));
+const TMS = fileURLToPath(new URL('../../bin/tms.js', import.meta.url));
 
 export interface RunResult {
   code: number | null;
@@ -11,7 +11,7 @@ export interface RunResult {
 }
 
 /** Environment for a spawned tms: fixed seed, quiet logs, no inherited TMS_/SIM_ settings. */
-export const simEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
+const simEnv = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (!/^(TMS_|SIM_|DATABASE_URL|RABBITMQ_URL|PORT$|HOST$)/.test(k)) env[k] = v;

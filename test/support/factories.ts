@@ -6,7 +6,7 @@ import type { Scope } from '../../src/domain/tokens.ts';
 import { fromCelsius, toCelsius } from '../../src/domain/units.ts';
 import { loadFleet } from '../../src/simulation/fleet.ts';
 
-export const SEED_OPTS = { simHost: '127.0.0.1', simPortStart: 8001 };
+const SEED_OPTS = { simHost: '127.0.0.1', simPortStart: 8001 };
 
 export interface UnitRef {
   id: string;

@@ -32,9 +32,7 @@ export const seedTestFleet = async (
   return loadSeeded(db);
 };
 
-export const loadSeeded = async (
-  q: Sql,
-): Promise<{ customers: Record<string, string>; units: SeededUnit[] }> => {
+const loadSeeded = async (q: Sql): Promise<{ customers: Record<string, string>; units: SeededUnit[] }> => {
   const cs = await q.query<{ id: string; customer_code: string }>('SELECT id, customer_code FROM customers');
   const units = await q.query<SeededUnit>(
     `SELECT u.customer_id AS "customerId", u.facility_id AS "facilityId", u.id AS "storageUnitId",

@@ -23,7 +23,7 @@ export interface RequestOptions {
   noLogout?: boolean;
 }
 
-export const API_BASE = '/api/v1';
+const API_BASE = '/api/v1';
 
 const buildUrl = (path: string, query?: Query): string => {
   const qs = new URLSearchParams();

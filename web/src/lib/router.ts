@@ -7,7 +7,7 @@ export interface Route {
   query: URLSearchParams;
 }
 
-export const parseHash = (hash: string): Route => {
+const parseHash = (hash: string): Route => {
   const raw = hash.replace(/^#/, '') || '/';
   const [p = '/', q = ''] = raw.split('?');
   const path = p.startsWith('/') ? p : `/${p}`;
