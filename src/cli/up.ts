@@ -15,6 +15,7 @@ import { startSimulator } from '../roles/simulator.ts';
 import type { RoleContext, RoleHandle } from '../roles/types.ts';
 import { checkApiWorkers, isApiWorker, runApiCluster } from './api-cluster.ts';
 import { runOpInProcess } from '../ops/ops.ts';
+import { assertPortsFree } from './port-check.ts';
 import { untilStopped } from './stop-signal.ts';
 
 // Start order: mock customers first (ingestion polls them), the API last (it serves what is stored).
@@ -85,6 +86,8 @@ const noDb = (): Db => {
 export const runUp = async (config: Config): Promise<void> => {
   const log = createLogger(config.logLevel);
   checkApiWorkers(config);
+  // Before the store is opened or seeded: a busy port must not leave a new data dir behind.
+  if (!isApiWorker()) await assertPortsFree(config);
   if (config.apiWorkers > 1 && !isApiWorker())
     return runApiCluster(config, log, async () => {
       const db = await openDb(config, { holder: 'up' });

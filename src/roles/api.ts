@@ -3,6 +3,7 @@ import { buildApp, type AppContext } from '../http/app.ts';
 import type { Config } from '../config/config.ts';
 import { openPostgres } from '../db/postgres.ts';
 import type { Db } from '../db/types.ts';
+import { startZoneRebuilder } from '../fleet/zone-rebuild.ts';
 import { AppError } from '../lib/errors.ts';
 import type { QueueHealth, RoleContext, RoleHandle } from './types.ts';
 
@@ -45,7 +46,9 @@ const cachedProbe = (host: string, port: number): (() => Promise<QueueHealth>) =
 /** The start-up line naming where the API, its health check and its docs are. */
 export const apiBanner = (config: Pick<Config, 'host' | 'port'>): string => {
   const base = `http://${config.host}:${config.port}`;
-  return `api:       ${base}  (health ${base}/health, docs ${base}/docs)`;
+  // A wildcard address is where the server listens, not an address a browser can open.
+  const browse = ['0.0.0.0', '::', '[::]'].includes(config.host) ? `http://localhost:${config.port}` : base;
+  return `api:       ${base}  (dashboard ${browse}/, health ${base}/health, docs ${base}/docs)`;
 };
 
 /**
@@ -68,6 +71,8 @@ const openApiDb = async (ctx: RoleContext): Promise<{ db: Db; close(): Promise<v
 /** Serves the REST API and the dashboard on HOST:PORT. */
 export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
   const apiDb = await openApiDb(ctx);
+  // Resumes rebuilds left pending by a restart; on the role's db, outside the API statement budget.
+  const zoneRebuilds = startZoneRebuilder({ db: ctx.db, log: ctx.log.child({ module: 'zone-rebuild' }) });
   const app = await buildApp({
     db: apiDb.db,
     log: ctx.log,
@@ -75,11 +80,13 @@ export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
     futureToleranceSeconds: ctx.config.futureToleranceSeconds,
     queueHealth: queueHealthFor(ctx),
     limits: ctx.config.api,
+    zoneRebuilds,
   });
   try {
     await app.listen({ host: ctx.config.host, port: ctx.config.port });
   } catch (e) {
     await app.close();
+    await zoneRebuilds.stop();
     await apiDb.close();
     const code = (e as NodeJS.ErrnoException).code;
     throw new AppError(
@@ -100,6 +107,7 @@ export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
         await app.close();
       } finally {
         clearTimeout(grace);
+        await zoneRebuilds.stop();
         await apiDb.close();
       }
     },
