@@ -14,7 +14,16 @@ export interface IssueTokenInput {
   expiresAt?: Date | null;
   rateLimitPerHour?: number;
   accessibleUnits?: string[];
+  /**
+   * The token creating this one (POST /customers/tokens). The new token can neither outlive it nor
+   * have a higher rate limit (omitted values are taken from it), and is revoked with it.
+   */
+  parent?: Pick<TokenRecord, 'id' | 'expires_at' | 'rate_limit_per_hour'>;
 }
+
+/** Active (unrevoked, unexpired) tokens a customer may hold at once. */
+export const MAX_ACTIVE_TOKENS_PER_CUSTOMER = 100;
+const DEFAULT_RATE_LIMIT_PER_HOUR = 1000;
 
 /** A freshly issued token: the only moment the plaintext exists outside its holder. */
 export interface IssuedToken extends TokenRecord {
@@ -22,8 +31,36 @@ export interface IssuedToken extends TokenRecord {
 }
 
 /**
+ * A child token's expiry and rate limit: at most its parent's (omitted: the parent's own).
+ * @throws AppError VALIDATION when a requested value exceeds the parent's; refused rather than
+ * clamped, so the caller never holds a token that differs from what it asked for.
+ */
+const limitsUnder = (input: IssueTokenInput): { expiresAt: Date | null; rateLimitPerHour: number } => {
+  const parent = input.parent;
+  const expiresAt = input.expiresAt ?? parent?.expires_at ?? null;
+  const rateLimitPerHour =
+    input.rateLimitPerHour ?? Math.min(DEFAULT_RATE_LIMIT_PER_HOUR, parent?.rate_limit_per_hour ?? Infinity);
+  if (parent?.expires_at && (!expiresAt || expiresAt.getTime() > parent.expires_at.getTime()))
+    throw new AppError(
+      'VALIDATION',
+      `expires_at must not be later than the creating token's (${parent.expires_at.toISOString()})`,
+    );
+  if (parent && rateLimitPerHour > parent.rate_limit_per_hour)
+    throw new AppError(
+      'VALIDATION',
+      `rate_limit_per_hour must not exceed the creating token's (${parent.rate_limit_per_hour})`,
+    );
+  return { expiresAt, rateLimitPerHour };
+};
+
+/** Runs `fn` in a transaction: its own on a Db, the caller's on a transaction handle. */
+const inTransaction = <T>(q: Sql | Db, fn: (tx: Sql) => Promise<T>): Promise<T> =>
+  'transaction' in q ? q.transaction(fn) : fn(q);
+
+/**
  * Issues a random token and stores only its hash.
- * @throws AppError VALIDATION for inconsistent scopes, NOT_FOUND for an unknown customer.
+ * @throws AppError VALIDATION for inconsistent scopes or limits above the parent's, NOT_FOUND for an
+ * unknown customer, CONFLICT when the customer holds MAX_ACTIVE_TOKENS_PER_CUSTOMER active tokens.
  */
 export const issueToken = async (db: Sql | Db, input: IssueTokenInput): Promise<IssuedToken> => {
   const admin = input.admin === true;
@@ -36,24 +73,36 @@ export const issueToken = async (db: Sql | Db, input: IssueTokenInput): Promise<
     throw new AppError('VALIDATION', "Scope 'admin' is only for admin tokens (tms tokens create --admin)");
   }
   if (scopes.length === 0) throw new AppError('VALIDATION', 'At least one scope is needed');
-  let customerId: string | null = null;
-  if (!admin) {
-    const customer = await findCustomerByCode(db, input.customerCode!);
-    if (!customer) throw notFound(`Customer '${input.customerCode}'`);
-    customerId = customer.id;
-  }
-  const token = generateToken();
-  const record = await repo.insertToken(db, {
-    customerId,
-    tokenHash: hashToken(token),
-    tokenPrefix: displayPrefix(token),
-    name: input.name ?? (admin ? 'Admin token' : `${scopes.join('+')} token for ${input.customerCode}`),
-    permissions: scopes,
-    accessibleUnits: input.accessibleUnits ?? [],
-    rateLimitPerHour: input.rateLimitPerHour ?? 1000,
-    expiresAt: input.expiresAt ?? null,
+  const { expiresAt, rateLimitPerHour } = limitsUnder(input);
+  return inTransaction(db, async (tx) => {
+    let customerId: string | null = null;
+    if (!admin) {
+      const customer = await findCustomerByCode(tx, input.customerCode!);
+      if (!customer) throw notFound(`Customer '${input.customerCode}'`);
+      customerId = customer.id;
+      // Serialises issuance per customer (the row lock does not block writers of readings), so
+      // concurrent requests cannot overshoot the cap.
+      await tx.query('SELECT 1 FROM customers WHERE id = $1 FOR NO KEY UPDATE', [customerId]);
+      if ((await repo.countActiveTokens(tx, customerId)) >= MAX_ACTIVE_TOKENS_PER_CUSTOMER)
+        throw new AppError(
+          'CONFLICT',
+          `Customer '${input.customerCode}' already has ${MAX_ACTIVE_TOKENS_PER_CUSTOMER} active tokens (the most allowed): revoke one first`,
+        );
+    }
+    const token = generateToken();
+    const record = await repo.insertToken(tx, {
+      customerId,
+      tokenHash: hashToken(token),
+      tokenPrefix: displayPrefix(token),
+      name: input.name ?? (admin ? 'Admin token' : `${scopes.join('+')} token for ${input.customerCode}`),
+      permissions: scopes,
+      accessibleUnits: input.accessibleUnits ?? [],
+      rateLimitPerHour,
+      expiresAt,
+      parentTokenId: input.parent?.id ?? null,
+    });
+    return { ...record, token };
   });
-  return { ...record, token };
 };
 
 export const listTokens = (db: Db, filter: { customerCode?: string; includeRevoked?: boolean }) =>
@@ -67,15 +116,21 @@ export const listTokens = (db: Db, filter: { customerCode?: string; includeRevok
     return repo.listTokens(db, { customerId, includeRevoked: filter.includeRevoked });
   })();
 
+/** A revoked token's record, with the ids of the tokens created from it that were revoked with it. */
+export interface RevokedToken extends TokenRecord {
+  descendants_revoked: string[];
+}
+
 /**
- * Revokes a token by id (optionally only within one customer).
+ * Revokes a token by id (optionally only within one customer), and with it every token it created,
+ * transitively.
  * @throws AppError NOT_FOUND when there is no such token (for that customer).
  */
-export const revokeToken = async (db: Db, id: string, customerId?: string): Promise<TokenRecord> => {
+export const revokeToken = async (db: Db, id: string, customerId?: string): Promise<RevokedToken> => {
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw new AppError('VALIDATION', `'${id}' is not a token id (a UUID)`);
-  const rec = await repo.revokeToken(db, id, customerId);
-  if (!rec) throw notFound('Token');
-  return rec;
+  const revoked = await repo.revokeToken(db, id, customerId);
+  if (!revoked) throw notFound('Token');
+  return { ...revoked.record, descendants_revoked: revoked.descendantIds };
 };
 
 export interface BootstrapTokens {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { IssuedToken } from '../auth/tokens.ts';
+import type { IssuedToken, RevokedToken } from '../auth/tokens.ts';
 import { loadConfig } from '../config/config.ts';
 import type { TokenRecord } from '../db/tokens-repo.ts';
 import { parseDurationMs, SCOPES, type Scope } from '../domain/tokens.ts';
@@ -120,8 +120,11 @@ export const registerTokenCommands = (program: Command): void => {
     .argument('<id>', 'token id')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
-      const t = await runOp<TokenRecord>(loadConfig(), 'tokens.revoke', { id });
+      const t = await runOp<RevokedToken>(loadConfig(), 'tokens.revoke', { id });
       if (opts.json) return printJson(t);
-      console.log(`Revoked token ${t.id} (${t.token_name}).`);
+      const more = t.descendants_revoked?.length ?? 0;
+      console.log(
+        `Revoked token ${t.id} (${t.token_name})${more ? ` and ${more} token(s) created from it` : ''}.`,
+      );
     });
 };

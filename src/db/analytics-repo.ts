@@ -1,5 +1,6 @@
 import { param, scopeConditions, type ReadingScope } from './readings-query-repo.ts';
 import { GOOD_QUALITY_THRESHOLD } from './readings-repo.ts';
+import { dailyZoneReadySql } from './zone-rebuild-repo.ts';
 import { localMidnight, TIME_GROUPS, type TimeGroup } from '../domain/time.ts';
 import type { Sql } from './types.ts';
 
@@ -193,18 +194,16 @@ export const aggregateReadings = async (q: Sql, spec: AggregateSpec): Promise<Ag
     const c = [...scopeConditions(spec.scope, params, 'd.'), `d.time_zone = ${zone}`];
     if (d.fromDay) c.push(`d.day >= ${param(params, d.fromDay)}::date`);
     if (d.toDay) c.push(`d.day < ${param(params, d.toDay)}::date`);
-    const kept = `EXISTS (SELECT 1 FROM customers c WHERE c.id = d.customer_id AND c.timezone = ${zone})`;
+    const kept = dailyZoneReadySql('d.customer_id', zone);
     if (d.zone !== 'UTC') c.push(kept);
     parts.push(
       `SELECT ${[...spec.groupBy.map((g) => `${dailyGroupExpr(g, tz)} AS ${alias(g)}`), ROLLUP_VALUES].join(', ')}
        FROM reading_rollups_daily d WHERE ${c.join(' AND ')}`,
     );
-    // Customers whose own zone is not this one have no daily rows for it: their hours instead.
+    // Customers whose own zone is not this one (or whose rows for it are being rebuilt after a zone
+    // change) have no complete daily rows for it: their hours instead.
     if (d.zone !== 'UTC')
-      hourlyPart(
-        [{ from: d.from, to: d.to }],
-        [`NOT EXISTS (SELECT 1 FROM customers c WHERE c.id = h.customer_id AND c.timezone = ${zone})`],
-      );
+      hourlyPart([{ from: d.from, to: d.to }], [`NOT ${dailyZoneReadySql('h.customer_id', zone)}`]);
   }
   if (plan.raw.length > 0) {
     const goodParam = `${param(params, good)}::float8`;

@@ -1,3 +1,4 @@
+import type { CustomerDetailRow } from './fleet-repo.ts';
 import type { Sql } from './types.ts';
 
 export interface CustomerRow {
@@ -20,3 +21,41 @@ export const listCustomers = async (q: Sql, activeOnly = false): Promise<Custome
   q.query<CustomerRow>(
     `SELECT * FROM customers ${activeOnly ? 'WHERE is_active' : ''} ORDER BY customer_code`,
   );
+
+/** A customer's zone and when it last changed, row-locked until the transaction ends. */
+export const lockCustomerZone = async (
+  tx: Sql,
+  id: string,
+): Promise<{ timezone: string; timezone_changed_at: Date | null } | undefined> =>
+  (
+    await tx.query<{ timezone: string; timezone_changed_at: Date | null }>(
+      // NO KEY UPDATE: serialises zone changes of this customer without blocking its writers.
+      'SELECT timezone, timezone_changed_at FROM customers WHERE id = $1::uuid FOR NO KEY UPDATE',
+      [id],
+    )
+  )[0];
+
+export const markZoneChanged = async (tx: Sql, id: string, at: Date): Promise<void> => {
+  await tx.query('UPDATE customers SET timezone_changed_at = $2 WHERE id = $1::uuid', [id, at]);
+};
+
+/** The customer's detail with counts and the newest reading over `unitIds` only. */
+export const findCustomerDetailForUnits = async (
+  q: Sql,
+  id: string,
+  unitIds: readonly string[],
+): Promise<CustomerDetailRow | undefined> =>
+  (
+    await q.query<CustomerDetailRow>(
+      `SELECT c.*,
+         (SELECT count(DISTINCT u.facility_id)::int FROM storage_units u
+          WHERE u.customer_id = c.id AND u.id = ANY($2::uuid[])) AS facility_count,
+         (SELECT count(*)::int FROM storage_units u WHERE u.customer_id = c.id AND u.id = ANY($2::uuid[])) AS unit_count,
+         (SELECT coalesce(sum(reading_count), 0)::int FROM reading_rollups_hourly h
+          WHERE h.customer_id = c.id AND h.storage_unit_id = ANY($2::uuid[])) AS active_readings_count,
+         (SELECT max(recorded_at) FROM temperature_readings r
+          WHERE r.customer_id = c.id AND r.storage_unit_id = ANY($2::uuid[])) AS last_reading_time
+       FROM customers c WHERE c.id = $1::uuid`,
+      [id, unitIds],
+    )
+  )[0];

@@ -3,41 +3,10 @@ import type { Sql } from './types.ts';
 
 // `reading_rollups_daily` keeps one row per unit and local day for two zones: 'UTC' and the
 // customer's own. Writers maintain it with the hourly rollups (readings-repo.ts); this file rebuilds
-// it where readings are deleted or a customer's zone changes.
+// it where readings are deleted (rebuildTouchedDays) or a customer's zone changes (zone-rebuild-repo.ts).
 
-const DAILY_COLUMNS = `storage_unit_id, time_zone, day, customer_id, facility_id, reading_count, null_count, sum_c,
+export const DAILY_COLUMNS = `storage_unit_id, time_zone, day, customer_id, facility_id, reading_count, null_count, sum_c,
   min_c, max_c, good_quality_count`;
-
-/**
- * Blocks writers of readings until the transaction ends (readers go on). A writer waiting here
- * starts its statement afterwards, so it sees the zone the transaction committed.
- */
-export const lockDailyRollups = async (tx: Sql): Promise<void> => {
-  await tx.exec('LOCK TABLE reading_rollups_daily IN EXCLUSIVE MODE');
-};
-
-/**
- * After a customer's time zone changed (call inside the transaction that changed it, after
- * lockDailyRollups): drops its rows of zones no longer kept and builds the new zone's from raw
- * readings, which is exact for every zone, including those with :30 offsets.
- */
-export const syncCustomerDailyZones = async (tx: Sql, customerId: string): Promise<void> => {
-  await tx.query(
-    `DELETE FROM reading_rollups_daily d USING customers c
-     WHERE c.id = $1::uuid AND d.customer_id = c.id AND d.time_zone NOT IN ('UTC', c.timezone)`,
-    [customerId],
-  );
-  await tx.query(
-    `INSERT INTO reading_rollups_daily (${DAILY_COLUMNS})
-     SELECT r.storage_unit_id, c.timezone, (r.recorded_at AT TIME ZONE c.timezone)::date, r.customer_id,
-            r.facility_id, ${ROLLUP_AGGREGATES_OF_R}
-     FROM temperature_readings r JOIN customers c ON c.id = r.customer_id
-     WHERE r.customer_id = $1::uuid
-       AND NOT EXISTS (SELECT 1 FROM reading_rollups_daily d WHERE d.customer_id = c.id AND d.time_zone = c.timezone)
-     GROUP BY 1, 2, 3, 4, 5`,
-    [customerId],
-  );
-};
 
 /**
  * Recomputes the daily rows of every unit-day that contains one of the unit-hours in the temp table

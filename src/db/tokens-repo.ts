@@ -15,10 +15,12 @@ export interface TokenRecord {
   is_active: boolean;
   revoked_at: Date | null;
   created_at: Date;
+  /** The token that created this one (POST /customers/tokens); null when an admin or the CLI did. */
+  parent_token_id: string | null;
 }
 
 const COLUMNS = `t.id, t.customer_id, c.customer_code, t.token_prefix, t.token_name, t.permissions, t.accessible_units,
-  t.rate_limit_per_hour, t.expires_at, t.last_used_at, t.is_active, t.revoked_at, t.created_at`;
+  t.rate_limit_per_hour, t.expires_at, t.last_used_at, t.is_active, t.revoked_at, t.created_at, t.parent_token_id`;
 
 export interface NewToken {
   customerId: string | null;
@@ -29,13 +31,14 @@ export interface NewToken {
   accessibleUnits: string[];
   rateLimitPerHour: number;
   expiresAt: Date | null;
+  parentTokenId?: string | null;
 }
 
 export const insertToken = async (q: Sql, t: NewToken): Promise<TokenRecord> => {
   const [row] = await q.query<{ id: string }>(
     `INSERT INTO api_tokens (customer_id, token_hash, token_prefix, token_name, permissions, accessible_units,
-       rate_limit_per_hour, expires_at)
-     VALUES ($1, $2, $3, $4, $5::text[], $6::uuid[], $7, $8) RETURNING id`,
+       rate_limit_per_hour, expires_at, parent_token_id)
+     VALUES ($1, $2, $3, $4, $5::text[], $6::uuid[], $7, $8, $9) RETURNING id`,
     [
       t.customerId,
       t.tokenHash,
@@ -45,6 +48,7 @@ export const insertToken = async (q: Sql, t: NewToken): Promise<TokenRecord> => 
       t.accessibleUnits,
       t.rateLimitPerHour,
       t.expiresAt,
+      t.parentTokenId ?? null,
     ],
   );
   return (await findTokenById(q, row!.id))!;
@@ -78,18 +82,38 @@ export const listTokens = async (q: Sql, f: TokenFilter = {}): Promise<TokenReco
   );
 };
 
-/** Deactivates a token; with customerId, only if it belongs to that customer. Returns the record, or undefined. */
+/**
+ * Deactivates a token and every token created from it, transitively (with customerId, only if the
+ * token belongs to that customer). Returns the record and the ids of the descendants deactivated
+ * now, or undefined when there is no such token.
+ */
 export const revokeToken = async (
   q: Sql,
   id: string,
   customerId?: string,
-): Promise<TokenRecord | undefined> => {
+): Promise<{ record: TokenRecord; descendantIds: string[] } | undefined> => {
   const rows = await q.query<{ id: string }>(
-    `UPDATE api_tokens SET is_active = false, revoked_at = COALESCE(revoked_at, now())
-     WHERE id = $1 AND ($2::uuid IS NULL OR customer_id = $2::uuid) RETURNING id`,
+    `WITH RECURSIVE tree AS (
+       SELECT id FROM api_tokens WHERE id = $1 AND ($2::uuid IS NULL OR customer_id = $2::uuid)
+       UNION SELECT t.id FROM api_tokens t JOIN tree ON t.parent_token_id = tree.id
+     )
+     UPDATE api_tokens SET is_active = false, revoked_at = COALESCE(revoked_at, now())
+     WHERE id IN (SELECT id FROM tree) RETURNING id`,
     [id, customerId ?? null],
   );
-  return rows[0] ? findTokenById(q, id) : undefined;
+  if (!rows.some((r) => r.id === id)) return undefined;
+  const record = (await findTokenById(q, id))!;
+  return { record, descendantIds: rows.map((r) => r.id).filter((x) => x !== id) };
+};
+
+/** Active (not revoked, not expired) tokens of a customer. */
+export const countActiveTokens = async (q: Sql, customerId: string): Promise<number> => {
+  const [row] = await q.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM api_tokens
+     WHERE customer_id = $1 AND is_active AND (expires_at IS NULL OR expires_at > now())`,
+    [customerId],
+  );
+  return row!.n;
 };
 
 export const countTokens = async (q: Sql): Promise<number> => {

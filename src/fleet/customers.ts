@@ -1,11 +1,36 @@
 import { issueToken, listTokens, revokeToken } from '../auth/tokens.ts';
-import { lockDailyRollups, syncCustomerDailyZones } from '../db/daily-rollups-repo.ts';
+import { findCustomerDetailForUnits, lockCustomerZone, markZoneChanged } from '../db/customers-repo.ts';
 import * as repo from '../db/fleet-repo.ts';
 import type { CustomerInput } from '../db/fleet-repo.ts';
 import { findTokenById, listTokens as listTokenRows, type TokenRecord } from '../db/tokens-repo.ts';
+import { requestZoneRebuild } from '../db/zone-rebuild-repo.ts';
 import { assertFetchableUrl } from '../ingestion/fetch-source.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { FeatureContext } from '../readings/context.ts';
+
+/** The token calling a self-service verb: its customer and its unit restriction (empty: none). */
+export interface CustomerCaller {
+  tokenId: string;
+  customerId: string;
+  customerCode: string;
+  accessibleUnits: readonly string[];
+}
+
+/**
+ * Managing tokens and the profile acts for the whole customer, so a token limited to some units
+ * may not: it could otherwise mint or revoke tokens beyond its units, or change what all see.
+ * @throws AppError FORBIDDEN for a token limited to some units.
+ */
+const requireWholeCustomer = (caller: CustomerCaller, action: string): void => {
+  if (caller.accessibleUnits.length > 0)
+    throw new AppError(
+      'FORBIDDEN',
+      `A token limited to some storage units cannot ${action}; use a token without accessible_units`,
+    );
+};
+
+/** A customer may change its zone at most this often (each change rebuilds its daily rollups). */
+export const ZONE_CHANGE_INTERVAL_MINUTES = 10;
 
 /** A token as the API shows it: never the hash; the plaintext only in the creation response. */
 export const toTokenDto = (t: TokenRecord) => ({
@@ -21,6 +46,7 @@ export const toTokenDto = (t: TokenRecord) => ({
   is_active: t.is_active,
   revoked_at: t.revoked_at,
   customer_id: t.customer_id,
+  parent_token_id: t.parent_token_id,
 });
 
 const toProfile = (c: repo.CustomerDetailRow) => ({
@@ -50,6 +76,17 @@ export const getCustomerDetail = async (ctx: FeatureContext, id: string) => {
   return toDetail(c);
 };
 
+/**
+ * The caller's customer. A token limited to some units sees counts and the newest reading of its
+ * units only, and no source URL (null): the dashboard reads this at sign-in, so it stays a 200.
+ */
+export const getOwnProfile = async (ctx: FeatureContext, caller: CustomerCaller) => {
+  if (caller.accessibleUnits.length === 0) return getCustomerDetail(ctx, caller.customerId);
+  const c = await findCustomerDetailForUnits(ctx.db, caller.customerId, caller.accessibleUnits);
+  if (!c) throw notFound('Customer');
+  return { ...toDetail(c), api_url: null };
+};
+
 export const listCustomerDetails = async (ctx: FeatureContext, limit: number, offset: number) => {
   const { rows, total } = await repo.listCustomerDetails(ctx.db, limit, offset);
   return { items: rows.map(toDetail), total };
@@ -60,9 +97,10 @@ export const SELF_SERVICE_FIELDS = ['name', 'timezone'] as const;
 
 export const updateOwnProfile = async (
   ctx: FeatureContext,
-  customerId: string,
+  caller: CustomerCaller,
   input: Record<string, unknown>,
 ) => {
+  requireWholeCustomer(caller, 'change the profile');
   const forbidden = Object.keys(input).filter(
     (k) =>
       !(SELF_SERVICE_FIELDS as readonly string[]).includes(k) && input[k] !== undefined && input[k] !== null,
@@ -72,25 +110,56 @@ export const updateOwnProfile = async (
       'FORBIDDEN',
       `Only an admin can change ${forbidden.join(', ')} (PUT /api/v1/admin/customers/{id}); customers may change name and timezone`,
     );
-  await updateCustomerRow(ctx, customerId, {
-    name: input.name as string | undefined,
-    timezone: input.timezone as string | undefined,
-  });
-  return toProfile((await repo.findCustomerDetail(ctx.db, customerId))!);
+  await updateCustomerRow(
+    ctx,
+    caller.customerId,
+    { name: input.name as string | undefined, timezone: input.timezone as string | undefined },
+    'customer',
+  );
+  return toProfile((await repo.findCustomerDetail(ctx.db, caller.customerId))!);
 };
 
 /**
- * Updates a customer; a new time zone also rebuilds its daily rollups for that zone, with writers
- * held off meanwhile so no reading is folded into the old zone's rows after the switch.
+ * Updates a customer. A new time zone is switched in one short transaction that also queues the
+ * rebuild of the customer's daily rollups (run in the background by zone-rebuild.ts; analytics use
+ * hourly rows for it meanwhile), so no other customer's writer ever waits for it.
+ * - `customer` (self-service): the current zone again is refused (409: a no-op that would cost a
+ *   rebuild), and the zone may change once per ZONE_CHANGE_INTERVAL_MINUTES (429, Retry-After).
+ * - `admin`: the current zone again is no change (admin clients may send whole records); no limit.
  */
-const updateCustomerRow = async (ctx: FeatureContext, id: string, input: CustomerInput): Promise<boolean> => {
+const updateCustomerRow = async (
+  ctx: FeatureContext,
+  id: string,
+  input: CustomerInput,
+  by: 'customer' | 'admin',
+): Promise<boolean> => {
   if (!input.timezone) return repo.updateCustomer(ctx.db, id, input);
-  return ctx.db.transaction(async (tx) => {
-    await lockDailyRollups(tx);
-    if (!(await repo.updateCustomer(tx, id, input))) return false;
-    await syncCustomerDailyZones(tx, id);
+  const zone = input.timezone;
+  const switched = await ctx.db.transaction(async (tx) => {
+    const current = await lockCustomerZone(tx, id);
+    if (!current) return undefined;
+    if (current.timezone === zone) {
+      if (by === 'customer')
+        throw new AppError('CONFLICT', `The time zone is already '${zone}'; nothing to change`);
+      return repo.updateCustomer(tx, id, { ...input, timezone: undefined }).then(() => false);
+    }
+    const now = ctx.clock.now();
+    const nextAllowedMs =
+      (current.timezone_changed_at?.getTime() ?? -Infinity) + ZONE_CHANGE_INTERVAL_MINUTES * 60_000;
+    if (by === 'customer' && now.getTime() < nextAllowedMs)
+      throw new AppError(
+        'RATE_LIMITED',
+        `The time zone can change once every ${ZONE_CHANGE_INTERVAL_MINUTES} minutes; try again later`,
+        { retryAfterSeconds: Math.ceil((nextAllowedMs - now.getTime()) / 1000) },
+      );
+    await repo.updateCustomer(tx, id, input);
+    await markZoneChanged(tx, id, now);
+    await requestZoneRebuild(tx, id, zone);
     return true;
   });
+  if (switched === undefined) return false;
+  if (switched) ctx.zoneRebuilds?.wake();
+  return true;
 };
 
 /** Refuses a source URL that ingestion would refuse to fetch (link-local, metadata), at write time. */
@@ -107,7 +176,7 @@ export const createCustomer = async (ctx: FeatureContext, input: CustomerInput) 
 
 export const updateCustomer = async (ctx: FeatureContext, id: string, input: CustomerInput) => {
   checkSourceUrl(input);
-  if (!(await updateCustomerRow(ctx, id, input))) throw notFound('Customer');
+  if (!(await updateCustomerRow(ctx, id, input, 'admin'))) throw notFound('Customer');
   return getCustomerDetail(ctx, id);
 };
 
@@ -120,13 +189,27 @@ export interface TokenCreateInput {
 }
 
 /**
- * Issues a customer token. Scopes ⊆ {read, write} (asking for admin is a 403); units must be the
- * customer's; a token limited to some units can only mint tokens limited to a subset of them.
+ * Issues a token for the caller's customer, created by the caller's token: scopes ⊆ {read, write}
+ * (asking for admin is a 403), units must be the customer's, and expiry and rate limit at most the
+ * caller's own (422 beyond; omitted: the caller's). Revoking the caller revokes it too.
+ * @throws AppError FORBIDDEN for a token limited to some units.
  */
 export const createCustomerToken = async (
   ctx: FeatureContext,
-  customer: { id: string; code: string; callerUnits?: readonly string[] },
+  caller: CustomerCaller,
   input: TokenCreateInput,
+) => {
+  requireWholeCustomer(caller, 'create tokens');
+  const parent = await findTokenById(ctx.db, caller.tokenId);
+  if (!parent) throw new AppError('UNAUTHORIZED', 'Invalid or expired token');
+  return issueCustomerToken(ctx, { id: caller.customerId, code: caller.customerCode }, input, parent);
+};
+
+const issueCustomerToken = async (
+  ctx: FeatureContext,
+  customer: { id: string; code: string },
+  input: TokenCreateInput,
+  parent?: TokenRecord,
 ) => {
   if (input.permissions.includes('admin'))
     throw new AppError('FORBIDDEN', "A customer token cannot have the 'admin' scope");
@@ -135,12 +218,6 @@ export const createCustomerToken = async (
   if (input.expires_at && input.expires_at.getTime() <= ctx.clock.now().getTime())
     throw new AppError('VALIDATION', 'expires_at must be in the future');
   const units = [...new Set(input.accessible_units ?? [])];
-  const caller = customer.callerUnits ?? [];
-  if (caller.length > 0 && (units.length === 0 || units.some((u) => !caller.includes(u))))
-    throw new AppError(
-      'FORBIDDEN',
-      'A token limited to some units can only create tokens limited to those units',
-    );
   if (units.length > 0) {
     const own = await repo.ownUnitIds(ctx.db, customer.id, units);
     if (own.length !== units.length) throw notFound('Storage unit');
@@ -152,12 +229,15 @@ export const createCustomerToken = async (
     expiresAt: input.expires_at ?? null,
     rateLimitPerHour: input.rate_limit_per_hour,
     accessibleUnits: units,
+    parent,
   });
   return { ...toTokenDto(issued), token: issued.token };
 };
 
-export const listCustomerTokens = async (ctx: FeatureContext, customerCode: string, includeRevoked = false) =>
-  (await listTokens(ctx.db, { customerCode, includeRevoked })).map(toTokenDto);
+export const listCustomerTokens = async (ctx: FeatureContext, caller: CustomerCaller) => {
+  requireWholeCustomer(caller, 'list tokens');
+  return (await listTokens(ctx.db, { customerCode: caller.customerCode })).map(toTokenDto);
+};
 
 /** All tokens of a customer, revoked ones included (admin view). */
 export const listAllTokensOf = async (ctx: FeatureContext, customerId: string) => {
@@ -165,9 +245,17 @@ export const listAllTokensOf = async (ctx: FeatureContext, customerId: string) =
   return (await listTokenRows(ctx.db, { customerId, includeRevoked: true })).map(toTokenDto);
 };
 
-export const revokeCustomerToken = async (ctx: FeatureContext, customerId: string, tokenId: string) =>
-  toTokenDto(await revokeToken(ctx.db, tokenId, customerId));
+/**
+ * Revokes one of the customer's tokens and every token created from it; `revokedIds` lists them
+ * all, so the caller can drop them from caches at once.
+ */
+export const revokeCustomerToken = async (ctx: FeatureContext, caller: CustomerCaller, tokenId: string) => {
+  requireWholeCustomer(caller, 'revoke tokens');
+  const revoked = await revokeToken(ctx.db, tokenId, caller.customerId);
+  return { token: toTokenDto(revoked), revokedIds: [revoked.id, ...revoked.descendants_revoked] };
+};
 
+/** An admin issues a customer token: it has no parent token. */
 export const createTokenForCustomer = async (
   ctx: FeatureContext,
   customerId: string,
@@ -175,7 +263,7 @@ export const createTokenForCustomer = async (
 ) => {
   const c = await repo.findCustomerDetail(ctx.db, customerId);
   if (!c) throw notFound('Customer');
-  return createCustomerToken(ctx, { id: c.id, code: c.customer_code }, input);
+  return issueCustomerToken(ctx, { id: c.id, code: c.customer_code }, input);
 };
 
 export { findTokenById };

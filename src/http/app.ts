@@ -38,6 +38,8 @@ export interface AppContext {
   futureToleranceSeconds?: number;
   /** Token lookups are cached this long (default 1000 ms); revocation through the API is immediate. */
   authCacheTtlMs?: number;
+  /** Runs the daily-rollup rebuilds that zone changes queue (fleet/zone-rebuild.ts); the api role starts it. */
+  zoneRebuilds?: { wake(): void };
   /** Request budgets; each one missing takes its default (`DEFAULT_API_LIMITS`). */
   limits?: Partial<ApiLimits>;
 }
@@ -127,7 +129,7 @@ export const buildApp = async (ctx: AppContext): Promise<FastifyInstance> => {
   await registerOpenApi(app);
 
   const deps: RouteDeps = {
-    ctx: { db: ctx.db, clock: ctx.clock },
+    ctx: { db: ctx.db, clock: ctx.clock, zoneRebuilds: ctx.zoneRebuilds },
     futureToleranceSeconds: ctx.futureToleranceSeconds ?? 300,
     forgetToken: auth.forgetToken,
   };

@@ -5,4 +5,6 @@ import type { Clock } from '../lib/clock.ts';
 export interface FeatureContext {
   db: Db;
   clock: Clock;
+  /** Woken when a customer's zone changed (its daily rollups rebuild in the background, fleet/zone-rebuild.ts). */
+  zoneRebuilds?: { wake(): void };
 }

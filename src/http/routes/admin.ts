@@ -93,7 +93,8 @@ export const registerAdminRoutes = (app: App, { ctx }: RouteDeps): void => {
       schema: {
         tags,
         security: BEARER,
-        summary: 'Update a customer (incl. api_url, method, frequency, is_active)',
+        summary:
+          'Update a customer (incl. api_url, method, frequency, is_active); a new timezone rebuilds its daily rollups in the background (its current value is no change; no rate limit for admins)',
         params: IdParams('customer_id'),
         body: CustomerUpdate,
         response: { 200: CustomerDetail },

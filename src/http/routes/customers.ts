@@ -1,11 +1,12 @@
 import { Type } from 'typebox';
 import {
   createCustomerToken,
-  getCustomerDetail,
+  getOwnProfile,
   listCustomerTokens,
   revokeCustomerToken,
   updateOwnProfile,
 } from '../../fleet/customers.ts';
+import { withFeed } from '../../fleet/feed.ts';
 import { checkTimeZone, parseInstant } from '../../readings/time.ts';
 import { customerOf } from '../plugins/auth.ts';
 import { IdParams } from '../schemas/common.ts';
@@ -26,9 +27,15 @@ export const registerCustomerRoutes = (app: App, { ctx, forgetToken }: RouteDeps
     '/api/v1/customers/profile',
     {
       config: { scope: 'read' },
-      schema: { tags, security: BEARER, summary: "The caller's customer", response: { 200: CustomerDetail } },
+      schema: {
+        tags,
+        security: BEARER,
+        summary:
+          "The caller's customer; for a token limited to some units, counts cover those units and api_url is null",
+        response: { 200: CustomerDetail },
+      },
     },
-    async (req) => getCustomerDetail(ctx, customerOf(req).customerId),
+    async (req) => withFeed(ctx, await getOwnProfile(ctx, customerOf(req))),
   );
   app.put(
     '/api/v1/customers/profile',
@@ -37,14 +44,15 @@ export const registerCustomerRoutes = (app: App, { ctx, forgetToken }: RouteDeps
       schema: {
         tags,
         security: BEARER,
-        summary: 'Rename (or set the time zone); other fields are admin-only (403)',
+        summary:
+          'Rename or change the time zone (its current value again: 409; at most once per 10 minutes: 429 with Retry-After); other fields are admin-only; tokens limited to some units: 403',
         body: ProfileUpdate,
         response: { 200: CustomerProfile },
       },
     },
     async (req) => {
       if (req.body.timezone) checkTimeZone(req.body.timezone);
-      return updateOwnProfile(ctx, customerOf(req).customerId, req.body);
+      return updateOwnProfile(ctx, customerOf(req), req.body);
     },
   );
   app.get(
@@ -54,11 +62,11 @@ export const registerCustomerRoutes = (app: App, { ctx, forgetToken }: RouteDeps
       schema: {
         tags,
         security: BEARER,
-        summary: 'Active tokens (never the token or its hash)',
+        summary: 'Active tokens (never the token or its hash); tokens limited to some units: 403',
         response: { 200: Type.Array(Token) },
       },
     },
-    async (req) => listCustomerTokens(ctx, customerOf(req).customerCode),
+    async (req) => listCustomerTokens(ctx, customerOf(req)),
   );
   app.post(
     '/api/v1/customers/tokens',
@@ -67,19 +75,18 @@ export const registerCustomerRoutes = (app: App, { ctx, forgetToken }: RouteDeps
       schema: {
         tags,
         security: BEARER,
-        summary: 'Create a token (read/write); the response shows it once',
+        summary:
+          "Create a token (read/write), shown once. Its expires_at and rate_limit_per_hour may not exceed the calling token's (422, never clamped; omitted: the caller's); revoking the caller revokes it; at most 100 active tokens per customer (409); tokens limited to some units: 403",
         body: TokenCreate,
         response: { 201: IssuedToken },
       },
     },
     async (req, reply) => {
-      const p = customerOf(req);
       const b = req.body;
-      const issued = await createCustomerToken(
-        ctx,
-        { id: p.customerId, code: p.customerCode, callerUnits: p.accessibleUnits },
-        { ...b, expires_at: parseInstant(b.expires_at ?? undefined, 'expires_at') },
-      );
+      const issued = await createCustomerToken(ctx, customerOf(req), {
+        ...b,
+        expires_at: parseInstant(b.expires_at ?? undefined, 'expires_at'),
+      });
       return reply.status(201).send(issued);
     },
   );
@@ -90,15 +97,16 @@ export const registerCustomerRoutes = (app: App, { ctx, forgetToken }: RouteDeps
       schema: {
         tags,
         security: BEARER,
-        summary: 'Revoke a token; returns its record',
+        summary:
+          'Revoke a token and every token created from it; returns its record; tokens limited to some units: 403',
         params: IdParams('token_id'),
         response: { 200: Token },
       },
     },
     async (req) => {
-      const revoked = await revokeCustomerToken(ctx, customerOf(req).customerId, req.params.token_id);
-      forgetToken(revoked.id);
-      return revoked;
+      const { token, revokedIds } = await revokeCustomerToken(ctx, customerOf(req), req.params.token_id);
+      for (const id of revokedIds) forgetToken(id);
+      return token;
     },
   );
 };

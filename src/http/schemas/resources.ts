@@ -289,6 +289,9 @@ export const Token = Type.Object({
   is_active: Type.Boolean(),
   revoked_at: NDate,
   customer_id: Nullable(Uuid),
+  parent_token_id: Type.Union([Uuid, Type.Null()], {
+    description: 'The token that created this one (revoked with it); null when an admin or the CLI did',
+  }),
 });
 export const IssuedToken = Type.Object({
   ...Token.properties,
@@ -302,7 +305,14 @@ export const TokenCreate = Type.Object({
     maxItems: 3,
     default: ['read'],
   }),
-  rate_limit_per_hour: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000 })),
+  // No schema default: an omitted limit is the creating token's (at most 1000), decided in auth/tokens.ts.
+  rate_limit_per_hour: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 1_000_000,
+      description: "Default 1000, or the creating token's limit when lower; above the creating token's: 422",
+    }),
+  ),
   accessible_units: Type.Optional(Type.Array(Uuid, { maxItems: 1000 })),
   expires_at: Type.Optional(Nullable(DateTimeInput)),
 });
