@@ -56,6 +56,8 @@ export interface IngestConfig {
   readonly connectTimeoutMs: number;
   readonly totalTimeoutMs: number;
   readonly maxResponseBytes: number;
+  /** Hard ceiling on the rows one collection run reads, whatever the customer's expected rate. */
+  readonly maxRowsPerRun: number;
   /** Prefix for RabbitMQ exchange and queue names. */
   readonly queuePrefix: string;
   readonly queuePrefetch: number;
@@ -140,6 +142,7 @@ const parseIngestConfig = (env: Env): IngestConfig => {
     connectTimeoutMs: readInt(env, 'TMS_FETCH_CONNECT_TIMEOUT_MS', 5_000, 100, 120_000),
     totalTimeoutMs: readInt(env, 'TMS_FETCH_TIMEOUT_MS', 60_000, 100, 600_000),
     maxResponseBytes: readInt(env, 'TMS_FETCH_MAX_BYTES', 64 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxRowsPerRun: readInt(env, 'TMS_INGEST_MAX_ROWS', 1_000_000, 100, 100_000_000),
     queuePrefix: prefix,
     queuePrefetch: readInt(env, 'TMS_QUEUE_PREFETCH', 16, 1, 1000),
     concurrency: readInt(env, 'TMS_INGEST_CONCURRENCY', 4, 1, 64),

@@ -11,7 +11,9 @@ export type RejectionReason =
   | 'bad_timestamp'
   | 'future_timestamp'
   | 'bad_quality'
-  | 'duplicate_in_batch';
+  | 'duplicate_in_batch'
+  /** The source sent more rows than a run may read (the whole run is refused, see ingestion/row-cap.ts). */
+  | 'row_cap_exceeded';
 
 export const REJECTION_REASONS: readonly RejectionReason[] = [
   'missing_field',
@@ -24,6 +26,7 @@ export const REJECTION_REASONS: readonly RejectionReason[] = [
   'future_timestamp',
   'bad_quality',
   'duplicate_in_batch',
+  'row_cap_exceeded',
 ];
 
 /**

@@ -129,7 +129,12 @@ export const fetchSource = async (rawUrl: string, limits: FetchLimits): Promise<
       // Readers see errors through their iterator; this listener keeps a late one from crashing us.
       capped.on('error', () => req.destroy());
       res.pipe(capped);
-      capped.on('close', () => clearTimeout(totalTimer));
+      capped.on('close', () => {
+        clearTimeout(totalTimer);
+        // A reader that stops early (row cap, parse error) destroys the body: drop the connection
+        // too, or the source would keep it open and sending.
+        if (!res.complete) req.destroy();
+      });
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 299) {
         readAll(capped, 4096)

@@ -3,13 +3,21 @@ import type { IngestConfig } from '../config/config.ts';
 import { createRunLog, failRunLog, recordProcessed } from '../db/ingestion-repo.ts';
 import type { ClaimedCustomer } from '../db/schedule-repo.ts';
 import type { Db } from '../db/types.ts';
+import { expectedReadingRate } from '../db/unit-rates-repo.ts';
 import type { Clock } from '../lib/clock.ts';
 import { readingsRejectedTotal } from '../lib/metrics.ts';
 import type { ReadingQueue } from '../queue/types.ts';
 import { splitIntoBatches } from '../queue/types.ts';
 import { codesOf, type CodeMapCache } from './code-map.ts';
 import { collectWindow } from './collectors/collect.ts';
-import { processRows } from './processor.ts';
+import { processRowsYielding } from './processor.ts';
+import {
+  DEFAULT_READING_INTERVAL_SECONDS,
+  ROW_CAP_FLOOR,
+  ROW_CAP_MARGIN,
+  RowCapExceededError,
+  rowCapFor,
+} from './row-cap.ts';
 import { completeRun } from './writer.ts';
 
 export interface PipelineDeps {
@@ -76,18 +84,47 @@ export const collectCustomer = async (deps: PipelineDeps, c: ClaimedCustomer): P
     return { ok: false, ...base, ...counts, error };
   };
   if (!c.api_url) return fail(`No source URL configured for customer ${c.customer_code}`);
+  const rate = await expectedReadingRate(db, c.customer_id, DEFAULT_READING_INTERVAL_SECONDS);
+  const windowMs = until.getTime() - since.getTime();
+  const maxRows = rowCapFor({ ...rate, windowMs, ceiling: ingest.maxRowsPerRun });
   let rows;
   try {
-    rows = await collectWindow(c.data_sharing_method, c.api_url, since, until, {
-      connectTimeoutMs: ingest.connectTimeoutMs,
-      totalTimeoutMs: ingest.totalTimeoutMs,
-      maxBytes: ingest.maxResponseBytes,
-    });
+    rows = await collectWindow(
+      c.data_sharing_method,
+      c.api_url,
+      since,
+      until,
+      {
+        connectTimeoutMs: ingest.connectTimeoutMs,
+        totalTimeoutMs: ingest.totalTimeoutMs,
+        maxBytes: ingest.maxResponseBytes,
+      },
+      maxRows,
+    );
   } catch (e) {
-    return fail((e as Error).message);
+    if (!(e instanceof RowCapExceededError)) return fail((e as Error).message);
+    // The whole run fails and nothing is stored: which rows of a runaway source are real cannot be
+    // told, and storing a prefix then advancing the high-water mark would drop the rest for good.
+    // The mark stays, so once the source is fixed the next run fetches the window again.
+    const read = e.cap + 1;
+    const detail =
+      `the source sent more than ${e.cap} rows for a ${Math.round(windowMs / 60_000)} min window ` +
+      `and ${rate.units} units (cap: expected rows × ${ROW_CAP_MARGIN} + ${ROW_CAP_FLOOR}, at most ` +
+      `TMS_INGEST_MAX_ROWS=${ingest.maxRowsPerRun}); stopped reading, nothing stored`;
+    readingsRejectedTotal.inc({ reason: 'row_cap_exceeded' }, read);
+    await recordProcessed(db, logId, {
+      processed: read,
+      rejected: read,
+      rejections: {
+        counts: { row_cap_exceeded: read },
+        examples: [{ row: read, reason: 'row_cap_exceeded', detail }],
+      },
+      accepted: null,
+    });
+    return fail(`row_cap_exceeded: ${detail}`, { fetched: read, accepted: 0, rejected: read });
   }
   const units = await deps.codeMaps.lookupFor(c.customer_id, codesOf(rows));
-  const result = processRows({
+  const result = await processRowsYielding({
     rows,
     customerCode: c.customer_code,
     timezone: c.timezone,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { processRows, type UnitLookup, type UnitRef } from './processor.ts';
+import { processRows, processRowsYielding, type UnitLookup, type UnitRef } from './processor.ts';
 import type { RawRow } from './types.ts';
 
 const UNITS: Record<string, UnitRef> = {
@@ -156,5 +156,40 @@ describe('processRows', () => {
       firstRow: 501,
     });
     expect(r.rejections.examples[0]!.row).toBe(501);
+  });
+});
+
+describe('processRowsYielding', () => {
+  it('gives the same result as processRows across slices, duplicates and failed-read replacements included', async () => {
+    const rows: RawRow[] = [];
+    for (let k = 0; k < 40; k++) {
+      const timestamp = new Date(Date.parse('2025-06-17T20:00:00Z') + (k % 25) * 60_000).toISOString();
+      // k ≥ 25 repeats an instant of an earlier slice; some first reads failed, so the later value wins.
+      rows.push(row({ timestamp, temperature: k < 25 && k % 5 === 0 ? '' : String(-3 - k / 100) }));
+      if (k % 7 === 0) rows.push(row({ unit_id: 'nope' }));
+    }
+    const input = { rows, customerCode: 'B', timezone: 'UTC', units, nowMs: NOW, futureToleranceMs: 0 };
+    const whole = processRows(input);
+    expect(whole.rejections.counts.duplicate_in_batch).toBe(15);
+    expect(await processRowsYielding(input, 3)).toEqual(whole);
+  });
+
+  it('lets timers run between slices', async () => {
+    const rows = Array.from({ length: 50 }, () => row());
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const slow: UnitLookup = {
+      get: (f, u) => {
+        const until = performance.now() + 2;
+        while (performance.now() < until); // 2 ms of work per row
+        return units.get(f, u);
+      },
+    };
+    await processRowsYielding(
+      { rows, customerCode: 'B', timezone: 'UTC', units: slow, nowMs: NOW, futureToleranceMs: 0 },
+      5,
+    );
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThanOrEqual(5);
   });
 });

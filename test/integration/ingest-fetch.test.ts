@@ -1,10 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseJsonReadings } from '../../src/ingestion/collectors/api-collector.ts';
 import { parseCsvStream } from '../../src/ingestion/collectors/csv-collector.ts';
 import { collectWindow, windowUrl } from '../../src/ingestion/collectors/collect.ts';
 import { fetchSource, readAll } from '../../src/ingestion/fetch-source.ts';
+import { RowCapExceededError } from '../../src/ingestion/row-cap.ts';
 
 const LIMITS = { connectTimeoutMs: 2_000, totalTimeoutMs: 1_000, maxBytes: 10_000 };
 
@@ -12,10 +14,26 @@ describe('fetchSource against a local server', () => {
   let server: http.Server;
   let base: string;
   const seen: string[] = [];
+  /** Closed (true) or not yet (false) connections of /endless, which never stops sending. */
+  const endless: { closed: boolean }[] = [];
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       seen.push(req.url!);
+      if (req.url!.startsWith('/endless')) {
+        const state = { closed: false };
+        endless.push(state);
+        res.on('close', () => (state.closed = true));
+        const json = req.url!.includes('json');
+        res.writeHead(200, { 'content-type': json ? 'application/json' : 'text/csv' });
+        res.write(json ? '{"customer":"A","readings":[' : 'facility_id,unit_id\n');
+        const chunk = (json ? '{"facility_id":"f","unit_id":"u"},' : 'f,u\n').repeat(500);
+        const pump = () => {
+          while (!res.destroyed) if (!res.write(chunk)) return void res.once('drain', pump);
+        };
+        pump();
+        return;
+      }
       if (req.url!.startsWith('/slow')) {
         res.writeHead(200);
         res.write('a,b\n');
@@ -90,6 +108,41 @@ describe('fetchSource against a local server', () => {
 
   it('rejects unbalanced CSV quotes as a parse error', async () => {
     await expect(parseCsvStream(Readable.from(['a,b\n"x,1\n']))).rejects.toThrow(/CSV cannot be parsed/);
+  });
+
+  it.each(['api', 'csv'] as const)(
+    'stops reading an endless %s body past maxRows and drops the connection',
+    async (method) => {
+      const before = endless.length;
+      const limits = { ...LIMITS, totalTimeoutMs: 20_000, maxBytes: 1024 * 1024 * 1024 };
+      const t0 = Date.now();
+      const err = await collectWindow(
+        method,
+        `${base}/endless-${method === 'api' ? 'json' : 'csv'}`,
+        new Date(0),
+        new Date(1000),
+        limits,
+        5_000,
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RowCapExceededError);
+      expect((err as RowCapExceededError).cap).toBe(5_000);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      await vi.waitFor(() => expect(endless[before]!.closed).toBe(true), { timeout: 5_000 });
+    },
+  );
+
+  it('streams the readings out of a JSON envelope or a bare array, and refuses other documents', async () => {
+    const parse = (...chunks: string[]) =>
+      parseJsonReadings(Readable.from(chunks.map((c) => Buffer.from(c))));
+    expect(await parse('\uFEFF{"customer":"A","readings":[{"a":1},', '7,null,{"b":"x"}],"n":3}\n')).toEqual([
+      { a: 1 },
+      { b: 'x' },
+    ]);
+    expect(await parse('[{"a":1}]')).toEqual([{ a: 1 }]);
+    await expect(parse('{"other":[{"a":1}]}')).rejects.toThrow(/no readings array/);
+    await expect(parse('[{"a":1},')).rejects.toThrow(/JSON cannot be parsed/);
+    await expect(parse('[{"a":1}] x')).rejects.toThrow(/JSON cannot be parsed/);
+    await expect(parse('[' + '['.repeat(100))).rejects.toThrow(/nested deeper/);
   });
 
   it('keeps existing query parameters other than hours', () => {

@@ -16,7 +16,9 @@ export const windowUrl = (base: string, since: Date, until: Date): string => {
 };
 
 /**
- * Collects one window from a customer's source: JSON for `api` customers, CSV for `csv` ones.
+ * Collects one window from a customer's source: JSON for `api` customers, CSV for `csv` ones, both
+ * parsed as they stream in. Reading stops (and the connection is dropped) past `maxRows` rows.
+ * @throws RowCapExceededError past `maxRows` rows.
  * @throws AppError (VALIDATION for a refused URL or an unparseable body, UPSTREAM_UNAVAILABLE otherwise).
  */
 export const collectWindow = async (
@@ -25,9 +27,10 @@ export const collectWindow = async (
   since: Date,
   until: Date,
   limits: FetchLimits,
+  maxRows = Infinity,
 ): Promise<RawRow[]> => {
   const res = await fetchSource(windowUrl(sourceUrl, since, until), limits);
-  if (method === 'api') return parseJsonReadings(res.body);
-  if (method === 'csv') return parseCsvStream(res.body);
+  if (method === 'api') return parseJsonReadings(res.body, maxRows);
+  if (method === 'csv') return parseCsvStream(res.body, maxRows);
   throw new AppError('VALIDATION', `unknown data sharing method ${String(method)}`);
 };

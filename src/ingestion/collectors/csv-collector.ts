@@ -1,34 +1,47 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { AppError } from '../../lib/errors.ts';
+import { RowCapExceededError } from '../row-cap.ts';
 import type { RawRow } from '../types.ts';
+import { yieldingSlices } from './slices.ts';
+
+/** Characters one CSV record may hold (the header included): no row may grow without bound. */
+const MAX_RECORD_CHARS = 64 * 1024;
 
 /**
  * Parses CSV with a header row as it streams: BOM stripped, header names and values trimmed, blank
  * lines skipped, short or long lines tolerated (missing cells are absent fields, counted later by the
- * processor as missing_field). Values stay strings.
- * @throws AppError VALIDATION when the body is not CSV (e.g. unbalanced quotes).
+ * processor as missing_field). Values stay strings. At most `maxRows` rows are kept: one more and
+ * the body is destroyed.
+ * @throws RowCapExceededError past `maxRows` rows.
+ * @throws AppError VALIDATION when the body is not CSV (e.g. unbalanced quotes, a huge record).
  */
-export const parseCsvStream = async (body: Readable): Promise<RawRow[]> => {
-  const parser = body.pipe(
+export const parseCsvStream = async (body: Readable, maxRows = Infinity): Promise<RawRow[]> => {
+  const sliced = Readable.from(yieldingSlices(body as AsyncIterable<Buffer>), { objectMode: false });
+  const parser = sliced.pipe(
     parse({
       bom: true,
       columns: (header: string[]) => header.map((h) => h.trim()),
       trim: true,
       skip_empty_lines: true,
       relax_column_count: true,
+      max_record_size: MAX_RECORD_CHARS,
     }),
   );
-  body.on('error', (e) => parser.destroy(e));
+  sliced.on('error', (e) => parser.destroy(e));
   const rows: RawRow[] = [];
   try {
     for await (const rec of parser as AsyncIterable<Record<string, string>>) {
+      if (rows.length >= maxRows) throw new RowCapExceededError(maxRows);
       const row: RawRow = {};
       for (const [k, v] of Object.entries(rec)) if (k !== '') row[k] = v;
       rows.push(row);
     }
   } catch (e) {
-    if (e instanceof AppError) throw e;
+    body.destroy();
+    sliced.destroy();
+    parser.destroy();
+    if (e instanceof AppError || e instanceof RowCapExceededError) throw e;
     throw new AppError('VALIDATION', `CSV cannot be parsed: ${(e as Error).message}`);
   }
   return rows;
