@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bootstrapTokens, issueToken, listTokens, revokeToken } from '../../src/auth/tokens.ts';
 import { countMatching, deleteReadings } from '../../src/db/clean-repo.ts';
 import { migrate } from '../../src/db/migrate.ts';
@@ -33,16 +33,18 @@ const insertReading = (
     [unit.customer_id, unit.facility_id, unit.id, at, c, c === null ? 'failure' : 'normal'],
   );
 
+// Every test gets a database of its own holding the default fleet, and creates the readings and
+// tokens it looks at: any test runs alone (-t) and in any order (--sequence.shuffle).
 describeEachBackend('storage', ({ create }) => {
   let t: TestDatabase;
   let db: Db;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     t = await create();
     db = t.db;
     await seedFleet(db, await loadFleet(), SEED_OPTS);
   });
-  afterAll(async () => t?.drop());
+  afterEach(async () => t?.drop());
 
   describe('schema and migrations', () => {
     it('re-running migrations applies nothing and keeps the seeded config', async () => {
@@ -229,8 +231,10 @@ describeEachBackend('storage', ({ create }) => {
     });
 
     it('lists never expose a hash or a token', async () => {
+      await issueToken(db, { customerCode: 'A' });
+      await issueToken(db, { admin: true });
       const list = await listTokens(db, {});
-      expect(list.length).toBeGreaterThan(0);
+      expect(list).toHaveLength(2);
       for (const t of list) {
         expect(t).not.toHaveProperty('token_hash');
         expect(t).not.toHaveProperty('token');
@@ -238,22 +242,36 @@ describeEachBackend('storage', ({ create }) => {
     });
 
     it('bootstraps tokens only when none exist', async () => {
-      expect(await bootstrapTokens(db, async () => undefined)).toBeUndefined();
+      await issueToken(db, { customerCode: 'A' });
+      let kept = false;
+      expect(await bootstrapTokens(db, async () => void (kept = true))).toBeUndefined();
+      expect(kept).toBe(false);
+      expect(await listTokens(db, { includeRevoked: true })).toHaveLength(1);
     });
   });
 
   describe('db status and clean', () => {
     it('status reports the backend, counts, size and the newest readings', async () => {
+      await insertReading(db, await unitOf(db, 'unit_B_1_1'), '2026-01-01T00:00:00Z', -18);
+      await insertReading(db, await unitOf(db, 'unit_A_1_1'), '2026-01-02T00:00:00Z', -74.1);
+      await insertReading(db, await unitOf(db, 'unit_A_1_2'), '2026-01-01T12:00:00Z', null);
       const s = await readDbStatus(db);
       expect(s.backend).toBe(db.backend);
       expect(s.sizeBytes).toBeGreaterThan(0);
       expect(s.counts.temperature_readings).toBe(3);
-      expect(s.recentReadings[0]).toMatchObject({ customer_code: 'A' });
+      // Newest first, by insertion.
+      expect(s.recentReadings.map((r) => [r.customer_code, r.unit_code])).toEqual([
+        ['A', 'unit_A_1_2'],
+        ['A', 'unit_A_1_1'],
+        ['B', 'unit_B_1_1'],
+      ]);
     });
 
     it('clean deletes the matching readings only and rebuilds the touched rollups', async () => {
       const u = await unitOf(db, 'unit_B_1_1');
       for (const [i, c] of [-3, -4, -5].entries()) await insertReading(db, u, `2026-02-01T10:0${i}:00Z`, c);
+      // Another customer's reading, ingested just as recently: untouched by a clean of B.
+      await insertReading(db, await unitOf(db, 'unit_A_1_1'), '2026-02-01T10:00:00Z', -74.1);
       await db.query(
         `INSERT INTO reading_rollups_hourly (storage_unit_id, bucket_start, customer_id, facility_id, reading_count, null_count, sum_c, min_c, max_c)
          VALUES ($1, '2026-02-01T10:00:00Z', $2, $3, 3, 0, -12, -5, -3)`,
@@ -289,8 +307,8 @@ describeEachBackend('storage', ({ create }) => {
           .sort()
           .map((z) => ({ time_zone: z, day: '2026-02-01', reading_count: 1, sum_c: -5 })),
       );
-      const others = await countMatching(db, {});
-      expect(others).toBe(4);
+      const left = await countMatching(db, {});
+      expect(left).toBe(2);
     });
   });
 });
