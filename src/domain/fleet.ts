@@ -51,10 +51,14 @@ export interface Fleet {
   customers: FleetCustomer[];
 }
 
+/** The path at which a customer of the prototype serves its readings: JSON for api, CSV for csv. */
+export const sourcePath = (method: DataSharingMethod): string =>
+  method === 'api' ? '/temperature/current' : '/data/download.csv';
+
 /**
- * Where a fleet customer serves its readings: the prototype's endpoints, on the port of its position
- * in the fleet (ports from SIM_PORT_START, in fleet order). The simulator serves them there and the
- * seeder stores them as the customers' source URLs.
+ * Where a fleet customer serves its readings: its source path on the port of its position in the
+ * fleet (ports from SIM_PORT_START, in fleet order). The simulator serves them there and the seeder
+ * stores them as the customers' source URLs.
  */
 export const simulatorUrl = (host: string, port: number, method: DataSharingMethod): string =>
-  `http://${host}:${port}${method === 'api' ? '/temperature/current' : '/data/download.csv'}`;
+  `http://${host}:${port}${sourcePath(method)}`;

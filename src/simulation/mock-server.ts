@@ -4,7 +4,7 @@ import { AppError } from '../lib/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { mixBadRows } from './bad-data.ts';
-import type { Fleet, FleetCustomer } from '../domain/fleet.ts';
+import { sourcePath, type Fleet, type FleetCustomer } from '../domain/fleet.ts';
 import { csvDownloadFileName, faultToJson, jsonEnvelope, readingsToCsv } from './formats.ts';
 import { customerReadings, type InjectedFault } from './reading-generator.ts';
 
@@ -118,7 +118,7 @@ const info = (m: MockCustomer): Record<string, unknown> => ({
   data_sharing_method: m.customer.method,
   total_facilities: m.customer.facilities.length,
   total_units: m.customer.facilities.reduce((s, f) => s + f.units.length, 0),
-  data_endpoint: m.customer.method === 'api' ? '/temperature/current' : '/data/download.csv',
+  data_endpoint: sourcePath(m.customer.method),
 });
 
 const served = (m: MockCustomer, params: URLSearchParams, now: Date, defaultHours: number) => {
