@@ -55,13 +55,15 @@ export const listPendingRebuilds = (q: Sql): Promise<PendingRebuild[]> =>
   );
 
 /**
- * Whether another session still runs with a snapshot taken before the transaction `switchXid`
- * committed (it may fold readings into the old zone). Such statements end within their own duration.
+ * Whether another client session of this database still runs with a snapshot taken before the
+ * transaction `switchXid` committed (it may fold readings into the old zone). Such statements end
+ * within their own duration (autovacuum and other databases' sessions write no readings here).
  */
 export const olderSnapshotsRunning = async (q: Sql, switchXid: number): Promise<boolean> => {
   const [row] = await q.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM pg_stat_activity
-     WHERE pid <> pg_backend_pid() AND backend_xmin IS NOT NULL
+     WHERE pid <> pg_backend_pid() AND datname = current_database() AND backend_type = 'client backend'
+       AND backend_xmin IS NOT NULL
        AND age(backend_xmin) >= age((($1::bigint % 4294967296))::text::xid)`,
     [switchXid],
   );
