@@ -78,6 +78,12 @@ export class Scheduler {
     await Promise.allSettled([...this.#running.values()]);
   }
 
+  // Process-side timing (when to re-create schedule rows, renew leases, run durations) reads the
+  // injected clock, so tests step it instead of sleeping; lease and due times are the database's now().
+  #nowMs(): number {
+    return this.#deps.clock.now().getTime();
+  }
+
   /** Customers this process is collecting right now. */
   get running(): readonly string[] {
     return [...this.#running.keys()];
@@ -86,7 +92,7 @@ export class Scheduler {
   /** One scheduling step: make schedule rows, renew leases, claim due customers and start their runs. */
   async tick(): Promise<ClaimedCustomer[]> {
     const { db, ingest } = this.#deps;
-    const now = Date.now();
+    const now = this.#nowMs();
     if (now - this.#lastEnsure >= ENSURE_EVERY_MS) {
       await ensureScheduleRows(db);
       this.#lastEnsure = now;
@@ -107,7 +113,7 @@ export class Scheduler {
 
   async #runOne(c: ClaimedCustomer): Promise<void> {
     const { db, ingest } = this.#deps;
-    const t0 = Date.now();
+    const t0 = this.#nowMs();
     let outcome: CollectOutcome | undefined;
     let error: string | undefined;
     try {
@@ -120,7 +126,7 @@ export class Scheduler {
     const ok = outcome?.ok ?? false;
     ingestionRunDuration.observe(
       { method: c.data_sharing_method, status: ok ? 'ok' : 'failure' },
-      (Date.now() - t0) / 1000,
+      (this.#nowMs() - t0) / 1000,
     );
     const delaySeconds = ok
       ? nextDelaySeconds(c.data_frequency_seconds, this.#random)
@@ -134,7 +140,7 @@ export class Scheduler {
       rejected: outcome?.rejected ?? 0,
       windowStart: outcome?.windowStart,
       windowEnd: outcome?.windowEnd,
-      durationMs: Date.now() - t0,
+      durationMs: this.#nowMs() - t0,
       nextInSeconds: Math.round(delaySeconds),
     };
     // One info line per run: the writer logs "run stored" when the last batch commits; a run with
