@@ -125,13 +125,14 @@ export const buildApp = async (ctx: AppContext): Promise<FastifyInstance> => {
     cacheTtlMs: ctx.authCacheTtlMs,
     anonymousPerMinute: limits.anonymousPerMinute,
   });
-  registerHeavyRequestLimit(app, { perToken: limits.heavyConcurrencyPerToken });
+  const heavy = registerHeavyRequestLimit(app, { perToken: limits.heavyConcurrencyPerToken });
   await registerOpenApi(app);
 
   const deps: RouteDeps = {
     ctx: { db: ctx.db, clock: ctx.clock, zoneRebuilds: ctx.zoneRebuilds },
     futureToleranceSeconds: ctx.futureToleranceSeconds ?? 300,
     forgetToken: auth.forgetToken,
+    yieldToLight: heavy.yieldToLight,
   };
   const typed = app.withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
   registerHealthRoutes(app, ctx);

@@ -24,6 +24,8 @@ export interface RouteDeps {
   ctx: FeatureContext;
   futureToleranceSeconds: number;
   forgetToken(id: string): void;
+  /** Heavy streams call this between chunks so cheap requests go first (plugins/heavy-requests.ts). */
+  yieldToLight(): Promise<void>;
 }
 
 export const BEARER = [{ bearerAuth: [] }];
