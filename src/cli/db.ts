@@ -81,7 +81,7 @@ export const registerDbCommands = (program: Command): void => {
 
   db.command('seed')
     .description(
-      'Load the default fleet (10 customers, 21 facilities, 94 units) or a fleet file; existing rows are kept',
+      'Load the default fleet (10 customers, 21 facilities, 96 units) or a fleet file; existing rows are kept',
     )
     .option(
       '--fleet <file>',

@@ -16,7 +16,7 @@ export interface SeedResult {
   unitsCreated: number;
 }
 
-// Default alarm band around the set point: ±5 °C, i.e. ±9 °F for units that report in °F.
+// Default alarm band when the fleet states none: set point ± 5 °C, i.e. ± 9 °F for °F units.
 const alarmHalfBand = (unit: FleetUnit): number => 5 * degreesPerCelsius(unit.temperatureUnit);
 
 const upsertCustomer = async (
@@ -67,7 +67,7 @@ export const seedFleet = async (db: Db, fleet: Fleet, opts: SeedOptions): Promis
           const ins = await tx.query(
             `INSERT INTO storage_units (facility_id, customer_id, unit_code, name, size_value, size_unit,
                set_temperature, temperature_unit, equipment_type, alarm_low_limit, alarm_high_limit, data_frequency_seconds)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'freezer', $9, $10, $11)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
              ON CONFLICT (facility_id, unit_code) DO NOTHING RETURNING id`,
             [
               facility.id,
@@ -78,8 +78,9 @@ export const seedFleet = async (db: Db, fleet: Fleet, opts: SeedOptions): Promis
               u.sizeUnit,
               u.setTemperature,
               u.temperatureUnit,
-              u.setTemperature - half,
-              u.setTemperature + half,
+              u.equipmentType ?? 'freezer',
+              u.alarmLowLimit ?? u.setTemperature - half,
+              u.alarmHighLimit ?? u.setTemperature + half,
               u.dataFrequencySeconds,
             ],
           );

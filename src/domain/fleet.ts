@@ -26,6 +26,11 @@ export interface FleetUnit {
   /** Seconds between two readings of this unit. */
   dataFrequencySeconds: number;
   dataQuality: DataQuality;
+  /** Optional in the file (the prototype's units have none): default 'freezer'. */
+  equipmentType?: string;
+  /** Allowed band in the unit's own scale, when the file states it (default: set point ± 5 °C / 9 °F). */
+  alarmLowLimit?: number;
+  alarmHighLimit?: number;
 }
 
 export interface FleetFacility {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import type { DataQuality, DataSharingMethod, Fleet } from '../domain/fleet.ts';
+import type { DataQuality, DataSharingMethod, Fleet, FleetUnit } from '../domain/fleet.ts';
 import { AppError } from '../lib/errors.ts';
 
 export const DEFAULT_FLEET_FILE = path.join(
@@ -23,6 +23,8 @@ const str = (v: unknown, where: string): string => {
   return v;
 };
 const optStr = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const optNum = (v: unknown, where: string): number | undefined =>
+  v === undefined || v === null ? undefined : num(v, where);
 const oneOf = <T extends string>(v: unknown, allowed: readonly T[], where: string): T => {
   if (!allowed.includes(v as T))
     throw new AppError('VALIDATION', `${where}: expected one of ${allowed.join(', ')}`);
@@ -57,6 +59,20 @@ const collectEvery = (method: DataSharingMethod, cfg: Raw): number => {
  * Parses a fleet in the prototype's YAML layout (`customers: {A: {name, data_sharing_method, data_config, facilities: […]}}`).
  * @throws AppError VALIDATION naming the bad field.
  */
+/** The fields this project adds to the prototype's unit layout; absent keys stay absent. */
+const optionalUnitFields = (u: Raw, where: string): Partial<FleetUnit> => {
+  const out: Partial<FleetUnit> = {};
+  const type = optStr(u.equipment_type);
+  if (type) out.equipmentType = type;
+  const low = optNum(u.alarm_low_limit, `${where}.alarm_low_limit`);
+  const high = optNum(u.alarm_high_limit, `${where}.alarm_high_limit`);
+  if (low !== undefined) out.alarmLowLimit = low;
+  if (high !== undefined) out.alarmHighLimit = high;
+  if (low !== undefined && high !== undefined && low >= high)
+    throw new AppError('VALIDATION', `${where}: alarm_low_limit must be below alarm_high_limit`);
+  return out;
+};
+
 export const parseFleet = (text: string): Fleet => {
   const doc = parse(text) as Raw | null;
   const customers = (doc?.customers ?? null) as Raw | null;
@@ -96,6 +112,7 @@ export const parseFleet = (text: string): Fleet => {
                 temperatureUnit: oneOf(u.temperature_unit, ['C', 'F'] as const, `${where}.temperature_unit`),
                 dataFrequencySeconds: num(u.data_frequency, `${where}.data_frequency`),
                 dataQuality: parseQuality(u.data_quality),
+                ...optionalUnitFields(u, where),
               };
             }),
           };
@@ -105,7 +122,7 @@ export const parseFleet = (text: string): Fleet => {
   };
 };
 
-/** Loads a fleet file (default: the 10-customer, 94-unit fleet of the prototype). */
+/** Loads a fleet file (default: the prototype's 10 customers plus two vaccine refrigerators: 96 units). */
 export const loadFleet = async (file = DEFAULT_FLEET_FILE): Promise<Fleet> => {
   let text: string;
   try {

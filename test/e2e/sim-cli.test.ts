@@ -41,12 +41,12 @@ describe('tms sim (spawned)', () => {
   it('show-customers prints the default fleet with ports, nulls marked', async () => {
     const r = await sim('show-customers');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('A: Pharma Corp A (api, port 8001) - 9 units');
+    expect(r.stdout).toContain('A: Pharma Corp A (api, port 8001) - 11 units');
     expect(r.stdout).toContain('J: Local Business J (csv, port 8010) - 2 units');
     expect(r.stdout).toContain('facility_B_1 [Unnamed], Sheffield, England');
     const fleet = JSON.parse((await sim('show-customers', '--json')).stdout) as ReturnType<typeof parseFleet>;
     expect(fleet.customers).toHaveLength(10);
-    expect(fleet.customers.flatMap((c) => c.facilities.flatMap((f) => f.units))).toHaveLength(94);
+    expect(fleet.customers.flatMap((c) => c.facilities.flatMap((f) => f.units))).toHaveLength(96);
   });
 
   it('generate-customers writes a fleet file that loads back, honouring the distribution', async () => {

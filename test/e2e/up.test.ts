@@ -50,7 +50,7 @@ describe('tms up on the embedded store', () => {
     expect(JSON.parse(r.stdout).counts).toMatchObject({
       customers: 10,
       facilities: 21,
-      storage_units: 94,
+      storage_units: 96,
       api_tokens: 11,
     });
   });
@@ -94,7 +94,7 @@ describe('tms up on the embedded store', () => {
     try {
       await waitForHttp(`http://127.0.0.1:${env.PORT}/health`, 90_000);
       const r = await runTms(['db', 'status', '--json'], env);
-      expect(JSON.parse(r.stdout).counts).toMatchObject({ customers: 10, storage_units: 94, api_tokens: 12 });
+      expect(JSON.parse(r.stdout).counts).toMatchObject({ customers: 10, storage_units: 96, api_tokens: 12 });
       expect(again.output()).not.toContain('First start');
     } finally {
       expect(await again.stop('SIGINT')).toBe(0);

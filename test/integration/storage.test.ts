@@ -133,9 +133,9 @@ describeEachBackend('storage', ({ create }) => {
   });
 
   describe('default fleet', () => {
-    it('has the 10 customers, 21 facilities and 94 units of the prototype fleet', async () => {
+    it('has the 10 customers, 21 facilities and 96 units of the default fleet', async () => {
       const s = await readDbStatus(db);
-      expect(s.counts).toMatchObject({ customers: 10, facilities: 21, storage_units: 94 });
+      expect(s.counts).toMatchObject({ customers: 10, facilities: 21, storage_units: 96 });
     });
 
     it('points each customer at its simulator port with the right endpoint and frequency', async () => {

@@ -17,7 +17,7 @@ export interface UnitRef {
   unit_code: string;
 }
 
-/** The default fleet (10 customers, 21 facilities, 94 units). */
+/** The default fleet (10 customers, 21 facilities, 96 units). */
 export const seedDefaultFleet = async (db: Db): Promise<void> => {
   await seedFleet(db, await loadFleet(), SEED_OPTS);
 };
