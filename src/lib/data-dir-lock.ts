@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, chmod, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { access, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from './errors.ts';
 
@@ -7,15 +7,13 @@ export const LOCK_FILE = 'tms.lock';
 
 /**
  * Creates the data directory (and missing parents) private to this user: mode 0700, since it holds
- * the embedded database, tokens.json and the control socket. An existing directory of ours that is
- * open to group or others is narrowed to 0700.
+ * the embedded database, tokens.json and the control socket. An existing directory keeps its mode
+ * (TMS_DATA_DIR may name a directory shared on purpose; what is secret in it is 0600 by itself).
  * @throws AppError CONFIG when it cannot be created or written.
  */
 export const ensureDataDir = async (dir: string): Promise<void> => {
   try {
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const st = await stat(dir);
-    if ((st.mode & 0o077) !== 0 && st.uid === process.getuid?.()) await chmod(dir, 0o700);
     await access(dir, constants.W_OK);
   } catch (e) {
     throw new AppError(

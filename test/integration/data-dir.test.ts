@@ -47,12 +47,12 @@ describe('data directory and control socket permissions', () => {
     expect((await modeOf(dir)).toString(8)).toBe('700');
   });
 
-  it('narrows an existing data directory open to group and others to 0700', async () => {
-    const dir = path.join(root, 'open');
+  it('keeps the mode of an existing data directory (it may be shared on purpose)', async () => {
+    const dir = path.join(root, 'existing');
     await mkdir(dir);
-    await chmod(dir, 0o755);
+    await chmod(dir, 0o750);
     await ensureDataDir(dir);
-    expect((await modeOf(dir)).toString(8)).toBe('700');
+    expect((await modeOf(dir)).toString(8)).toBe('750');
   });
 
   it('writes a private file atomically with mode 0600, replacing a wider one', async () => {
