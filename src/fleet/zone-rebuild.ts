@@ -8,6 +8,8 @@ export interface ZoneRebuildTrigger {
 }
 
 export interface ZoneRebuilder extends ZoneRebuildTrigger {
+  /** Chunks committed, and chunks run again because a writer raced them, since start. */
+  readonly counts: { chunks: number; raced: number };
   /** Resolves once a pass finds no rebuild pending (tests wait for the background work with it). */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -38,6 +40,7 @@ export const startZoneRebuilder = ({ db, log, pollMs = 30_000 }: ZoneRebuilderOp
   let wakeUp: (() => void) | undefined;
   let woken = false;
   let idleWaiters: Array<() => void> = [];
+  const counts = { chunks: 0, raced: 0 };
 
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -68,9 +71,17 @@ export const startZoneRebuilder = ({ db, log, pollMs = 30_000 }: ZoneRebuilderOp
         const result = await rebuildZoneChunk(db, p);
         if (result === 'done')
           log.info({ customerId: p.customer_id, zone: p.time_zone }, 'daily rollups rebuilt');
-        if (result !== 'gone') next = 0;
+        if (result !== 'gone') {
+          counts.chunks++;
+          next = 0;
+        }
       } catch (err) {
         if (!RETRYABLE.has((err as { code?: string }).code ?? '')) throw err;
+        counts.raced++;
+        log.debug(
+          { customerId: p.customer_id, code: (err as { code?: string }).code },
+          'a writer raced a rebuild chunk; running it again',
+        );
         next = Math.min(next, RACE_RETRY_MS);
       }
       // Give queued statements (PGlite) and requests their turn before the next chunk.
@@ -96,6 +107,7 @@ export const startZoneRebuilder = ({ db, log, pollMs = 30_000 }: ZoneRebuilderOp
   })();
 
   return {
+    counts,
     wake() {
       woken = true;
       wakeUp?.();

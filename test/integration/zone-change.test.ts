@@ -197,6 +197,36 @@ describeEachBackend('zone change', ({ create }) => {
     expect(after.stored).toEqual(after.raw);
   }, 120_000);
 
+  it("the customer's own writers racing the rebuild lose nothing (a raced chunk is run again)", async () => {
+    now = new Date(now.getTime() + 11 * 60_000);
+    const r = rebuilder();
+    const app = await appWith(r);
+    const put = await call(app, 'PUT', '/api/v1/customers/profile', writeA, {
+      timezone: 'Australia/Adelaide',
+    });
+    expect(put.status).toBe(200);
+    let done = false;
+    const idle = r.idle().then(() => (done = true));
+    // Two writers of A's readings spread over the 60 days (at :30 s, so all new), while chunks run.
+    let batches = 0;
+    const writer = async (lane: number) => {
+      for (let k = lane; !done && k < 400; k += 2) {
+        const hour = (k * 7919) % (DAYS * 24);
+        const from = new Date(START.getTime() + hour * 3_600_000 + 30_000);
+        await writeReadingBatch(db, writerBatch(unitsA[k % unitsA.length]!, from, 30));
+        batches++;
+      }
+    };
+    await Promise.all([writer(0), writer(1), idle]);
+    expect(batches).toBeGreaterThan(0);
+    console.log(
+      `${db.backend}: ${batches} batches of A written during its rebuild; ${r.counts.chunks} chunks, ${r.counts.raced} run again after a race`,
+    );
+    const { stored, raw } = await dailyVsRaw(db, customerA);
+    expect(new Set(stored.map((x) => x.time_zone))).toEqual(new Set(['UTC', 'Australia/Adelaide']));
+    expect(stored).toEqual(raw);
+  }, 120_000);
+
   it('refuses the current zone again (409) and more than one change per 10 minutes (429, Retry-After); admins may', async () => {
     now = new Date(now.getTime() + 11 * 60_000);
     const app = await appWith();
