@@ -38,7 +38,8 @@ const arg = (name: string, fallback: string): string => {
 const seconds = Number(arg('seconds', '60'));
 const backend = arg('db', 'pglite');
 const adminUrl = process.env.TMS_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const HOSTILE_BYTES = 64 * 1024 * 1024;
+/** Just under the default TMS_FETCH_MAX_BYTES (64 MiB), so the size limit alone does not stop it. */
+const HOSTILE_BYTES = 64 * 1024 * 1024 - 1024;
 const MB = 1024 * 1024;
 
 /** The customer's source: `/empty` (baseline) or `/hostile` (64 MB of `[{},{},…]`, streamed). */
@@ -54,7 +55,7 @@ const startSource = async (): Promise<{ base: string; server: http.Server; bytes
     res.write('[');
     let body = 0;
     const pump = () => {
-      while (body < HOSTILE_BYTES && !res.destroyed) {
+      while (body + chunk.length <= HOSTILE_BYTES && !res.destroyed) {
         body += chunk.length;
         sent += chunk.length;
         if (!res.write(chunk)) return void res.once('drain', pump);
@@ -268,7 +269,7 @@ const main = async () => {
     `ratio hostile/baseline: p50 ${(h.p50 / b.p50).toFixed(2)}x, p99 ${(h.p99 / b.p99).toFixed(2)}x, max ${(h.max / b.max).toFixed(2)}x`,
   );
   console.log(
-    `hostile source: ${(source.bytesSent() / MB).toFixed(1)} MB sent in all (of ${HOSTILE_BYTES / MB} MB per run) before the collector cut it off`,
+    `hostile source: ${(source.bytesSent() / MB).toFixed(1)} MB sent in all (of ${(HOSTILE_BYTES / MB).toFixed(1)} MB per run) before the collector cut it off`,
   );
   if (lastRun?.error_message) console.log(`last hostile run: ${lastRun.error_message}`);
 };

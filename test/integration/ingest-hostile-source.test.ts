@@ -18,7 +18,8 @@ import { seedTestFleet } from '../support/ingest-fixtures.ts';
 
 const log = pino({ level: 'silent' });
 const config = parseConfig({ TMS_INITIAL_BACKFILL_HOURS: '2' });
-const BODY_BYTES = 64 * 1024 * 1024;
+/** Just under the default fetch size limit (64 MiB), so only the row cap can stop it. */
+const BODY_BYTES = 64 * 1024 * 1024 - 1024;
 const MB = 1024 * 1024;
 
 interface Served {
@@ -27,7 +28,7 @@ interface Served {
   closed: Promise<void>;
 }
 
-/** Streams `head`, then `unit` repeated up to BODY_BYTES, then `tail`, honouring back-pressure. */
+/** Streams `head`, then `unit` repeated up to about BODY_BYTES, then `tail`, honouring back-pressure. */
 const serveHuge = (res: http.ServerResponse, type: string, head: string, unit: string, tail: string) => {
   const served: Served = { sent: 0, finished: false, closed: Promise.resolve() };
   served.closed = new Promise((r) => res.on('close', () => r()));
@@ -35,7 +36,7 @@ const serveHuge = (res: http.ServerResponse, type: string, head: string, unit: s
   res.writeHead(200, { 'content-type': type });
   res.write(head);
   const pump = () => {
-    while (served.sent < BODY_BYTES && !res.destroyed) {
+    while (served.sent + chunk.length <= BODY_BYTES && !res.destroyed) {
       served.sent += chunk.length;
       if (!res.write(chunk)) return void res.once('drain', pump);
     }

@@ -9,12 +9,14 @@ export const SLICE_BYTES = 8 * 1024;
 
 /** The body's bytes in pieces of at most `sliceBytes`, with a turn of the event loop before each. */
 export async function* yieldingSlices(
-  body: AsyncIterable<Buffer>,
+  body: AsyncIterable<Buffer | string>,
   sliceBytes = SLICE_BYTES,
 ): AsyncGenerator<Buffer> {
-  for await (const chunk of body)
+  for await (const piece of body) {
+    const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
     for (let i = 0; i < chunk.length; i += sliceBytes) {
       await setImmediate();
       yield chunk.subarray(i, i + sliceBytes);
     }
+  }
 }
