@@ -42,7 +42,12 @@ const writeTokensFile = async (config: Config, tokens: BootstrapTokens): Promise
     ),
   };
   await ensureDataDir(config.dataDir);
-  await writePrivateFile(file, JSON.stringify(body, null, 2));
+  await writePrivateFile(file, JSON.stringify(body, null, 2)).catch((e: unknown) => {
+    throw new AppError(
+      'CONFIG',
+      `Cannot write ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): no token was created; the next start tries again`,
+    );
+  });
   return file;
 };
 
