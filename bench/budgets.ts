@@ -18,6 +18,7 @@ import { issueToken } from '../src/auth/tokens.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openPostgres } from '../src/db/postgres.ts';
 import { seedFleet } from '../src/db/seed-fleet.ts';
+import { celsiusSql } from '../src/db/sql-units.ts';
 import type { Db } from '../src/db/types.ts';
 import type { Reading } from '../src/domain/reading.ts';
 import { writeBatch } from '../src/ingestion/writer.ts';
@@ -47,7 +48,7 @@ const load = async (db: Db, end: number): Promise<number> => {
     set_c: number;
   }>(
     `SELECT u.id, u.facility_id, u.customer_id, c.customer_code AS code,
-       CASE WHEN u.temperature_unit = 'F' THEN (u.set_temperature - 32) * 5 / 9 ELSE u.set_temperature END AS set_c
+       ${celsiusSql('u.set_temperature', 'u.temperature_unit')}::float8 AS set_c
      FROM storage_units u JOIN customers c ON c.id = u.customer_id WHERE c.customer_code IN ('A', 'B')`,
   );
   let stored = 0;

@@ -9,6 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { parseConfig } from '../src/config/config.ts';
 import { openDb } from '../src/db/open.ts';
 import { insertReadingsWithRollups, type NewReading } from '../src/db/readings-query-repo.ts';
+import { celsiusSql } from '../src/db/sql-units.ts';
 import { REPO_ROOT, randomPortBase, startTms, waitForHttp } from '../test/support/cli.ts';
 import { chromiumAvailable, CHROMIUM_PATH, launchChromium } from '../test/support/browser.ts';
 import { ensureDashboardBuilt } from '../test/support/web-system.ts';
@@ -63,7 +64,7 @@ try {
   const db = await openDb(parseConfig({ TMS_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }), { holder: 'bench:web' });
   const [unit] = await db.query<{ id: string; customer_id: string; facility_id: string; set_c: number }>(
     `SELECT u.id, u.customer_id, u.facility_id,
-            CASE u.temperature_unit WHEN 'F' THEN (u.set_temperature - 32) * 5 / 9 ELSE u.set_temperature END AS set_c
+            ${celsiusSql('u.set_temperature', 'u.temperature_unit')}::float8 AS set_c
        FROM storage_units u JOIN customers c ON c.id = u.customer_id
       WHERE c.customer_code = 'A' ORDER BY u.unit_code LIMIT 1`,
   );

@@ -1,4 +1,5 @@
 import { param, scopeConditions, type ReadingScope } from './readings-query-repo.ts';
+import { celsiusSql } from './sql-units.ts';
 import type { Sql } from './types.ts';
 
 /** Per unit in scope: its first rollup hour ever, its newest hour up to `until`, its reporting periods. */
@@ -85,8 +86,7 @@ export const failedReads = async (
 export const setPointsC = async (q: Sql, unitIds: readonly string[]): Promise<Map<string, number>> => {
   if (unitIds.length === 0) return new Map();
   const rows = await q.query<{ id: string; set_c: number }>(
-    `SELECT id, (CASE WHEN temperature_unit = 'F' THEN (set_temperature - 32) * 5.0 / 9.0
-                      ELSE set_temperature END)::float8 AS set_c
+    `SELECT id, ${celsiusSql('set_temperature', 'temperature_unit')}::float8 AS set_c
      FROM storage_units WHERE id = ANY($1::uuid[])`,
     [unitIds],
   );
@@ -112,7 +112,7 @@ export const meanDeviation = async (
 ): Promise<DeviationRow> => {
   const params: unknown[] = [];
   const c = scopeConditions(scope, params, 'x.');
-  const setC = `CASE WHEN u.temperature_unit = 'F' THEN (u.set_temperature - 32) * 5.0 / 9.0 ELSE u.set_temperature END`;
+  const setC = celsiusSql('u.set_temperature', 'u.temperature_unit');
   const value = hourlyMeans ? 'x.sum_c / nullif(x.reading_count - x.null_count, 0)' : 'x.temperature_c';
   const table = hourlyMeans ? 'reading_rollups_hourly' : 'temperature_readings';
   c.push(...rangeConditions(hourlyMeans ? 'x.bucket_start' : 'x.recorded_at', start, end, params));
