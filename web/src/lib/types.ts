@@ -155,13 +155,34 @@ export interface ApiToken {
   token?: string;
 }
 
+/** GET /analytics/performance: every figure says how it was obtained (see docs of the endpoint). */
 export interface Performance {
-  uptime: { hours_with_readings: number; total_hours: number; uptime_percentage: number };
-  data_quality: { total_readings: number; good_readings: number; quality_percentage: number };
+  uptime: {
+    uptime_percentage: number;
+    covered_hours: number;
+    expected_hours: number;
+    hours_with_readings: number;
+    total_hours: number;
+    units_measured: number;
+    uptime_basis: string;
+  };
+  data_quality: {
+    total_readings: number;
+    good_readings: number;
+    quality_percentage: number;
+    good_quality_threshold: number;
+    failed_reads: number;
+    failed_reads_percentage: number;
+  };
   temperature_deviation: {
     avg_deviation: number | null;
     max_deviation: number | null;
     min_deviation: number | null;
+    temperature_unit: TempUnit;
+    max_deviation_basis: 'readings_extremes';
+    basis: 'readings' | 'hourly_means';
+    approximate: boolean;
+    note: string;
   };
   status_distribution: { equipment_status: string; count: number; percentage: number }[];
   time_range: { start_date: string; end_date: string };

@@ -152,7 +152,7 @@ export const AnalyticsPage = ({ route }: { route: Route }) => {
         )}
       </Card>
 
-      <Card title={`Trend (${interval}ly, °${unit})`} id="an-trend">
+      <Card title={`Trend (${interval === 'hour' ? 'hourly' : 'daily'}, °${unit})`} id="an-trend">
         <TrendChart
           trend={trend}
           label={`${interval === 'hour' ? 'Hourly' : 'Daily'} average, minimum and maximum over all units`}
@@ -215,22 +215,39 @@ export const AnalyticsPage = ({ route }: { route: Route }) => {
             <Kpi
               label="Uptime"
               value={fmtPct(p.uptime.uptime_percentage)}
-              sub={`${fmtInt(p.uptime.hours_with_readings)} of ${fmtInt(p.uptime.total_hours)} hours with readings`}
+              sub={`${fmtInt(p.uptime.covered_hours)} of ${fmtInt(p.uptime.expected_hours)} unit-hours with readings, ${p.uptime.uptime_basis} (${fmtInt(p.uptime.units_measured)} unit${p.uptime.units_measured === 1 ? '' : 's'})`}
               testid="an-uptime"
             />
             <Kpi
               label="Data quality"
               value={fmtPct(p.data_quality.quality_percentage)}
-              sub={`${fmtInt(p.data_quality.good_readings)} of ${fmtInt(p.data_quality.total_readings)} readings of good quality`}
+              sub={`${fmtInt(p.data_quality.good_readings)} of ${fmtInt(p.data_quality.total_readings)} readings of good quality (score ≥ ${fmtNum(p.data_quality.good_quality_threshold, 2)}, not failed)`}
               testid="an-quality"
             />
             <Kpi
-              label="Deviation from set point"
-              value={`${fmtNum(p.temperature_deviation.avg_deviation, 2)} °${unit}`}
-              sub={`average; min ${fmtNum(p.temperature_deviation.min_deviation, 2)}, max ${fmtNum(p.temperature_deviation.max_deviation, 2)} °${unit}`}
+              label="Failed reads"
+              value={fmtInt(p.data_quality.failed_reads)}
+              sub={`${fmtPct(p.data_quality.failed_reads_percentage)} of readings had no temperature (sensor failure)`}
+              testid="an-failed-reads"
+            />
+            <Kpi
+              label="Max deviation from set point"
+              value={`${fmtNum(p.temperature_deviation.max_deviation, 2)} °${unit}`}
+              sub="exact: from the readings' lowest and highest values"
+              testid="an-max-deviation"
+            />
+            <Kpi
+              label={`Average deviation${p.temperature_deviation.approximate ? ' (approximate)' : ''}`}
+              value={`${p.temperature_deviation.approximate ? '≈ ' : ''}${fmtNum(p.temperature_deviation.avg_deviation, 2)} °${unit}`}
+              sub={`min ${p.temperature_deviation.approximate ? '≈ ' : ''}${fmtNum(p.temperature_deviation.min_deviation, 2)} °${unit}; ${p.temperature_deviation.basis === 'hourly_means' ? 'from hourly means' : 'from every reading'}`}
               testid="an-deviation"
             />
           </div>
+        )}
+        {p?.temperature_deviation.approximate && (
+          <p class="muted small" data-testid="an-deviation-note" role="note">
+            {p.temperature_deviation.note}
+          </p>
         )}
         {p && (
           <div class="meters">
