@@ -4,7 +4,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { randomPortBase, REPO_ROOT, runTms, startTms, waitForHttp, type RunningTms } from './cli.ts';
+import { randomPortBase, REPO_ROOT, runTms, startTms, waitForProcessHttp, type RunningTms } from './cli.ts';
+
+/** `tms up` takes 35 s to answer on a 2-core machine shared by several test runs. */
+const START_TIMEOUT_MS = 120_000;
 
 const newestMtime = (dir: string): number =>
   readdirSync(dir, { withFileTypes: true }).reduce(
@@ -66,7 +69,7 @@ export const startSeededSystem = async (minReadingsA = 200): Promise<SeededSyste
 
   let up: RunningTms = startTms(['up'], env);
   try {
-    await waitForHttp(`${base}/health`, 30_000);
+    await waitForProcessHttp(up, `${base}/health`, START_TIMEOUT_MS);
     const file = JSON.parse(await readFile(path.join(dataDir, 'tokens.json'), 'utf8')) as {
       admin: { token: string };
       customers: Record<string, { token: string }>;
@@ -100,7 +103,7 @@ export const startSeededSystem = async (minReadingsA = 200): Promise<SeededSyste
     const code = await up.stop('SIGTERM');
     if (code !== 0) throw new Error(`tms up exited ${code}\n${up.output()}`);
     up = startTms(['up', '--roles', 'api'], env);
-    await waitForHttp(`${base}/health`, 30_000);
+    await waitForProcessHttp(up, `${base}/health`, START_TIMEOUT_MS);
     return {
       base,
       env,
