@@ -74,6 +74,8 @@ export const TimeChart = ({
       width: Math.max(280, el.clientWidth),
       height,
       tzDate,
+      // Room on the right for the last time label, which is centred on its tick ("12:00 AM" was cut).
+      padding: [null, 28, null, null],
       cursor: { drag: { x: true, y: false, setScale: true } },
       scales: {
         x: {

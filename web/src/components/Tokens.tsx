@@ -167,7 +167,7 @@ export const TokenTable = ({
   onRevoke?: (t: ApiToken) => void;
 }) => (
   <TableWrap label="API tokens">
-    <table data-testid="tokens-table">
+    <table data-testid="tokens-table" class="stack">
       <thead>
         <tr>
           <th scope="col">Name</th>
@@ -183,17 +183,21 @@ export const TokenTable = ({
       <tbody>
         {tokens.map((t) => (
           <tr key={t.id} data-token-id={t.id}>
-            <td>{t.token_name}</td>
-            <td>
+            <td class="stack-title">{t.token_name}</td>
+            <td data-label="Token">
               <code>{t.token_prefix ? `${t.token_prefix}…` : '••••'}</code>
             </td>
-            <td>{t.permissions.join(', ')}</td>
-            <td>{fmtDateTime(t.created_at)}</td>
-            <td>{t.last_used_at ? fmtDateTime(t.last_used_at) : 'never'}</td>
-            <td>{t.expires_at ? fmtDateTime(t.expires_at) : 'never'}</td>
-            <td>{t.is_active ? 'active' : 'revoked'}</td>
+            <td class="stack-key" data-label="Permissions">
+              {t.permissions.join(', ')}
+            </td>
+            <td data-label="Created">{fmtDateTime(t.created_at)}</td>
+            <td data-label="Last used">{t.last_used_at ? fmtDateTime(t.last_used_at) : 'never'}</td>
+            <td data-label="Expires">{t.expires_at ? fmtDateTime(t.expires_at) : 'never'}</td>
+            <td class="stack-key" data-label="State">
+              {t.is_active ? 'active' : 'revoked'}
+            </td>
             {onRevoke && (
-              <td>
+              <td class="stack-key">
                 {t.is_active && (
                   <button
                     type="button"

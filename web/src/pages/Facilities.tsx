@@ -224,7 +224,7 @@ export const ReadingsTable = ({
   showUnit?: boolean;
 }) => (
   <TableWrap label="Readings">
-    <table data-testid="readings-table">
+    <table data-testid="readings-table" class="stack">
       <thead>
         <tr>
           <th scope="col">Recorded</th>
@@ -242,18 +242,20 @@ export const ReadingsTable = ({
       <tbody>
         {rows.map((r) => (
           <tr key={r.id} data-reading-id={r.id}>
-            <td>{fmtDateTime(r.recorded_at)}</td>
+            <td class="stack-title">{fmtDateTime(r.recorded_at)}</td>
             {showUnit && (
-              <td>
-                <a href={href(`/units/${r.storage_unit_id}`)}>{r.unit_name ?? r.storage_unit_id}</a>
+              <td class="stack-key" data-label="Unit">
+                <a href={href(`/units/${r.storage_unit_id}`)}>{r.unit_name || r.storage_unit_id}</a>
               </td>
             )}
-            <td class="num" data-testid="reading-temp">
+            <td class="num stack-key" data-testid="reading-temp" data-label="Temperature">
               {fmtTemp(r.temperature, r.temperature_unit, unit)}
             </td>
-            <td>{r.sensor_id ?? '—'}</td>
-            <td class="num">{fmtNum(r.quality_score, 2)}</td>
-            <td>
+            <td data-label="Sensor">{r.sensor_id ?? '—'}</td>
+            <td class="num" data-label="Quality">
+              {fmtNum(r.quality_score, 2)}
+            </td>
+            <td data-label="Equipment">
               <StatusBadge status={r.equipment_status} />
             </td>
           </tr>

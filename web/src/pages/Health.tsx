@@ -114,7 +114,7 @@ export const HealthPage = () => {
             {runs.data && runs.data.length === 0 && <Empty>No customers.</Empty>}
             {runs.data && runs.data.length > 0 && (
               <TableWrap label="Last ingestion run per customer">
-                <table data-testid="ingestion-runs">
+                <table data-testid="ingestion-runs" class="stack">
                   <thead>
                     <tr>
                       <th scope="col">Customer</th>
@@ -129,17 +129,21 @@ export const HealthPage = () => {
                   <tbody>
                     {runs.data.map(({ customer: c, log }) => (
                       <tr key={c.id}>
-                        <td>
+                        <td class="stack-title">
                           <a href={href(`/admin/customers/${c.id}`)}>{c.customer_code}</a> {c.name}
                         </td>
-                        <td title={fmtDateTime(log?.start_time)}>
+                        <td class="stack-key" data-label="Last run" title={fmtDateTime(log?.start_time)}>
                           {log ? fmtAgo(log.start_time, now) : 'never'}
                         </td>
-                        <td>{log ? <StatusBadge status={log.status} /> : '—'}</td>
-                        <td class="num">
+                        <td class="stack-key" data-label="Status">
+                          {log ? <StatusBadge status={log.status} /> : '—'}
+                        </td>
+                        <td class="num" data-label="Stored / processed">
                           {log ? `${fmtInt(log.records_succeeded)} / ${fmtInt(log.records_processed)}` : '—'}
                         </td>
-                        <td title={fmtDateTime(c.last_reading_time)}>{fmtAgo(c.last_reading_time, now)}</td>
+                        <td data-label="Last reading" title={fmtDateTime(c.last_reading_time)}>
+                          {fmtAgo(c.last_reading_time, now)}
+                        </td>
                       </tr>
                     ))}
                   </tbody>

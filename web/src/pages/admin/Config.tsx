@@ -42,11 +42,11 @@ const ConfigRow = ({
   const id = `cfg-${k}`;
   return (
     <tr data-key={k}>
-      <th scope="row">
+      <th scope="row" class="stack-title">
         <code>{k}</code>
         <div class="muted small">{entry.description}</div>
       </th>
-      <td>
+      <td class="stack-wide" data-label="Value">
         <form class="inline-form" onSubmit={save}>
           <label for={id} class="sr-only">
             Value of {k}
@@ -68,7 +68,9 @@ const ConfigRow = ({
         </form>
         <ErrorBox error={error ?? undefined} />
       </td>
-      <td>{fmtDateTime(entry.updated_at)}</td>
+      <td class="stack-wide" data-label="Updated">
+        {fmtDateTime(entry.updated_at)}
+      </td>
     </tr>
   );
 };
@@ -92,7 +94,7 @@ export const AdminConfig = () => {
         {config.data && Object.keys(config.data).length === 0 && <Empty>No configuration entries.</Empty>}
         {config.data && Object.keys(config.data).length > 0 && (
           <TableWrap label="Configuration entries">
-            <table data-testid="config-table">
+            <table data-testid="config-table" class="stack">
               <thead>
                 <tr>
                   <th scope="col">Key</th>

@@ -155,7 +155,7 @@ export const AdminCustomers = () => {
         {list.data && list.data.items.length === 0 && <Empty>No customers.</Empty>}
         {list.data && list.data.items.length > 0 && (
           <TableWrap label="Customers">
-            <table data-testid="customers-table">
+            <table data-testid="customers-table" class="stack">
               <thead>
                 <tr>
                   <th scope="col">Code</th>
@@ -180,19 +180,27 @@ export const AdminCustomers = () => {
               <tbody>
                 {list.data.items.map((c) => (
                   <tr key={c.id} data-customer-id={c.id} data-code={c.customer_code}>
-                    <td>
+                    <td class="stack-title">
                       <a href={href(`/admin/customers/${c.id}`)}>{c.customer_code}</a>
                     </td>
-                    <td>{c.name}</td>
-                    <td>{c.data_sharing_method}</td>
-                    <td class="num">{c.data_frequency_seconds} s</td>
-                    <td class="num">{fmtInt(c.facility_count)}</td>
-                    <td class="num">{fmtInt(c.unit_count)}</td>
-                    <td class="num" data-testid="customer-readings">
+                    <td data-label="Name">{c.name}</td>
+                    <td data-label="Method">{c.data_sharing_method}</td>
+                    <td class="num" data-label="Every">
+                      {c.data_frequency_seconds} s
+                    </td>
+                    <td class="num" data-label="Facilities">
+                      {fmtInt(c.facility_count)}
+                    </td>
+                    <td class="num" data-label="Units">
+                      {fmtInt(c.unit_count)}
+                    </td>
+                    <td class="num" data-testid="customer-readings" data-label="Readings">
                       {fmtInt(c.active_readings_count)}
                     </td>
-                    <td title={fmtDateTime(c.last_reading_time)}>{fmtAgo(c.last_reading_time, now)}</td>
-                    <td>
+                    <td class="stack-key" data-label="Last reading" title={fmtDateTime(c.last_reading_time)}>
+                      {fmtAgo(c.last_reading_time, now)}
+                    </td>
+                    <td class="stack-key" data-label="State" data-testid="customer-state">
                       <StatusBadge status={c.is_active ? 'active' : 'offline'} />
                     </td>
                   </tr>

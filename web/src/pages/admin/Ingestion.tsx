@@ -84,7 +84,7 @@ export const AdminIngestion = ({ route }: { route: Route }) => {
         {logs.data && logs.data.items.length > 0 && (
           <>
             <TableWrap label="Ingestion logs">
-              <table data-testid="ingestion-table">
+              <table data-testid="ingestion-table" class="stack">
                 <thead>
                   <tr>
                     <th scope="col">Started</th>
@@ -112,18 +112,32 @@ export const AdminIngestion = ({ route }: { route: Route }) => {
                 <tbody>
                   {logs.data.items.map((l) => (
                     <tr key={l.id} data-status={l.status}>
-                      <td>{fmtDateTime(l.start_time)}</td>
-                      <td>{l.customer_code ?? '—'}</td>
-                      <td>{l.ingestion_type}</td>
-                      <td>
+                      <td class="stack-title">{fmtDateTime(l.start_time)}</td>
+                      <td class="stack-key" data-label="Customer">
+                        {l.customer_code ?? '—'}
+                      </td>
+                      <td data-label="Type">{l.ingestion_type}</td>
+                      <td class="stack-key" data-label="Status">
                         <StatusBadge status={l.status} />
                       </td>
-                      <td class="num">{fmtInt(l.records_processed)}</td>
-                      <td class="num">{fmtInt(l.records_succeeded)}</td>
-                      <td class="num">{fmtInt(l.records_duplicate)}</td>
-                      <td class="num">{fmtInt(l.records_failed)}</td>
-                      <td class="num">{l.duration_ms == null ? '—' : `${fmtInt(l.duration_ms)} ms`}</td>
-                      <td class="small">{l.error_message ?? ''}</td>
+                      <td class="num" data-label="Processed">
+                        {fmtInt(l.records_processed)}
+                      </td>
+                      <td class="num" data-label="Stored">
+                        {fmtInt(l.records_succeeded)}
+                      </td>
+                      <td class="num" data-label="Duplicates">
+                        {fmtInt(l.records_duplicate)}
+                      </td>
+                      <td class="num" data-label="Rejected">
+                        {fmtInt(l.records_failed)}
+                      </td>
+                      <td class="num" data-label="Duration">
+                        {l.duration_ms == null ? '—' : `${fmtInt(l.duration_ms)} ms`}
+                      </td>
+                      <td class="small stack-wide" data-label={l.error_message ? 'Error' : undefined}>
+                        {l.error_message ?? ''}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
