@@ -2,6 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ACTIVE_TOKENS_PER_CUSTOMER } from '../../src/auth/tokens.ts';
 import type { Db } from '../../src/db/types.ts';
+import { buildApp } from '../../src/http/app.ts';
+import { systemClock } from '../../src/lib/clock.ts';
+import { createLogger } from '../../src/lib/logger.ts';
 import { call, testApp } from '../support/api.ts';
 import { describeEachBackend, type TestDatabase } from '../support/databases.ts';
 import { insertReadings, seedDefaultFleet, tokenFor, unitsOf } from '../support/factories.ts';
@@ -79,6 +82,24 @@ describeEachBackend('api token limits', ({ create }) => {
         [[child.body.id, grandchild.body.id]],
       );
       expect(rows.map((r) => r.is_active)).toEqual([false, false]);
+    });
+
+    it('with the token cache on, the descendants stop at once too (evicted with the parent)', async () => {
+      const cached = await buildApp({ db, log: createLogger('silent', false), clock: systemClock });
+      try {
+        const root = await tokenFor(db, 'C', ['read', 'write']);
+        const child = await call(cached, 'POST', '/api/v1/customers/tokens', root.token, {
+          token_name: 'cached child',
+          permissions: ['read'],
+        });
+        expect(child.status).toBe(201);
+        expect((await call(cached, 'GET', '/api/v1/facilities', child.body.token)).status).toBe(200);
+        const del = await call(cached, 'DELETE', `/api/v1/customers/tokens/${root.id}`, root.token);
+        expect(del.status).toBe(200);
+        expect((await call(cached, 'GET', '/api/v1/facilities', child.body.token)).status).toBe(401);
+      } finally {
+        await cached.close();
+      }
     });
 
     it('admin-created tokens have no parent', async () => {
