@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.ts';
 import type { DbStatus } from '../db/status-repo.ts';
-import { parseDurationMs } from '../domain/tokens.ts';
+import { parseDurationMs } from '../domain/time.ts';
 import { AppError } from '../lib/errors.ts';
 import { printJson } from './output.ts';
 import { runOp } from './run-op.ts';

@@ -1,17 +1,17 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.ts';
-import { parseDurationMs } from '../domain/tokens.ts';
+import { parseDurationMs, parseSourceTimestamp } from '../domain/time.ts';
 import type { VerifyReport } from '../ingestion/verify.ts';
 import { AppError } from '../lib/errors.ts';
 import { printJson } from './output.ts';
 import { runOp } from './run-op.ts';
 
-/** `2h`, `30m`, `7d` ago, or an ISO 8601 instant. */
+/** `2h`, `30m`, `7d` ago, or an ISO 8601 instant (without an offset: UTC, as everywhere in the API). */
 const parseSince = (text: string, flag: string, now: number): string => {
   const ms = parseDurationMs(text);
   if (ms !== undefined) return new Date(now - ms).toISOString();
-  const t = Date.parse(text);
-  if (!Number.isFinite(t))
+  const t = parseSourceTimestamp(text, 'UTC');
+  if (t === undefined)
     throw new AppError('VALIDATION', `${flag} '${text}' is not a duration (2h, 30m) or an ISO time`);
   return new Date(t).toISOString();
 };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   isValidTimeZone,
   localMidnight,
+  parseDurationMs,
   parseSourceTimestamp,
   zonedLocalToUtcMs,
   zoneOffsetMs,
@@ -127,5 +128,16 @@ describe('localMidnight', () => {
   it('has no midnight to give on a day whose 00:00 is skipped by DST', () => {
     // Chile springs forward at 00:00 (2026-09-06 local): that midnight never shows on the clocks.
     expect(localMidnight('America/Santiago', Date.parse('2026-09-06T12:00:00Z'), 'floor')).toBeUndefined();
+  });
+});
+
+describe('parseDurationMs', () => {
+  it('reads 30d, 90m, 2w, 3600s; anything else or zero is undefined', () => {
+    expect(parseDurationMs('30d')).toBe(30 * 86_400_000);
+    expect(parseDurationMs('90m')).toBe(5_400_000);
+    expect(parseDurationMs('2w')).toBe(14 * 86_400_000);
+    expect(parseDurationMs(' 3600s ')).toBe(3_600_000);
+    expect(parseDurationMs('soon')).toBeUndefined();
+    expect(parseDurationMs('0h')).toBeUndefined();
   });
 });

@@ -133,3 +133,17 @@ export const parseSourceTimestamp = (raw: unknown, zone: string): number | undef
   const offMin = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4) || '0');
   return local - sign * offMin * 60_000;
 };
+
+/**
+ * Parses a duration such as `30d`, `12h`, `90m`, `3600s`, `2w` into milliseconds.
+ * @returns undefined when the text is not a duration.
+ */
+export const parseDurationMs = (text: string): number | undefined => {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/.exec(text.trim());
+  if (!m) return undefined;
+  const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[
+    m[2] as 's' | 'm' | 'h' | 'd' | 'w'
+  ];
+  const ms = Number(m[1]) * unit;
+  return ms > 0 ? ms : undefined;
+};

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  displayPrefix,
-  generateToken,
-  hashToken,
-  hasScope,
-  isWellFormedToken,
-  parseDurationMs,
-} from './tokens.ts';
+import { displayPrefix, generateToken, hashToken, hasScope, isWellFormedToken } from './tokens.ts';
 
 describe('tokens', () => {
   it('are random, prefixed and carry a valid checksum', () => {
@@ -40,13 +33,5 @@ describe('tokens', () => {
     expect(hasScope(['read'], 'write')).toBe(false);
     expect(hasScope(['admin'], 'write')).toBe(true);
     expect(hasScope(['read', 'write'], 'admin')).toBe(false);
-  });
-
-  it('parse durations', () => {
-    expect(parseDurationMs('30d')).toBe(30 * 86_400_000);
-    expect(parseDurationMs('90m')).toBe(5_400_000);
-    expect(parseDurationMs('2w')).toBe(14 * 86_400_000);
-    expect(parseDurationMs('soon')).toBeUndefined();
-    expect(parseDurationMs('0h')).toBeUndefined();
   });
 });
