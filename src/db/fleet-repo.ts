@@ -146,10 +146,13 @@ export interface UnitRow {
   last_source_unit: 'C' | 'F' | null;
   last_equipment_status: string | null;
   last_reading_time: Date | null;
+  /** How often the unit's customer is collected: judges whether its newest reading is overdue. */
+  customer_frequency_seconds: number;
 }
 
 const UNIT_COLUMNS = `u.id, u.facility_id, u.customer_id, u.unit_code, u.name, u.size_value, u.size_unit, u.set_temperature,
   u.temperature_unit, u.equipment_type, u.alarm_low_limit, u.alarm_high_limit, u.data_frequency_seconds, u.is_active,
+  (SELECT c.data_frequency_seconds FROM customers c WHERE c.id = u.customer_id) AS customer_frequency_seconds,
   u.created_at, u.updated_at, r.temperature_c AS last_temperature_c, r.source_value AS last_source_value,
   r.source_unit AS last_source_unit, r.equipment_status AS last_equipment_status, r.recorded_at AS last_reading_time`;
 

@@ -4,6 +4,7 @@ import * as repo from '../db/fleet-repo.ts';
 import type { FacilityInput, FleetScope, UnitInput, UnitRow } from '../db/fleet-repo.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { FeatureContext } from '../readings/context.ts';
+import { isOverdue } from './feed.ts';
 import { celsiusTo, fromCelsius, toCelsius, type TemperatureUnit } from '../domain/units.ts';
 
 export type TemperatureStatus = 'normal' | 'warning' | 'critical' | 'offline' | 'unknown';
@@ -23,16 +24,19 @@ const deviationLimits = async (ctx: FeatureContext): Promise<DeviationLimits> =>
   };
 };
 
+/** The newest reading is overdue by the rule of `/temperature/latest` (see fleet/feed.ts). */
+const unitOverdue = (u: UnitRow, now: Date): boolean =>
+  isOverdue(u.last_reading_time, Math.max(u.customer_frequency_seconds, u.data_frequency_seconds ?? 0), now);
+
 /**
  * A unit's state from its newest reading: `unknown` without readings; `offline` when the newest is
- * older than 3 × its reporting period (at least 1 h); `critical` outside its alarm limits or beyond
- * the critical deviation from its set point; `warning` beyond the warning deviation or for a failed
- * sensor read; otherwise `normal`.
+ * overdue (older than 2 × the longer of its customer's collection period and its own reporting
+ * period, + 5 min); `critical` outside its alarm limits or beyond the critical deviation from its
+ * set point; `warning` beyond the warning deviation or for a failed sensor read; otherwise `normal`.
  */
 const temperatureStatus = (u: UnitRow, limits: DeviationLimits, now: Date): TemperatureStatus => {
   if (!u.last_reading_time) return 'unknown';
-  const staleMs = Math.max(3 * (u.data_frequency_seconds ?? 0), 3600) * 1000;
-  if (now.getTime() - u.last_reading_time.getTime() > staleMs) return 'offline';
+  if (unitOverdue(u, now)) return 'offline';
   if (u.last_temperature_c === null) return 'warning';
   const own = fromCelsius(u.last_temperature_c, u.temperature_unit);
   if (u.alarm_low_limit !== null && own < u.alarm_low_limit) return 'critical';
@@ -71,6 +75,7 @@ const toUnitDto = (u: UnitRow, limits: DeviationLimits, now: Date) => {
     current_temperature_unit: u.last_reading_time ? u.temperature_unit : null,
     current_equipment_status: u.last_equipment_status,
     temperature_status: temperatureStatus(u, limits, now),
+    overdue: unitOverdue(u, now),
     last_reading_time: u.last_reading_time,
   };
 };

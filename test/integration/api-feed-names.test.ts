@@ -136,6 +136,23 @@ describeEachBackend('truthful figures: feed, overdue, names', ({ create }) => {
     });
   });
 
+  describe('facility units listing', () => {
+    it('says overdue and shows such a unit offline, by the same rule as the latest readings', async () => {
+      const r = await get('A', `/api/v1/facilities/${a[0]!.facility_id}/units?limit=100`);
+      expect(r.status).toBe(200);
+      const by = Object.fromEntries(
+        r.body.items.map((u: { unit_code: string; overdue: boolean; temperature_status: string }) => [
+          u.unit_code,
+          { overdue: u.overdue, temperature_status: u.temperature_status },
+        ]),
+      );
+      expect(by[a[0]!.unit_code]).toEqual({ overdue: false, temperature_status: 'normal' });
+      // 60 min old: the old rule (3 × its period, at least 1 h) still called it current.
+      expect(by[a[1]!.unit_code]).toEqual({ overdue: true, temperature_status: 'offline' });
+      expect(by[a[2]!.unit_code]).toEqual({ overdue: false, temperature_status: 'critical' });
+    });
+  });
+
   describe('names', () => {
     it('every reading row of a customer without names carries the codes instead, never null', async () => {
       const unit = b[0]!;

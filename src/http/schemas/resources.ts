@@ -147,6 +147,9 @@ export const Unit = Type.Object({
   current_equipment_status: NStr(),
   temperature_status: StringEnum(['normal', 'warning', 'critical', 'offline', 'unknown'] as const),
   last_reading_time: NDate,
+  overdue: Type.Boolean({
+    description: 'The newest reading is overdue (as on /temperature/latest): offline',
+  }),
 });
 
 export const FacilityWithUnits = Type.Object({
