@@ -17,6 +17,20 @@ export default tseslint.config(
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
   },
   {
+    // One sleep: node:timers/promises, not a promise around setTimeout written again in each file.
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector:
+            "NewExpression[callee.name='Promise'] > ArrowFunctionExpression > CallExpression[callee.name='setTimeout']",
+          message: "Use `import { setTimeout as sleep } from 'node:timers/promises'`.",
+        },
+      ],
+    },
+  },
+  {
     // Only CLI output and the entry point may print; everything else logs through pino.
     files: ['src/**/*.ts'],
     ignores: ['src/cli/**', 'src/main.ts'],

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/config.ts';
@@ -134,7 +135,7 @@ describe.skipIf(!postgres)('api statement budget [postgres]', () => {
       expect(body.detail).toMatch(/time budget of 0\.3 s.*narrow the time range/);
       expect(elapsed).toBeLessThan(5_000);
       // The writer's statement has waited longer than the API's budget by now, and is not cut.
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       await locker.query('ROLLBACK');
       expect((await writer).stored).toBe(1);
     } finally {

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/config.ts';
@@ -111,7 +112,7 @@ describeEachBackend('hostile sources', ({ create }) => {
         stats.maxLatencyMs = Math.max(stats.maxLatencyMs, performance.now() - t0);
         stats.requests++;
         stats.peakHeapGrowth = Math.max(stats.peakHeapGrowth, process.memoryUsage().heapUsed - heap0);
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
       }
     })();
     return async () => {

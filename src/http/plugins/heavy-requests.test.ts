@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { registerHeavyRequestLimit } from './heavy-requests.ts';
@@ -16,10 +17,10 @@ describe('yieldToLight', () => {
 
     await heavy.yieldToLight(); // nothing in flight: immediate
     const light = app.inject({ method: 'GET', url: '/light' });
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     let resumed = false;
     const waiting = heavy.yieldToLight().then(() => (resumed = true));
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     expect(resumed).toBe(false);
     finishLight();
     expect((await light).statusCode).toBe(200);
@@ -32,7 +33,7 @@ describe('yieldToLight', () => {
     stuck.get('/forever', () => new Promise(() => undefined));
     await stuck.ready();
     void stuck.inject({ method: 'GET', url: '/forever' });
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
     const t0 = Date.now();
     await stuckHeavy.yieldToLight();
     expect(Date.now() - t0).toBeLessThan(1_000);
