@@ -7,6 +7,7 @@ import { requestZoneRebuild } from '../db/zone-rebuild-repo.ts';
 import { assertFetchableUrl } from '../ingestion/fetch-source.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { FeatureContext } from '../readings/context.ts';
+import { checkTimeZone } from '../readings/time.ts';
 
 /** The token calling a self-service verb: its customer and its unit restriction (empty: none). */
 export interface CustomerCaller {
@@ -101,6 +102,7 @@ export const updateOwnProfile = async (
   input: Record<string, unknown>,
 ) => {
   requireWholeCustomer(caller, 'change the profile');
+  if (typeof input.timezone === 'string') checkTimeZone(input.timezone);
   const forbidden = Object.keys(input).filter(
     (k) =>
       !(SELF_SERVICE_FIELDS as readonly string[]).includes(k) && input[k] !== undefined && input[k] !== null,

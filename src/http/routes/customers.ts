@@ -7,7 +7,7 @@ import {
   updateOwnProfile,
 } from '../../fleet/customers.ts';
 import { withFeed } from '../../fleet/feed.ts';
-import { checkTimeZone, parseInstant } from '../../readings/time.ts';
+import { parseInstant } from '../../readings/time.ts';
 import { customerOf } from '../plugins/auth.ts';
 import { IdParams } from '../schemas/common.ts';
 import {
@@ -50,10 +50,7 @@ export const registerCustomerRoutes = (app: App, { ctx, forgetToken }: RouteDeps
         response: { 200: CustomerProfile },
       },
     },
-    async (req) => {
-      if (req.body.timezone) checkTimeZone(req.body.timezone);
-      return updateOwnProfile(ctx, customerOf(req), req.body);
-    },
+    async (req) => updateOwnProfile(ctx, customerOf(req), req.body),
   );
   app.get(
     '/api/v1/customers/tokens',
