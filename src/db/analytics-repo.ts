@@ -249,6 +249,28 @@ export const unusualStatusCounts = async (
   return Object.fromEntries(rows.map((r) => [r.s, r.n]));
 };
 
+/** `unusualStatusCounts` for every customer at once (admin summary): one grouped scan of the partial index. */
+export const unusualStatusCountsByCustomer = async (
+  q: Sql,
+  start: Date | undefined,
+  end: Date | undefined,
+): Promise<Map<string, Record<string, number>>> => {
+  const params: unknown[] = [];
+  const c = [
+    rangeSql('recorded_at', { from: start, to: end, toInclusive: true }, params),
+    "equipment_status <> 'normal'",
+    'temperature_c IS NOT NULL',
+  ];
+  const rows = await q.query<{ c: string; s: string; n: number }>(
+    `SELECT customer_id AS c, equipment_status AS s, count(*)::int AS n FROM temperature_readings
+     WHERE ${c.join(' AND ')} GROUP BY 1, 2`,
+    params,
+  );
+  const out = new Map<string, Record<string, number>>();
+  for (const r of rows) out.set(r.c, { ...out.get(r.c), [r.s]: r.n });
+  return out;
+};
+
 /** First and last recorded_at in scope and range (two index probes). */
 export const readingTimeBounds = async (
   q: Sql,

@@ -3,6 +3,7 @@ import {
   aggregateReadings,
   readingTimeBounds,
   unusualStatusCounts,
+  unusualStatusCountsByCustomer,
   type AggregateRow,
   type GroupKey,
 } from '../db/analytics-repo.ts';
@@ -232,7 +233,10 @@ export const goodQualityThreshold = async (ctx: FeatureContext): Promise<number>
   return typeof v === 'number' && v >= 0 && v <= 1 ? v : 0.8;
 };
 
-/** `{<customer_code>: stats, …, system: stats}` for the admin view: two grouped queries, not N+1. */
+/**
+ * `{<customer_code>: stats, …, system: stats}` for the admin view: grouped queries for counts,
+ * temperatures and statuses, two index probes per customer for its first and last reading.
+ */
 export const adminTemperatureSummary = async (
   ctx: FeatureContext,
   range: Range,
@@ -240,18 +244,21 @@ export const adminTemperatureSummary = async (
   opts: { raw?: boolean } = {},
 ): Promise<Record<string, TemperatureStats>> => {
   checkOrder(range);
-  const [customers, perCustomer, system] = await Promise.all([
+  const [customers, perCustomer, unusual, system] = await Promise.all([
     listCustomers(ctx.db),
     aggregateByCustomer(ctx.db, range.start, range.end, opts.raw),
+    unusualStatusCountsByCustomer(ctx.db, range.start, range.end),
     temperatureStats(ctx, {}, range, unit, opts),
   ]);
   const byId = new Map(perCustomer.map((r) => [r.customer_id, r]));
+  // Without them every warning, error and maintenance reading would be counted as normal.
+  const bounds = await Promise.all(
+    customers.map((c) => readingTimeBounds(ctx.db, { customerId: c.id }, range.start, range.end)),
+  );
   const out: Record<string, TemperatureStats> = {};
-  for (const c of customers) {
-    const agg = byId.get(c.id);
-    // Per customer: counts and temperatures; unusual statuses and exact bounds only system-wide.
-    out[c.customer_code] = statsFrom(agg, {}, { first: null, last: null }, unit);
-  }
+  customers.forEach((c, i) => {
+    out[c.customer_code] = statsFrom(byId.get(c.id), unusual.get(c.id) ?? {}, bounds[i]!, unit);
+  });
   out.system = system;
   return out;
 };

@@ -88,6 +88,18 @@ describeEachBackend('api readings pages and reports', ({ create }) => {
     )![0];
     expect(r.body[code].reading_count).toBe(own.body.reading_count);
     close(r.body[code].avg_temperature, own.body.avg_temperature);
+    // Statuses and bounds per customer too (they used to be all "normal" and null).
+    for (const k of [
+      'normal_count',
+      'warning_count',
+      'error_count',
+      'failure_count',
+      'maintenance_count',
+      'time_range_start',
+      'time_range_end',
+    ])
+      expect(r.body[code][k], k).toEqual(own.body[k]);
+    expect(r.body[code].warning_count).toBe(1);
     expect(r.body.system.reading_count).toBe(rows.length);
   });
 
