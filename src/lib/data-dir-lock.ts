@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { access, link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from './errors.ts';
 
@@ -70,6 +70,32 @@ export const readLockOwner = async (dataDir: string): Promise<LockInfo | undefin
 };
 
 /**
+ * Creates the lock file with its content in one step (written aside, then hard-linked into place,
+ * which fails with EEXIST when it exists): no other process ever reads it empty or half-written.
+ */
+const createLockFile = async (file: string, info: LockInfo): Promise<void> => {
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writePrivateFile(tmp, JSON.stringify(info));
+  try {
+    await link(tmp, file);
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+};
+
+/** An unreadable lock file this young is another process's, being written right now (not yet stale). */
+const WRITING_GRACE_MS = 10_000;
+const isBeingWritten = async (file: string): Promise<boolean> => {
+  try {
+    JSON.parse(await readFile(file, 'utf8'));
+    return false;
+  } catch {
+    const st = await stat(file).catch(() => undefined);
+    return st !== undefined && Date.now() - st.mtimeMs <= WRITING_GRACE_MS;
+  }
+};
+
+/**
  * Takes exclusive ownership of an embedded data directory: PGlite must never be opened by two
  * processes at once. A lock left by a dead process is taken over.
  * @throws AppError CONFLICT naming the owner when another live process holds it.
@@ -80,9 +106,7 @@ export const acquireDataDirLock = async (dataDir: string, holder: string): Promi
   const info: LockInfo = { pid: process.pid, startedAt: new Date().toISOString(), holder };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fh = await open(file, 'wx', 0o600);
-      await fh.writeFile(JSON.stringify(info));
-      await fh.close();
+      await createLockFile(file, info);
       return async () => {
         await unlink(file).catch(() => undefined);
       };
@@ -94,6 +118,11 @@ export const acquireDataDirLock = async (dataDir: string, holder: string): Promi
         );
       }
       const owner = await readLockOwner(dataDir);
+      if (!owner && (await isBeingWritten(file)))
+        throw new AppError(
+          'CONFLICT',
+          `Data directory ${dataDir} is being locked by another process; try again`,
+        );
       if (owner) {
         throw new AppError(
           'CONFLICT',

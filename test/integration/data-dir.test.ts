@@ -6,7 +6,12 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { OpContext } from '../../src/ops/ops.ts';
-import { ensureDataDir, writePrivateFile } from '../../src/lib/data-dir-lock.ts';
+import {
+  acquireDataDirLock,
+  ensureDataDir,
+  LOCK_FILE,
+  writePrivateFile,
+} from '../../src/lib/data-dir-lock.ts';
 import { startControlSocket } from '../../src/roles/control-socket.ts';
 
 // The mode of the control socket at the instant the code narrows it with chmod: anything wider
@@ -64,6 +69,27 @@ describe('data directory and control socket permissions', () => {
     expect(await readFile(file, 'utf8')).toBe('{"admin":1}');
     expect((await modeOf(file)).toString(8)).toBe('600');
     expect(await readdir(dir)).toEqual(['tokens.json']);
+  });
+
+  it('never takes over a lock file another process is writing right now (empty, just created)', async () => {
+    const dir = path.join(root, 'lock-racing');
+    await ensureDataDir(dir);
+    await writeFile(path.join(dir, LOCK_FILE), '');
+    await expect(acquireDataDirLock(dir, 'test')).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('takes over a lock left by a dead process, writing its own whole content', async () => {
+    const dir = path.join(root, 'lock-stale');
+    await ensureDataDir(dir);
+    const file = path.join(dir, LOCK_FILE);
+    const dead = 2 ** 22 + 12_345; // above Linux's default pid_max: no such process
+    await writeFile(file, JSON.stringify({ pid: dead, startedAt: '2026-01-01T00:00:00Z', holder: 'up' }));
+    const release = await acquireDataDirLock(dir, 'test');
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ pid: process.pid, holder: 'test' });
+    expect((await modeOf(file)).toString(8)).toBe('600');
+    expect((await readdir(dir)).sort()).toEqual([LOCK_FILE]);
+    await release();
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it('creates the control socket with mode 0600 from the start, in a 0700 directory it creates', async () => {
