@@ -58,6 +58,23 @@ const unitCodeOf = (r: RawRow) => str(r.unit_id) ?? str(r.unit_code);
 const unitFieldOf = (r: RawRow) => str(r.temperature_unit) ?? str(r.degrees);
 const timestampOf = (r: RawRow) => str(r.timestamp) ?? str(r.recorded_at) ?? str(r.reading_time);
 
+/** Every field of a row this processor reads (keep in step with the accessors above and below). */
+export const SOURCE_FIELDS: ReadonlySet<string> = new Set([
+  'customer_id',
+  'facility_id',
+  'facility_code',
+  'unit_id',
+  'unit_code',
+  'temperature_unit',
+  'degrees',
+  'timestamp',
+  'recorded_at',
+  'reading_time',
+  'temperature',
+  'sensor_id',
+  'quality_score',
+]);
+
 /** Creates an empty rejection summary. */
 export const emptyRejections = (): RejectionSummary => ({ counts: {}, examples: [] });
 

@@ -34,6 +34,20 @@ describe('fetchSource against a local server', () => {
         pump();
         return;
       }
+      if (req.url!.startsWith('/wide')) {
+        // 4,000 columns of one-character cells: parsed whole, 1,000 rows take ~270 MB of heap.
+        const names = Array.from({ length: 4_000 }, (_, i) => `c${i.toString(36)}`);
+        const json = req.url!.includes('api');
+        res.writeHead(200, { 'content-type': json ? 'application/json' : 'text/csv' });
+        if (json) {
+          const row = `{${names
+            .slice(0, 900)
+            .map((n) => `"${n}":1`)
+            .join(',')},"unit_id":"u"}`;
+          res.end(`[${Array(1_000).fill(row).join(',')}]`);
+        } else res.end(`${names.join(',')},unit_id\n${`${'1,'.repeat(4_000)}u\n`.repeat(1_000)}`);
+        return;
+      }
       if (req.url!.startsWith('/slow')) {
         res.writeHead(200);
         res.write('a,b\n');
@@ -128,6 +142,18 @@ describe('fetchSource against a local server', () => {
       expect((err as RowCapExceededError).cap).toBe(5_000);
       expect(Date.now() - t0).toBeLessThan(10_000);
       await vi.waitFor(() => expect(endless[before]!.closed).toBe(true), { timeout: 5_000 });
+    },
+  );
+
+  it.each(['api', 'csv'] as const)(
+    'keeps only the fields the processor reads of very wide %s rows',
+    async (method) => {
+      const limits = { ...LIMITS, totalTimeoutMs: 30_000, maxBytes: 64 * 1024 * 1024 };
+      const heap0 = process.memoryUsage().heapUsed;
+      const rows = await collectWindow(method, `${base}/wide-${method}`, new Date(0), new Date(1000), limits);
+      expect(process.memoryUsage().heapUsed - heap0).toBeLessThan(100 * 1024 * 1024);
+      expect(rows.length).toBe(1_000);
+      expect(new Set(rows.map((r) => JSON.stringify(r)))).toEqual(new Set(['{"unit_id":"u"}']));
     },
   );
 

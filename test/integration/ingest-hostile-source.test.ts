@@ -155,7 +155,9 @@ describeEachBackend('hostile sources', ({ create }) => {
     expect(served.json!.sent).toBeLessThan(16 * MB);
     expect(served.csv!.sent).toBeLessThan(16 * MB);
     expect(stats.requests).toBeGreaterThan(0);
-    expect(stats.maxLatencyMs).toBeLessThan(2_000);
+    // Before the cap one such body blocked the event loop for ~40 s (2 GB of heap). The bound is loose
+    // because the test machine is shared: on 2 busy cores a cold first parse alone can take 2 s.
+    expect(stats.maxLatencyMs).toBeLessThan(5_000);
     expect(stats.peakHeapGrowth).toBeLessThan(300 * MB);
   });
 });

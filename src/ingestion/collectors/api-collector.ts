@@ -12,6 +12,21 @@ const MAX_TOKENS_PER_ROW = 4_000;
 
 const isRow = (v: unknown): v is RawRow => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+export interface ParseOptions {
+  /** Rows kept at most; one more throws RowCapExceededError (default: no limit). */
+  maxRows?: number;
+  /** Fields kept of each row (default: all). Rows then cost memory by these, not by what was sent. */
+  fields?: ReadonlySet<string>;
+}
+
+/** The row with only `fields` (a new small object: the parsed one can be collected at once). */
+export const pickFields = (row: RawRow, fields: ReadonlySet<string> | undefined): RawRow => {
+  if (!fields) return row;
+  const kept: RawRow = {};
+  for (const f of fields) if (f in row) kept[f] = row[f];
+  return kept;
+};
+
 /** Index of the first byte that is not whitespace or a UTF-8 BOM, or -1. */
 const firstSignificant = (b: Buffer): number => {
   for (let i = 0; i < b.length; i++) {
@@ -30,12 +45,16 @@ const firstSignificant = (b: Buffer): number => {
  * Streams the readings out of a JSON body as it arrives: a bare array, or an envelope whose `readings`
  * array holds them (the mock API's `{customer, …, readings: [...]}`, the JSON export). Only the
  * current row is assembled; everything else in the document is parsed and dropped, so memory is
- * bounded by the rows kept, and at most `maxRows` are kept: one more and the body is destroyed.
- * Elements that are not objects count toward the cap but are not rows.
+ * bounded by the rows kept (and, with `fields`, by those fields of each), and at most `maxRows` are
+ * kept: one more and the body is destroyed. Elements that are not objects count toward the cap but
+ * are not rows.
  * @throws RowCapExceededError past `maxRows` elements.
  * @throws AppError VALIDATION when it is not JSON or holds no readings array.
  */
-export const parseJsonReadings = async (body: Readable, maxRows = Infinity): Promise<RawRow[]> => {
+export const parseJsonReadings = async (
+  body: Readable,
+  { maxRows = Infinity, fields }: ParseOptions = {},
+): Promise<RawRow[]> => {
   const rows: RawRow[] = [];
   let elements = 0;
 
@@ -52,7 +71,7 @@ export const parseJsonReadings = async (body: Readable, maxRows = Infinity): Pro
     const parser = new TokenParser({ paths: [kind === 'array' ? '$.*' : '$.readings.*'], keepStack: false });
     parser.onValue = ({ value }) => {
       if (++elements > maxRows) throw new RowCapExceededError(maxRows);
-      if (isRow(value)) rows.push(value);
+      if (isRow(value)) rows.push(pickFields(value, fields));
     };
     const t = new Tokenizer();
     t.onToken = (tok: ParsedTokenInfo) => {

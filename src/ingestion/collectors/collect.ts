@@ -1,5 +1,6 @@
 import { AppError } from '../../lib/errors.ts';
 import { fetchSource, type FetchLimits } from '../fetch-source.ts';
+import { SOURCE_FIELDS } from '../processor.ts';
 import type { RawRow } from '../types.ts';
 import { parseJsonReadings } from './api-collector.ts';
 import { parseCsvStream } from './csv-collector.ts';
@@ -30,7 +31,8 @@ export const collectWindow = async (
   maxRows = Infinity,
 ): Promise<RawRow[]> => {
   const res = await fetchSource(windowUrl(sourceUrl, since, until), limits);
-  if (method === 'api') return parseJsonReadings(res.body, maxRows);
-  if (method === 'csv') return parseCsvStream(res.body, maxRows);
+  // Only the fields the processor reads are kept: a row's memory does not grow with what was sent.
+  if (method === 'api') return parseJsonReadings(res.body, { maxRows, fields: SOURCE_FIELDS });
+  if (method === 'csv') return parseCsvStream(res.body, { maxRows, fields: SOURCE_FIELDS });
   throw new AppError('VALIDATION', `unknown data sharing method ${String(method)}`);
 };

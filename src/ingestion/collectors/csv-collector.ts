@@ -3,6 +3,7 @@ import { parse } from 'csv-parse';
 import { AppError } from '../../lib/errors.ts';
 import { RowCapExceededError } from '../row-cap.ts';
 import type { RawRow } from '../types.ts';
+import type { ParseOptions } from './api-collector.ts';
 import { yieldingSlices } from './slices.ts';
 
 /** Characters one CSV record may hold (the header included): no row may grow without bound. */
@@ -11,17 +12,21 @@ const MAX_RECORD_CHARS = 64 * 1024;
 /**
  * Parses CSV with a header row as it streams: BOM stripped, header names and values trimmed, blank
  * lines skipped, short or long lines tolerated (missing cells are absent fields, counted later by the
- * processor as missing_field). Values stay strings. At most `maxRows` rows are kept: one more and
- * the body is destroyed.
+ * processor as missing_field). Values stay strings. With `fields`, other columns are skipped. At
+ * most `maxRows` rows are kept: one more and the body is destroyed.
  * @throws RowCapExceededError past `maxRows` rows.
  * @throws AppError VALIDATION when the body is not CSV (e.g. unbalanced quotes, a huge record).
  */
-export const parseCsvStream = async (body: Readable, maxRows = Infinity): Promise<RawRow[]> => {
+export const parseCsvStream = async (
+  body: Readable,
+  { maxRows = Infinity, fields }: ParseOptions = {},
+): Promise<RawRow[]> => {
   const sliced = Readable.from(yieldingSlices(body as AsyncIterable<Buffer>), { objectMode: false });
   const parser = sliced.pipe(
     parse({
       bom: true,
-      columns: (header: string[]) => header.map((h) => h.trim()),
+      // false skips a column: with `fields`, cells the processor never reads are not even kept.
+      columns: (header: string[]) => header.map((h) => (fields && !fields.has(h.trim()) ? false : h.trim())),
       trim: true,
       skip_empty_lines: true,
       relax_column_count: true,
