@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createPostgresDatabase, type TestDatabase } from '../support/databases.ts';
 import { randomPortBase, runTms, startTms, waitForProcessHttp } from '../support/cli.ts';
 
@@ -58,12 +58,27 @@ describe('first start from a data directory that does not exist yet', () => {
     },
   );
 
-  describe.skipIf(!inject('postgresAdminUrl'))('on PostgreSQL (a fresh database)', () => {
+  describe.skipIf(!inject('postgresAdminUrl'))('on PostgreSQL (a fresh database each)', () => {
     let t: TestDatabase;
-    beforeAll(async () => {
+    beforeEach(async () => {
       t = await createPostgresDatabase();
     });
-    afterAll(async () => t?.drop());
+    afterEach(async () => t?.drop());
+
+    it(
+      'seeds the fleet, creates the directory 0700 and tokens.json 0600 with a working admin token',
+      { timeout: FIRST_START_MS },
+      async () => {
+        const { up } = await firstStartIn(path.join(root, 'postgres-clean', 'data'), {
+          DATABASE_URL: t.url!,
+        });
+        await up.stop();
+        const [row] = await t.db.query<{ customers: number; tokens: number }>(
+          'SELECT (SELECT count(*)::int FROM customers) AS customers, (SELECT count(*)::int FROM api_tokens) AS tokens',
+        );
+        expect(row).toEqual({ customers: 10, tokens: 11 });
+      },
+    );
 
     it(
       'keeps no token when tokens.json cannot be written, and the next start writes working ones',
