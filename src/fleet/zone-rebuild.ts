@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Db } from '../db/types.ts';
 import { listPendingRebuilds, olderSnapshotsRunning, rebuildZoneChunk } from '../db/zone-rebuild-repo.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -85,7 +86,7 @@ export const startZoneRebuilder = ({ db, log, pollMs = 30_000 }: ZoneRebuilderOp
         next = Math.min(next, RACE_RETRY_MS);
       }
       // Give queued statements (PGlite) and requests their turn before the next chunk.
-      await new Promise((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
     }
     return next;
   };
