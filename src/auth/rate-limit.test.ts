@@ -33,18 +33,37 @@ describe('FixedWindowCounter', () => {
 });
 
 describe('ConcurrencyLimiter', () => {
-  it('admits up to the limit per key and frees a slot once per release', () => {
+  const opts = { maxQueue: 1, maxWaitMs: 10_000 };
+
+  it('admits up to the limit per key, lets a few wait in line, refuses beyond, and frees a slot once per release', async () => {
     const l = new ConcurrencyLimiter(2);
-    const r1 = l.tryAcquire('t')!;
-    const r2 = l.tryAcquire('t')!;
-    expect(l.tryAcquire('t')).toBeUndefined();
-    expect(l.tryAcquire('other')).toBeDefined();
+    const r1 = (await l.acquire('t', opts))!;
+    const r2 = (await l.acquire('t', opts))!;
+    expect(await l.acquire('other', opts)).toBeDefined();
+    let third: (() => void) | undefined;
+    const waiting = l.acquire('t', opts).then((r) => (third = r));
+    expect(await l.acquire('t', opts)).toBeUndefined(); // the line (1) is full
+    expect(third).toBeUndefined();
     r1();
     r1();
-    expect(l.inFlight('t')).toBe(1);
-    expect(l.tryAcquire('t')).toBeDefined();
-    expect(l.tryAcquire('t')).toBeUndefined();
+    await waiting;
+    expect(third).toBeDefined(); // the slot went to the one in line
+    expect(l.inFlight('t')).toBe(2);
     r2();
-    expect(l.inFlight('t')).toBe(1);
+    third!();
+    expect(l.inFlight('t')).toBe(0);
+  });
+
+  it('gives up a wait after maxWaitMs or when the caller goes away', async () => {
+    const l = new ConcurrencyLimiter(1);
+    const r1 = (await l.acquire('t', opts))!;
+    expect(await l.acquire('t', { maxQueue: 1, maxWaitMs: 20 })).toBeUndefined();
+    const gone = new AbortController();
+    const waiting = l.acquire('t', { ...opts, signal: gone.signal });
+    gone.abort();
+    expect(await waiting).toBeUndefined();
+    r1();
+    expect(l.inFlight('t')).toBe(0);
+    expect(await l.acquire('t', opts)).toBeDefined();
   });
 });

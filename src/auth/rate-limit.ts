@@ -86,32 +86,76 @@ export class FixedWindowCounter {
   }
 }
 
+export interface AcquireOptions {
+  /** Callers that may wait for a slot per key; beyond, `acquire` answers undefined at once. */
+  maxQueue: number;
+  /** Longest wait for a slot; then undefined. */
+  maxWaitMs: number;
+  /** Aborting gives up the wait (the caller went away). */
+  signal?: AbortSignal;
+}
+
+type Waiter = (release: (() => void) | undefined) => void;
+
 /**
- * At most `limit` operations in flight per key. Keys are deleted when their last operation ends,
- * so the table holds only keys with work in progress.
+ * At most `limit` operations in flight per key; a few more may wait in line (FIFO) for a moment, so
+ * a page that fires several requests at once is served in turn instead of refused. Keys are deleted
+ * when nothing runs or waits, so the tables hold only keys with work in progress.
  */
 export class ConcurrencyLimiter {
   private readonly running = new Map<string, number>();
+  private readonly waiting = new Map<string, Waiter[]>();
 
   constructor(readonly limit: number) {}
 
-  /** A release function (safe to call more than once), or undefined when `key` is at its limit. */
-  tryAcquire(key: string): (() => void) | undefined {
+  /** A release function (safe to call more than once), or undefined when no slot came in time. */
+  acquire(key: string, opts: AcquireOptions): Promise<(() => void) | undefined> {
     const n = this.running.get(key) ?? 0;
-    if (n >= this.limit) return undefined;
-    this.running.set(key, n + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.running.get(key) ?? 1) - 1;
-      if (left <= 0) this.running.delete(key);
-      else this.running.set(key, left);
-    };
+    if (n < this.limit) {
+      this.running.set(key, n + 1);
+      return Promise.resolve(this.releaser(key));
+    }
+    const line = this.waiting.get(key) ?? [];
+    if (line.length >= opts.maxQueue || opts.signal?.aborted) return Promise.resolve(undefined);
+    this.waiting.set(key, line);
+    return new Promise((resolve) => {
+      const giveUp = () => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', giveUp);
+        const i = line.indexOf(waiter);
+        if (i >= 0) line.splice(i, 1);
+        if (line.length === 0 && this.waiting.get(key) === line) this.waiting.delete(key);
+        resolve(undefined);
+      };
+      const waiter: Waiter = (release) => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', giveUp);
+        resolve(release);
+      };
+      const timer = setTimeout(giveUp, opts.maxWaitMs);
+      opts.signal?.addEventListener('abort', giveUp, { once: true });
+      line.push(waiter);
+    });
   }
 
   /** Operations in flight for `key`. */
   inFlight(key: string): number {
     return this.running.get(key) ?? 0;
+  }
+
+  private releaser(key: string): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const line = this.waiting.get(key);
+      const next = line?.shift();
+      if (line && line.length === 0) this.waiting.delete(key);
+      // The slot passes straight to the next in line: the running count stays the same.
+      if (next) return next(this.releaser(key));
+      const left = (this.running.get(key) ?? 1) - 1;
+      if (left <= 0) this.running.delete(key);
+      else this.running.set(key, left);
+    };
   }
 }
