@@ -8,6 +8,7 @@ import {
   AdminReadingListQuery,
   AggregateBody,
   AggregationResult,
+  LatestReading,
   Reading,
   ReadingCreate,
   ReadingListQuery,
@@ -17,16 +18,6 @@ import {
 import { BEARER, rangeOf, tenantOf, type App, type RouteDeps } from './deps.ts';
 
 const tags = ['temperature'];
-
-/** A unit's newest reading, judged against its customer's collection period and its alarm band. */
-const LatestReading = Type.Object({
-  ...Reading.properties,
-  overdue: Type.Boolean({
-    description:
-      "Older than 2 × the longer of the customer's collection period and the unit's reading period, + 5 min: show the unit as offline",
-  }),
-  excursion: Type.Boolean({ description: "Outside the unit's alarm_low_limit / alarm_high_limit" }),
-});
 
 const queryOf = (q: Record<string, unknown> & { start_date?: string; end_date?: string }) => ({
   ...rangeOf(q),

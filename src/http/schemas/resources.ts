@@ -29,6 +29,16 @@ export const Reading = Type.Object({
   unit_code: Type.String(),
 });
 
+/** A unit's newest reading, judged against its customer's collection period and its alarm band. */
+export const LatestReading = Type.Object({
+  ...Reading.properties,
+  overdue: Type.Boolean({
+    description:
+      "Older than 2 × the longer of the customer's collection period and the unit's reading period, + 5 min: show the unit as offline",
+  }),
+  excursion: Type.Boolean({ description: "Outside the unit's alarm_low_limit / alarm_high_limit" }),
+});
+
 export const RangeQuery = {
   start_date: Type.Optional(DateTimeInput),
   end_date: Type.Optional(DateTimeInput),
