@@ -97,7 +97,7 @@ export const dashboardSuite = () => {
     await mkdir(SHOTS, { recursive: true });
     sys = await startSeededSystem();
     chrome = await launchChromium();
-  }, 420_000);
+  }, 600_000);
 
   afterAll(async () => {
     await chrome?.close();

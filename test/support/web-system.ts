@@ -6,8 +6,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomPortBase, REPO_ROOT, runTms, startTms, waitForProcessHttp, type RunningTms } from './cli.ts';
 
-/** `tms up` takes 35 s to answer on a 2-core machine shared by several test runs. */
-const START_TIMEOUT_MS = 120_000;
+/** `tms up` takes 35 s to answer on a 2-core machine shared by several test runs, its first
+ * PGlite initdb up to 75 s more when other suites run too. */
+const START_TIMEOUT_MS = 240_000;
 
 const newestMtime = (dir: string): number =>
   readdirSync(dir, { withFileTypes: true }).reduce(
@@ -49,15 +50,50 @@ export interface SeededSystem {
 }
 
 /**
+ * Starts `tms up …` and waits for its own banner, not just any answer on its port: the port base
+ * is random, and when another test run's system holds it, `/health` answers from that system while
+ * ours exits (it checks its ports first). Such a start is retried on new ports.
+ */
+const startUp = async (
+  args: string[],
+  env: Record<string, string>,
+  newPorts: boolean,
+): Promise<{ up: RunningTms; env: Record<string, string> }> => {
+  for (let attempt = 1; ; attempt++) {
+    const port = newPorts ? randomPortBase() : Number(env.PORT);
+    const e = { ...env, PORT: String(port), SIM_PORT_START: String(port + 1) };
+    const up = startTms(args, e);
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (up.child.exitCode === null && !/tms is up/.test(up.output()) && Date.now() < deadline)
+      await sleep(200);
+    if (up.child.exitCode === null && /tms is up/.test(up.output())) {
+      await waitForProcessHttp(up, `http://127.0.0.1:${port}/health`, START_TIMEOUT_MS);
+      return { up, env: e };
+    }
+    const why = up.child.exitCode === null ? `not up after ${START_TIMEOUT_MS} ms` : 'exited';
+    await up.stop('SIGKILL');
+    if (!newPorts || attempt >= 3 || !/port/i.test(up.output()))
+      throw new Error(`tms ${args.join(' ')} ${why}; its output:\n${up.output()}`);
+  }
+};
+
+/**
  * A running system with real data: `tms up` with every role until ingestion has stored customer
  * A's readings (and written ingestion logs), then restarted with the api role only, so the numbers
  * the browser shows can be compared exactly with the API's (nothing changes underneath).
  */
 export const startSeededSystem = async (minReadingsA = 200): Promise<SeededSystem> => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tms-web-'));
-  const port = randomPortBase();
-  const env = { TMS_DATA_DIR: dataDir, PORT: String(port), SIM_PORT_START: String(port + 1) };
-  const base = `http://127.0.0.1:${port}`;
+  let started: Awaited<ReturnType<typeof startUp>>;
+  try {
+    started = await startUp(['up'], { TMS_DATA_DIR: dataDir }, true);
+  } catch (e) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw e;
+  }
+  const env = started.env;
+  let up = started.up;
+  const base = `http://127.0.0.1:${env.PORT}`;
   const api = async <T>(p: string, token: string, init: RequestInit = {}): Promise<T> => {
     const res = await fetch(base + p, {
       ...init,
@@ -67,9 +103,7 @@ export const startSeededSystem = async (minReadingsA = 200): Promise<SeededSyste
     return (await res.json()) as T;
   };
 
-  let up: RunningTms = startTms(['up'], env);
   try {
-    await waitForProcessHttp(up, `${base}/health`, START_TIMEOUT_MS);
     const file = JSON.parse(await readFile(path.join(dataDir, 'tokens.json'), 'utf8')) as {
       admin: { token: string };
       customers: Record<string, { token: string }>;
@@ -102,8 +136,7 @@ export const startSeededSystem = async (minReadingsA = 200): Promise<SeededSyste
     // Freeze the data: restart with the API only.
     const code = await up.stop('SIGTERM');
     if (code !== 0) throw new Error(`tms up exited ${code}\n${up.output()}`);
-    up = startTms(['up', '--roles', 'api'], env);
-    await waitForProcessHttp(up, `${base}/health`, START_TIMEOUT_MS);
+    ({ up } = await startUp(['up', '--roles', 'api'], env, false));
     return {
       base,
       env,

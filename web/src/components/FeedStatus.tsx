@@ -48,8 +48,9 @@ export const FeedBanner = () => {
   const now = useTicker(15_000);
   const f = live.feed;
   if (!f || (f.status !== 'stale' && f.status !== 'failing')) return null;
+  const outcome: Record<string, string> = { failure: 'failed', success: 'succeeded' };
   const run = f.last_run_at
-    ? `The last collection run (${fmtDateTime(f.last_run_at)}) ${f.last_run_status === 'failure' ? 'failed' : `ended with “${f.last_run_status ?? 'unknown'}”`}${f.last_error ? `: ${f.last_error}` : ''}.`
+    ? `The last collection run (${fmtDateTime(f.last_run_at)}) ${outcome[f.last_run_status ?? ''] ?? `ended “${f.last_run_status ?? 'unknown'}”`}${f.last_error ? `: ${f.last_error}` : ''}.`
     : '';
   return (
     <div
