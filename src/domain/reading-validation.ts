@@ -15,29 +15,15 @@ export type RejectionReason =
   /** The source sent more rows than a run may read (the whole run is refused, see ingestion/row-cap.ts). */
   | 'row_cap_exceeded';
 
-export const REJECTION_REASONS: readonly RejectionReason[] = [
-  'missing_field',
-  'other_customer',
-  'unknown_unit',
-  'bad_temperature',
-  'bad_unit',
-  'implausible',
-  'bad_timestamp',
-  'future_timestamp',
-  'bad_quality',
-  'duplicate_in_batch',
-  'row_cap_exceeded',
-];
-
 /**
  * Plausibility, in °C. Nothing a cold chain stores lies outside [-100, 60] (ultra-low freezers run
  * near -80 °C), and no working or failing unit drifts more than 50 °C from its set point; the
  * simulator's own envelope is set point -15/+20 °C. Values beyond either bound are sensor or
  * transmission garbage, not excursions, and are rejected rather than raising alarms.
  */
-export const PLAUSIBLE_MIN_C = -100;
-export const PLAUSIBLE_MAX_C = 60;
-export const MAX_SET_POINT_DEVIATION_C = 50;
+const PLAUSIBLE_MIN_C = -100;
+const PLAUSIBLE_MAX_C = 60;
+const MAX_SET_POINT_DEVIATION_C = 50;
 
 const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
