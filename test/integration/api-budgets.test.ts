@@ -166,6 +166,17 @@ describeEachBackend('api budgets', ({ create }) => {
     expect((await get(app, '/no/such/page', undefined, '10.0.0.3')).statusCode).toBe(429);
   });
 
+  it('counts an IPv6 client by its /64 (no escape by rotating addresses) and an IPv4-mapped one as IPv4', async () => {
+    const app = await track(appOn(db, { anonymousPerMinute: 3 }));
+    for (let i = 1; i <= 3; i++)
+      expect((await get(app, '/api/v1/facilities', undefined, `2001:db8:1:2::${i}`)).statusCode).toBe(401);
+    expect((await get(app, '/api/v1/facilities', undefined, '2001:db8:1:2:ffff::9')).statusCode).toBe(429);
+    expect((await get(app, '/api/v1/facilities', undefined, '2001:db8:1:3::1')).statusCode).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await get(app, '/api/v1/facilities', undefined, '192.0.2.7')).statusCode).toBe(401);
+    expect((await get(app, '/api/v1/facilities', undefined, '::ffff:192.0.2.7')).statusCode).toBe(429);
+  });
+
   it('runs at most heavyConcurrencyPerToken heavy requests of a token at once, 8 more wait in line, 429 + Retry-After beyond', async () => {
     const { db: gated, state } = instrumented(db);
     const app = await track(appOn(gated, { heavyConcurrencyPerToken: 2 }));

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import ipaddr from 'ipaddr.js';
 import { authorize, principalOf, type AccessScope, type Principal } from '../../auth/principal.ts';
 import { FixedWindowCounter } from '../../auth/rate-limit.ts';
 import { createTokenVerifier } from '../../auth/verify.ts';
@@ -42,6 +43,18 @@ const PROBES = new Set(['/health', '/ping', '/metrics']);
 
 const unauthorized = (message: string) => new AppError('UNAUTHORIZED', message);
 
+/**
+ * Whose budget an address spends: an IPv4 address (also written IPv4-mapped) on its own, an IPv6
+ * address by its /64, since one subscriber usually holds a whole /64 and could rotate through it.
+ */
+export const clientKeyOf = (ip: string): string => {
+  if (!ipaddr.isValid(ip)) return ip;
+  const addr = ipaddr.process(ip);
+  if (addr.kind() === 'ipv4') return addr.toString();
+  const parts = (addr as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16));
+  return `${parts.join(':')}::/64`;
+};
+
 /** The token of an `Authorization: Bearer …` header. @throws AppError UNAUTHORIZED when absent or another scheme. */
 const bearerOf = (header: string | undefined): string => {
   if (!header) throw unauthorized('Not authenticated');
@@ -76,7 +89,7 @@ export const registerAuth = (app: FastifyInstance, opts: AuthOptions): { forgetT
     );
   /** Counts a request without a valid token; past the limit it becomes a 429. */
   const countAnonymous = (req: FastifyRequest): void => {
-    const w = anonymousWindows.hit(req.ip, anonymousLimit, nowMs());
+    const w = anonymousWindows.hit(clientKeyOf(req.ip), anonymousLimit, nowMs());
     if (w.exceeded) throw tooManyAnonymous(w.retryAfterSeconds);
   };
 
@@ -104,7 +117,7 @@ export const registerAuth = (app: FastifyInstance, opts: AuthOptions): { forgetT
       countAnonymous(req);
       throw e;
     }
-    const blocked = anonymousWindows.peek(req.ip, anonymousLimit, nowMs());
+    const blocked = anonymousWindows.peek(clientKeyOf(req.ip), anonymousLimit, nowMs());
     const v = await verifier.verify(token, { allowLookup: !blocked.exceeded });
     if (!v.ok) {
       if (v.reason === 'not-cached') throw tooManyAnonymous(blocked.retryAfterSeconds);
