@@ -46,15 +46,26 @@ export const expectedSpan = (
   return to > from ? { from: new Date(from), to: new Date(to) } : undefined;
 };
 
+/**
+ * Hours of a span in which the unit can be expected to report: every hour, or every n-th for a unit
+ * that reads only every n hours (it would otherwise be at 1/n uptime on a perfect schedule).
+ */
+const expectedHours = (span: { from: Date; to: Date }, unitFrequencySeconds: number | null): number => {
+  const hours = Math.ceil((span.to.getTime() - span.from.getTime()) / HOUR_MS);
+  return Math.ceil(hours / Math.max(1, Math.ceil((unitFrequencySeconds ?? 0) / 3600)));
+};
+
 const uptimeOf = async (ctx: FeatureContext, scope: ReadingScope, start: Date, end: Date, now: Date) => {
   const windowEnd = new Date(Math.min(end.getTime(), now.getTime()));
   const spans = (await unitSpans(ctx.db, scope, windowEnd)).flatMap((u) => {
     const s = expectedSpan(u, start, windowEnd, now);
-    return s ? [{ unitId: u.storage_unit_id, ...s }] : [];
+    return s
+      ? [{ unitId: u.storage_unit_id, ...s, expected: expectedHours(s, u.unit_frequency_seconds) }]
+      : [];
   });
   const covered = await coveredHours(ctx.db, spans);
-  const expected = spans.reduce((a, s) => a + Math.ceil((s.to.getTime() - s.from.getTime()) / HOUR_MS), 0);
-  const got = spans.reduce((a, s) => a + (covered.get(s.unitId) ?? 0), 0);
+  const expected = spans.reduce((a, s) => a + s.expected, 0);
+  const got = spans.reduce((a, s) => a + Math.min(s.expected, covered.get(s.unitId) ?? 0), 0);
   return {
     uptime_percentage: pct(got, expected),
     covered_hours: got,

@@ -60,7 +60,9 @@ describeEachBackend('truthful figures: performance', ({ create }) => {
     db = t.db;
     await seedDefaultFleet(db);
     units = await unitsOf(db, 'A');
-    const [fresh, spiky, gappy, failing] = units as [UnitRef, UnitRef, UnitRef, UnitRef];
+    const [fresh, spiky, gappy, failing, slow] = units as [UnitRef, UnitRef, UnitRef, UnitRef, UnitRef];
+    // A unit that reads only every 3 hours, on schedule for the last 24 hours.
+    await db.query('UPDATE storage_units SET data_frequency_seconds = 10800 WHERE id = $1', [slow.id]);
     const now = NOW.getTime();
     const rows = [
       // Monitored for 10 hours only, without a gap, up to 2 minutes ago.
@@ -76,6 +78,7 @@ describeEachBackend('truthful figures: performance', ({ create }) => {
         (r) => r.at.getTime() < now - 20 * HOUR || r.at.getTime() >= now - 17 * HOUR,
       ),
       // 100 readings, the last 10 of them failed reads that still carry a good quality score.
+      ...every(slow, now - 24 * HOUR + 30 * MIN, now - 30 * MIN, 3 * HOUR, () => setC(slow)),
       ...every(failing, now - 100 * 10 * MIN, now - 10 * MIN, 10 * MIN, (x) =>
         x > now - 11 * 10 * MIN ? null : setC(failing),
       ).map((r) => ({ ...r, quality: 0.95 })),
@@ -87,6 +90,7 @@ describeEachBackend('truthful figures: performance', ({ create }) => {
     await limited('spiky', spiky);
     await limited('gappy', gappy);
     await limited('failing', failing);
+    await limited('slow', slow);
     app = await testApp(db, fixedClock(NOW));
   });
   afterAll(async () => {
@@ -117,6 +121,11 @@ describeEachBackend('truthful figures: performance', ({ create }) => {
       expect(uptime.expected_hours).toBe(24);
       expect(uptime.covered_hours).toBe(15);
       expect(uptime.uptime_percentage).toBe(62.5);
+    });
+
+    it('a unit that reads every 3 hours is expected in every third hour only', async () => {
+      const { uptime } = await perf('slow', 7);
+      expect(uptime).toMatchObject({ expected_hours: 8, covered_hours: 8, uptime_percentage: 100 });
     });
 
     it('a window that ends before now ends there; one that ends before the first reading is empty', async () => {
