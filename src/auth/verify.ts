@@ -34,8 +34,6 @@ export interface TokenVerifier {
   recordUse(tokenId: string): void;
   /** Drops a token from the cache at once (revoked in this process). */
   forget(tokenId: string): void;
-  /** Database lookups made so far (for tests and metrics). */
-  readonly lookups: number;
   /** Writes the pending `last_used_at` updates and stops the timer. */
   close(): Promise<void>;
 }
@@ -58,7 +56,6 @@ export const createTokenVerifier = (opts: TokenVerifierOptions): TokenVerifier =
   const invalid =
     ttl > 0 ? new LRUCache<string, true>({ max: opts.negativeCacheMax ?? 1_000, ttl }) : undefined;
   const touched = new Set<string>();
-  let lookups = 0;
 
   const flush = async (): Promise<void> => {
     if (touched.size === 0) return;
@@ -86,7 +83,6 @@ export const createTokenVerifier = (opts: TokenVerifierOptions): TokenVerifier =
     }
     if (invalid?.has(hash)) return { ok: false, reason: 'invalid' };
     if (!allowLookup) return { ok: false, reason: 'not-cached' };
-    lookups++;
     const row = await findTokenByHash(opts.db, hash);
     if (!row || !isActive(row, nowMs)) {
       invalid?.set(hash, true);
@@ -102,9 +98,6 @@ export const createTokenVerifier = (opts: TokenVerifierOptions): TokenVerifier =
     forget: (id) => {
       if (!valid) return;
       for (const [hash, row] of valid.entries()) if (row.id === id) valid.delete(hash);
-    },
-    get lookups() {
-      return lookups;
     },
     close: async () => {
       clearInterval(timer);
