@@ -1,192 +1,73 @@
-/** Response shapes of the REST API (shared/spec api-contract.md, seed-system.md §3.1). */
+// Response shapes of the REST API, derived from the server's TypeBox schemas (src/http/schemas), so a
+// field added or changed there reaches the dashboard's types. The imports are type-only: nothing of
+// the schemas is bundled. Shapes the server describes without a schema are written out at the end.
 
-export type TempUnit = 'C' | 'F';
-export type UnitStatus = 'normal' | 'warning' | 'critical' | 'offline' | 'unknown';
-export const UNIT_STATUSES: UnitStatus[] = ['normal', 'warning', 'critical', 'offline', 'unknown'];
+import type { Static, TSchema } from 'typebox';
+import type { Page as ServerPage } from '../../../src/http/schemas/common.ts';
+import type {
+  Feed as FeedSchema,
+  Performance as PerformanceSchema,
+} from '../../../src/http/schemas/figures.ts';
+import type {
+  AdminFacility,
+  AggregationResult as AggregationResultSchema,
+  ConfigRow,
+  CustomerDetail as CustomerDetailSchema,
+  CustomerProfile as CustomerProfileSchema,
+  FacilityWithUnits as FacilityWithUnitsSchema,
+  IssuedToken,
+  LatestReading as LatestReadingSchema,
+  Reading as ReadingSchema,
+  Stats,
+  Unit,
+} from '../../../src/http/schemas/resources.ts';
 
-export interface Page<T> {
-  items: T[];
-  total: number;
-  page: number;
-  page_size: number;
-  pages: number;
-}
+/** What a schema's value looks like after JSON: the server's `Date`s arrive as ISO strings. */
+type Json<T> = T extends Date
+  ? string
+  : T extends readonly (infer U)[]
+    ? Json<U>[]
+    : T extends object
+      ? { [K in keyof T]: Json<T[K]> }
+      : T;
+type Api<S extends TSchema> = Json<Static<S>>;
 
-export interface Reading {
-  id: string;
-  customer_id: string;
-  facility_id: string;
-  storage_unit_id: string;
-  temperature: number | null;
-  temperature_unit: TempUnit;
-  recorded_at: string;
-  sensor_id: string | null;
-  quality_score: number;
-  equipment_status: string;
-  created_at?: string;
-  facility_name?: string | null;
-  unit_name?: string | null;
-}
-
+export type Page<T> = ServerPage<T>;
+export type Reading = Api<typeof ReadingSchema>;
 /** A row of `/temperature/latest`: the newest reading of a unit, with its state. */
-export interface LatestReading extends Reading {
-  unit_name: string;
-  facility_name: string;
-  /** No reading within the customer's overdue limit: the unit counts as offline. */
-  overdue?: boolean;
-  /** The reading lies outside the unit's alarm limits (false without limits or for a failed read). */
-  excursion?: boolean;
-}
-
-export interface TemperatureStats {
-  min_temperature: number | null;
-  max_temperature: number | null;
-  avg_temperature: number | null;
-  reading_count: number;
-  normal_count: number;
-  warning_count: number;
-  error_count: number;
-  unit_count: number;
-  time_range_start: string | null;
-  time_range_end: string | null;
-  temperature_unit: TempUnit | null;
-}
-
-export interface Facility {
-  id: string;
-  customer_id: string;
-  facility_code: string;
-  name: string | null;
-  city: string | null;
-  country: string | null;
-  latitude: number | null;
-  longitude: number | null;
-  created_at: string;
-  customer_code?: string;
-  customer_name?: string;
-  unit_count?: number;
-}
-
-export interface StorageUnit {
-  id: string;
-  facility_id: string;
-  unit_code: string;
-  name: string | null;
-  size_value: number;
-  size_unit: string;
-  set_temperature: number;
-  temperature_unit: TempUnit;
-  equipment_type: string;
-  created_at: string;
-  current_temperature: number | null;
-  current_temperature_unit: TempUnit | null;
-  temperature_status: UnitStatus | null;
-  last_reading_time: string | null;
-  alarm_low_limit?: number | null;
-  alarm_high_limit?: number | null;
-}
-
-export interface FacilityWithUnits extends Facility {
-  units: StorageUnit[];
-  unit_count: number;
-  average_temperature: number | null;
-  min_temperature: number | null;
-  max_temperature: number | null;
-  temperature_unit?: TempUnit;
-}
-
-export interface AggregationResult {
-  group_key: Record<string, string | null>;
+export type LatestReading = Api<typeof LatestReadingSchema>;
+export type TemperatureStats = Api<typeof Stats>;
+export type TempUnit = Reading['temperature_unit'];
+/** A facility; the admin listing adds its customer's code and name. */
+export type Facility = Api<typeof AdminFacility>;
+export type StorageUnit = Api<typeof Unit>;
+export type UnitStatus = StorageUnit['temperature_status'];
+export type FacilityWithUnits = Api<typeof FacilityWithUnitsSchema>;
+/**
+ * The server's `metrics` is a record of the aggregations asked for (its schema cannot name them);
+ * the dashboard always asks for avg, min, max and count, so it reads these four.
+ */
+export type AggregationResult = Omit<Api<typeof AggregationResultSchema>, 'metrics'> & {
   metrics: {
     avg_temperature: number | null;
     min_temperature: number | null;
     max_temperature: number | null;
     reading_count: number;
   };
-  temperature_unit?: TempUnit;
-}
+};
+export type CustomerProfile = Api<typeof CustomerProfileSchema>;
+export type Feed = Api<typeof FeedSchema>;
+export type FeedStatus = Feed['status'];
+export type CustomerDetail = Api<typeof CustomerDetailSchema>;
+/** A token as listed; `token` (the plaintext) only in the answer that created it. */
+export type ApiToken = Omit<Api<typeof IssuedToken>, 'token'> & { token?: string };
+/** GET /analytics/performance: every figure says how it was obtained. */
+export type Performance = Api<typeof PerformanceSchema>;
+export type ConfigEntry = Api<typeof ConfigRow>;
 
-export interface CustomerProfile {
-  id: string;
-  customer_code: string;
-  name: string;
-  data_sharing_method: string;
-  data_frequency_seconds: number;
-  api_url?: string | null;
-  is_active: boolean;
-  timezone?: string;
-  created_at: string;
-  updated_at: string;
-}
+export const UNIT_STATUSES: readonly UnitStatus[] = ['normal', 'warning', 'critical', 'offline', 'unknown'];
 
-export type FeedStatus = 'live' | 'stale' | 'failing' | 'unknown';
-
-/** Health of a customer's data feed (GET /customers/profile `feed`). */
-export interface Feed {
-  status: FeedStatus;
-  newest_reading_at: string | null;
-  collection_period_minutes: number;
-  overdue_after_minutes: number;
-  last_run_at: string | null;
-  last_run_status: string | null;
-  last_error: string | null;
-}
-
-export interface CustomerDetail extends CustomerProfile {
-  facility_count: number;
-  unit_count: number;
-  active_readings_count: number;
-  last_reading_time: string | null;
-  /** Absent on an API older than issue 10. */
-  feed?: Feed;
-}
-
-export interface ApiToken {
-  id: string;
-  token_name: string;
-  permissions: string[];
-  rate_limit_per_hour: number;
-  expires_at: string | null;
-  last_used_at: string | null;
-  created_at: string;
-  is_active: boolean;
-  token_prefix?: string;
-  accessible_units?: string[];
-  token?: string;
-}
-
-/** GET /analytics/performance: every figure says how it was obtained (see docs of the endpoint). */
-export interface Performance {
-  uptime: {
-    uptime_percentage: number;
-    covered_hours: number;
-    expected_hours: number;
-    hours_with_readings: number;
-    total_hours: number;
-    units_measured: number;
-    uptime_basis: string;
-  };
-  data_quality: {
-    total_readings: number;
-    good_readings: number;
-    quality_percentage: number;
-    good_quality_threshold: number;
-    failed_reads: number;
-    failed_reads_percentage: number;
-  };
-  temperature_deviation: {
-    avg_deviation: number | null;
-    max_deviation: number | null;
-    min_deviation: number | null;
-    temperature_unit: TempUnit;
-    max_deviation_basis: 'readings_extremes';
-    basis: 'readings' | 'hourly_means';
-    approximate: boolean;
-    note: string;
-  };
-  status_distribution: { equipment_status: string; count: number; percentage: number }[];
-  time_range: { start_date: string; end_date: string };
-}
+// ---------- described by the server without a response schema ----------
 
 export interface Alarm {
   id: string;
@@ -215,12 +96,6 @@ export interface Health {
   database_backend?: string;
   rabbitmq: string;
   uptime_seconds: number;
-}
-
-export interface ConfigEntry {
-  value: unknown;
-  description: string | null;
-  updated_at: string;
 }
 
 export interface IngestionLog {
