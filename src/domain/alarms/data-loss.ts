@@ -1,0 +1,108 @@
+import { AppError } from '../../lib/errors.ts';
+import { assertValidAlarmRule } from './rules.ts';
+import { addReading, emptyStats, summarizeStats } from './stats.ts';
+import type { AlarmEvent, AlarmRule, AlarmState, EvaluationResult } from './types.ts';
+
+// The two rules about missing values rather than bad ones.
+// - sensor_failure: failures_in_row failed reads in a row (nulls, whatever the time between them)
+//   start it at the first of them; the next good read clears it at that read's time.
+// - no_data: no reading of any kind (a failed read still proves the unit reports) for no_data_seconds.
+//   Two paths give the same alarm: the clock-driven sweep (checkNoData) while the gap is still open,
+//   and evaluate() when a reading arrives after a gap (backfill after an outage). Either way it starts
+//   at last reading + limit and the next reading clears it. A delivery delay — the sweep fired, then
+//   the readings of the gap arrive — clears it at its start: a zero-length record of late delivery.
+
+const cleared = (rule: AlarmRule, s: AlarmState, clearedAtMs: number, events: AlarmEvent[]): void => {
+  const open = s.open as NonNullable<AlarmState['open']>;
+  events.push({
+    type: 'cleared',
+    ruleId: rule.id,
+    kind: rule.kind,
+    severity: rule.severity,
+    startedAtMs: open.startedAtMs,
+    clearedAtMs,
+    stats: summarizeStats(rule.kind, open.stats),
+  });
+  s.open = null;
+  s.lastClearedMs = clearedAtMs;
+};
+
+const started = (
+  rule: AlarmRule,
+  s: AlarmState,
+  startedAtMs: number,
+  confirmedAtMs: number,
+  events: AlarmEvent[],
+): void => {
+  s.open = { startedAtMs, confirmedAtMs, stats: s.run?.stats ?? emptyStats() };
+  s.run = null;
+  events.push({
+    type: 'started',
+    ruleId: rule.id,
+    kind: rule.kind,
+    severity: rule.severity,
+    startedAtMs,
+    confirmedAtMs,
+  });
+};
+
+/** Applies one reading (newer than every reading before it) to a sensor_failure rule's state, in place. */
+export const stepSensorFailure = (
+  rule: AlarmRule,
+  s: AlarmState,
+  recordedAtMs: number,
+  temperatureC: number | null,
+  events: AlarmEvent[],
+): void => {
+  if (temperatureC !== null) {
+    s.run = null;
+    if (s.open) cleared(rule, s, recordedAtMs, events);
+  } else if (s.open) {
+    addReading(s.open.stats, null);
+  } else {
+    s.run ??= { startMs: recordedAtMs, stats: emptyStats() };
+    addReading(s.run.stats, null);
+    if (s.run.stats.failedReads >= (rule.failures_in_row as number)) {
+      started(rule, s, s.run.startMs, recordedAtMs, events);
+    }
+  }
+  s.last = { recordedAtMs, temperatureC };
+};
+
+/** Applies one reading (newer than every reading before it) to a no_data rule's state, in place. */
+export const stepNoData = (
+  rule: AlarmRule,
+  s: AlarmState,
+  recordedAtMs: number,
+  temperatureC: number | null,
+  events: AlarmEvent[],
+): void => {
+  const limitMs = (rule.no_data_seconds as number) * 1000;
+  const prev = s.last;
+  if (prev && !s.open && recordedAtMs - prev.recordedAtMs >= limitMs) {
+    const dueMs = prev.recordedAtMs + limitMs;
+    started(rule, s, dueMs, dueMs, events);
+  }
+  if (s.open) cleared(rule, s, Math.max(recordedAtMs, s.open.startedAtMs), events);
+  s.last = { recordedAtMs, temperatureC };
+};
+
+/**
+ * The clock-driven sweep for one unit's no_data rule: opens the alarm when nowMs − last reading ≥
+ * no_data_seconds, started at last reading + limit. A unit that never reported has nothing to measure
+ * from and gets no alarm here. The input state is not modified.
+ * @throws AppError VALIDATION when the rule is not a valid no_data rule.
+ */
+export const checkNoData = (rule: AlarmRule, state: AlarmState, nowMs: number): EvaluationResult => {
+  assertValidAlarmRule(rule);
+  if (rule.kind !== 'no_data')
+    throw new AppError('VALIDATION', `alarm rule ${rule.id}: checkNoData needs a no_data rule`);
+  const s = structuredClone(state);
+  const events: AlarmEvent[] = [];
+  const limitMs = (rule.no_data_seconds as number) * 1000;
+  if (rule.enabled && s.last && !s.open && nowMs - s.last.recordedAtMs >= limitMs) {
+    const dueMs = s.last.recordedAtMs + limitMs;
+    started(rule, s, dueMs, dueMs, events);
+  }
+  return { state: s, events, skipped: 0, oldestSkippedMs: null };
+};
