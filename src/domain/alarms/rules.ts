@@ -23,8 +23,9 @@ export const alarmRuleProblems = (rule: AlarmRule): string[] => {
     const hasCumulative = rule.cumulative_seconds !== undefined;
     if (hasCumulative !== (rule.window_seconds !== undefined))
       problems.push('cumulative_seconds and window_seconds go together');
-    if (hasCumulative) {
-      if (!isPositive(rule.cumulative_seconds)) problems.push('cumulative_seconds must be > 0');
+    if (hasCumulative && !isPositive(rule.cumulative_seconds))
+      problems.push('cumulative_seconds must be > 0');
+    if (hasCumulative && rule.window_seconds !== undefined) {
       if (
         !isPositive(rule.window_seconds) ||
         (rule.window_seconds as number) < (rule.cumulative_seconds as number)
