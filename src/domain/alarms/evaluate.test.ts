@@ -18,6 +18,17 @@ describe('alarm evaluation: batches, redelivery and late readings', () => {
     expect(timeline(run(rule, readings))).toEqual([['started', 0]]);
   });
 
+  it('treats a non-finite temperature as a failed read and drops a reading without a time', () => {
+    const failures = thresholdRule({ kind: 'sensor_failure', failures_in_row: 2 });
+    const readings = [
+      { recordedAtMs: at(0), temperatureC: Number.NaN },
+      { recordedAtMs: Number.NaN, temperatureC: 5 },
+      { recordedAtMs: at(5), temperatureC: Number.POSITIVE_INFINITY },
+    ];
+    expect(timeline(run(failures, readings))).toEqual([['started', 0]]);
+    expect(run(rule, readings).state.watermarkMs).toBe(at(5));
+  });
+
   it('skips a redelivered batch: no duplicate alarm, and says how many it skipped', () => {
     const batch = every(0, 5, [9, 9, 9]);
     const first = run(rule, batch);

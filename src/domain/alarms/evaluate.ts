@@ -36,9 +36,17 @@ export const initialAlarmState = (): AlarmState => ({
   open: null,
 });
 
-/** Sorted by time, one reading per instant (a real value wins over a failed read, else the first). */
+/**
+ * Sorted by time, one reading per instant (a real value wins over a failed read, else the first); a
+ * reading without a finite time is dropped, a non-finite temperature is a failed read.
+ */
 export const normalizeReadings = (readings: readonly AlarmReading[]): AlarmReading[] => {
-  const sorted = [...readings].sort((a, b) => a.recordedAtMs - b.recordedAtMs);
+  const sorted = readings
+    .filter((r) => Number.isFinite(r.recordedAtMs))
+    .map((r) =>
+      r.temperatureC === null || Number.isFinite(r.temperatureC) ? r : { ...r, temperatureC: null },
+    )
+    .sort((a, b) => a.recordedAtMs - b.recordedAtMs);
   const out: AlarmReading[] = [];
   for (const r of sorted) {
     const prev = out.at(-1);
@@ -66,7 +74,6 @@ export const evaluate = (
   let skipped = 0;
   let oldestSkippedMs: number | null = null;
   for (const r of normalizeReadings(readings)) {
-    if (!Number.isFinite(r.recordedAtMs)) continue;
     if (s.watermarkMs !== null && r.recordedAtMs <= s.watermarkMs) {
       skipped += 1;
       oldestSkippedMs = Math.min(oldestSkippedMs ?? r.recordedAtMs, r.recordedAtMs);
