@@ -38,7 +38,7 @@ describe('customer info and health', () => {
       customer_name: 'Pharma Corp A',
       data_sharing_method: 'api',
       total_facilities: 2,
-      total_units: 9,
+      total_units: 11, // 9 prototype units + 2 vaccine refrigerators (+2…+8 °C)
       data_endpoint: '/temperature/current',
     });
     expect(JSON.parse(get(csv, '/').body)).toMatchObject({
