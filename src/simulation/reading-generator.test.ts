@@ -190,8 +190,9 @@ describe('plausibility', () => {
     for (const r of rs) sensors.set(r.unit_id, (sensors.get(r.unit_id) ?? new Set()).add(r.sensor_id));
     for (const [unit, s] of sensors) {
       expect(s.size).toBe(1);
-      const n = unit.split('_').at(-1);
-      expect([...s][0]).toMatch(new RegExp(`^sensor_ultra-low_freezer_${n}_[1-4]$`));
+      // The sensor is named after its unit (A's prototype units are "Ultra-Low Freezer N").
+      const name = customerA.facilities.flatMap((f) => f.units).find((u) => u.code === unit)!.name!;
+      expect([...s][0]).toMatch(new RegExp(`^sensor_${name.toLowerCase().replace(/ /g, '_')}_[1-4]$`));
     }
     const unnamed = customerReadings({
       seed: 's',
