@@ -2,8 +2,11 @@ import type { TokenPrincipalRow } from '../db/tokens-repo.ts';
 import { hasScope } from '../domain/tokens.ts';
 import { AppError } from '../lib/errors.ts';
 
-/** What an operation needs: `public` (no token), `read`/`write` (a customer token), `admin` (an admin token). */
-export type AccessScope = 'public' | 'read' | 'write' | 'admin';
+/**
+ * What an operation needs: `public` (no token), `token` (any valid token, admin or customer: the
+ * caller asks who it is), `read`/`write` (a customer token), `admin` (an admin token).
+ */
+export type AccessScope = 'public' | 'token' | 'read' | 'write' | 'admin';
 
 /** Who is calling, as resolved from a verified token. */
 export type Principal =
@@ -51,6 +54,7 @@ export const principalOf = (row: TokenPrincipalRow): Principal =>
  * @throws AppError FORBIDDEN naming what is missing.
  */
 export const authorize = (p: Principal, scope: Exclude<AccessScope, 'public'>): void => {
+  if (scope === 'token') return;
   if (scope === 'admin') {
     if (p.kind !== 'admin') throw new AppError('FORBIDDEN', 'Admin permission required');
     return;

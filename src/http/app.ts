@@ -25,6 +25,7 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { registerDashboard } from './web.ts';
 import { registerSystemRoutes } from './routes/system.ts';
 import { registerTemperatureRoutes } from './routes/temperature.ts';
+import { registerTokenInfoRoutes } from './routes/token-info.ts';
 
 export { API_VERSION } from './version.ts';
 
@@ -141,6 +142,7 @@ export const buildApp = async (ctx: AppContext): Promise<FastifyInstance> => {
   registerExportRoutes(typed, deps);
   registerFacilityRoutes(typed, deps);
   registerCustomerRoutes(typed, deps);
+  registerTokenInfoRoutes(typed);
   registerAdminRoutes(typed, deps);
   registerAnalyticsRoutes(typed, deps);
   await registerDashboard(app);

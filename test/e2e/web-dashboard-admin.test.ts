@@ -186,6 +186,24 @@ describe.skipIf(skip !== null)('web dashboard: admin pages and token rights', ()
     });
   });
 
+  it('signs an admin and a customer in for the first time in a fresh browser without any 403', async () => {
+    for (const [token, hash] of [
+      [sys.tokens.admin, '#/admin'],
+      [sys.tokens.customers.A!, '#/'],
+    ] as const) {
+      const { page, console: con, close } = await newPage();
+      const refused: string[] = [];
+      page.on('response', (r) => {
+        if (r.status() === 403) refused.push(r.url());
+      });
+      await login(page, token);
+      expect(await page.evaluate(() => location.hash)).toBe(hash);
+      expect(refused).toEqual([]);
+      expect(con.unexpected()).toEqual([]);
+      await close();
+    }
+  });
+
   it('shows a read-only token the token form disabled, with the reason, before anything is typed', async () => {
     const { page, console: con, close } = await newPage();
     const readOnly = sys.tokens.customers.A!;

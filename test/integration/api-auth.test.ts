@@ -72,6 +72,18 @@ describeEachBackend('api auth', ({ create }) => {
     expect((await call(app, 'GET', '/system-info', admin.token)).status).toBe(200);
   });
 
+  it('tells any valid token what it is (GET /api/v1/auth/token), and nothing without one', async () => {
+    const read = await tokenFor(db, 'B');
+    const admin = await tokenFor(db, null);
+    expect((await call(app, 'GET', '/api/v1/auth/token')).status).toBe(401);
+    const c = await call(app, 'GET', '/api/v1/auth/token', read.token);
+    expect(c.status).toBe(200);
+    expect(c.body).toMatchObject({ kind: 'customer', customer_code: 'B', permissions: ['read'] });
+    const a = await call(app, 'GET', '/api/v1/auth/token', admin.token);
+    expect(a.status).toBe(200);
+    expect(a.body).toMatchObject({ kind: 'admin', customer_code: null, accessible_units: [] });
+  });
+
   it('refuses a metadata or link-local source URL when an admin sets one (SSRF)', async () => {
     const admin = await tokenFor(db, null);
     const [b] = await db.query<{ id: string }>("SELECT id FROM customers WHERE customer_code = 'B'");

@@ -5,55 +5,21 @@ import { navigate } from '../lib/router.ts';
 import { saveSession, takeFlash, type Role, type Session } from '../lib/session.ts';
 import type { CustomerDetail, Health } from '../lib/types.ts';
 
-/** Where a token's role is remembered: by its display prefix (shown in token lists anyway), never the token. */
-const ROLES_KEY = 'tms.roles';
-const prefixOf = (token: string) => token.slice(0, 10);
-const rememberedRole = (token: string): Role | undefined => {
-  try {
-    return (JSON.parse(localStorage.getItem(ROLES_KEY) ?? '{}') as Record<string, Role>)[prefixOf(token)];
-  } catch {
-    return undefined;
-  }
-};
-const rememberRole = (token: string, role: Role): void => {
-  let roles: Record<string, Role> = {};
-  try {
-    roles = JSON.parse(localStorage.getItem(ROLES_KEY) ?? '{}') as Record<string, Role>;
-  } catch {
-    // a damaged entry is replaced
-  }
-  delete roles[prefixOf(token)];
-  const kept = Object.entries(roles).slice(-19);
-  localStorage.setItem(ROLES_KEY, JSON.stringify(Object.fromEntries([...kept, [prefixOf(token), role]])));
-};
-
-const asCustomer = async (token: string): Promise<Session> => {
-  const profile = await api<CustomerDetail>('/customers/profile', { token, noLogout: true });
-  return { token, role: 'customer', name: profile.name || profile.customer_code };
-};
-const asAdmin = async (token: string): Promise<Session> => {
-  await api('/admin/customers', { token, noLogout: true, query: { limit: 1 } });
-  return { token, role: 'admin', name: 'Administrator' };
-};
+interface TokenInfo {
+  kind: Role;
+  customer_code: string | null;
+}
 
 /**
- * Finds out what a token is: a customer token reads its own profile, an admin token lists
- * customers. The API has no endpoint both may call, so the probe that fits the role this browser
- * saw for the token before goes first: a returning admin is not sent to the customer profile
- * (which answers 403 and leaves an error in the console). The other probe runs only when the
- * first is refused with 403; anything else is refused with the reason.
+ * Finds out what a token is from `/auth/token`, which any valid token may call, so neither an
+ * admin nor a customer signing in is sent to an endpoint that refuses it. A customer then reads
+ * its profile for the name shown in the header.
  */
 export const probeToken = async (token: string): Promise<Session> => {
-  const [first, second] = rememberedRole(token) === 'admin' ? [asAdmin, asCustomer] : [asCustomer, asAdmin];
-  let session: Session;
-  try {
-    session = await first(token);
-  } catch (e) {
-    if (!(e instanceof ApiError) || e.status !== 403) throw e;
-    session = await second(token);
-  }
-  rememberRole(token, session.role);
-  return session;
+  const info = await api<TokenInfo>('/auth/token', { token, noLogout: true });
+  if (info.kind === 'admin') return { token, role: 'admin', name: 'Administrator' };
+  const profile = await api<CustomerDetail>('/customers/profile', { token, noLogout: true });
+  return { token, role: 'customer', name: profile.name || profile.customer_code };
 };
 
 const explain = (e: unknown): string => {
