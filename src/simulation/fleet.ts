@@ -55,10 +55,6 @@ const collectEvery = (method: DataSharingMethod, cfg: Raw): number => {
   return typeof minutes === 'number' && minutes > 0 ? Math.round(minutes * 60) : 300;
 };
 
-/**
- * Parses a fleet in the prototype's YAML layout (`customers: {A: {name, data_sharing_method, data_config, facilities: […]}}`).
- * @throws AppError VALIDATION naming the bad field.
- */
 /** The fields this project adds to the prototype's unit layout; absent keys stay absent. */
 const optionalUnitFields = (u: Raw, where: string): Partial<FleetUnit> => {
   const out: Partial<FleetUnit> = {};
@@ -73,6 +69,10 @@ const optionalUnitFields = (u: Raw, where: string): Partial<FleetUnit> => {
   return out;
 };
 
+/**
+ * Parses a fleet in the prototype's YAML layout (`customers: {A: {name, data_sharing_method, data_config, facilities: […]}}`).
+ * @throws AppError VALIDATION naming the bad field.
+ */
 export const parseFleet = (text: string): Fleet => {
   const doc = parse(text) as Raw | null;
   const customers = (doc?.customers ?? null) as Raw | null;
