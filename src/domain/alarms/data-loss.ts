@@ -1,6 +1,7 @@
 import { AppError } from '../../lib/errors.ts';
 import { assertValidAlarmRule } from './rules.ts';
-import { addReading, emptyStats, summarizeStats } from './stats.ts';
+import { addReading, emptyStats } from './stats.ts';
+import { closeAlarm, openAlarm } from './transitions.ts';
 import type { AlarmEvent, AlarmRule, AlarmState, EvaluationResult } from './types.ts';
 
 // The two rules about missing values rather than bad ones.
@@ -12,40 +13,6 @@ import type { AlarmEvent, AlarmRule, AlarmState, EvaluationResult } from './type
 //   at last reading + limit and the next reading clears it. A delivery delay — the sweep fired, then
 //   the readings of the gap arrive — clears it at its start: a zero-length record of late delivery.
 
-const cleared = (rule: AlarmRule, s: AlarmState, clearedAtMs: number, events: AlarmEvent[]): void => {
-  const open = s.open as NonNullable<AlarmState['open']>;
-  events.push({
-    type: 'cleared',
-    ruleId: rule.id,
-    kind: rule.kind,
-    severity: rule.severity,
-    startedAtMs: open.startedAtMs,
-    clearedAtMs,
-    stats: summarizeStats(rule.kind, open.stats),
-  });
-  s.open = null;
-  s.lastClearedMs = clearedAtMs;
-};
-
-const started = (
-  rule: AlarmRule,
-  s: AlarmState,
-  startedAtMs: number,
-  confirmedAtMs: number,
-  events: AlarmEvent[],
-): void => {
-  s.open = { startedAtMs, confirmedAtMs, stats: s.run?.stats ?? emptyStats() };
-  s.run = null;
-  events.push({
-    type: 'started',
-    ruleId: rule.id,
-    kind: rule.kind,
-    severity: rule.severity,
-    startedAtMs,
-    confirmedAtMs,
-  });
-};
-
 /** Applies one reading (newer than every reading before it) to a sensor_failure rule's state, in place. */
 export const stepSensorFailure = (
   rule: AlarmRule,
@@ -56,14 +23,14 @@ export const stepSensorFailure = (
 ): void => {
   if (temperatureC !== null) {
     s.run = null;
-    if (s.open) cleared(rule, s, recordedAtMs, events);
+    if (s.open) closeAlarm(rule, s, recordedAtMs, events);
   } else if (s.open) {
     addReading(s.open.stats, null);
   } else {
     s.run ??= { startMs: recordedAtMs, stats: emptyStats() };
     addReading(s.run.stats, null);
     if (s.run.stats.failedReads >= (rule.failures_in_row as number)) {
-      started(rule, s, s.run.startMs, recordedAtMs, events);
+      openAlarm(rule, s, s.run.startMs, recordedAtMs, events);
     }
   }
   s.last = { recordedAtMs, temperatureC };
@@ -81,9 +48,9 @@ export const stepNoData = (
   const prev = s.last;
   if (prev && !s.open && recordedAtMs - prev.recordedAtMs >= limitMs) {
     const dueMs = prev.recordedAtMs + limitMs;
-    started(rule, s, dueMs, dueMs, events);
+    openAlarm(rule, s, dueMs, dueMs, events);
   }
-  if (s.open) cleared(rule, s, Math.max(recordedAtMs, s.open.startedAtMs), events);
+  if (s.open) closeAlarm(rule, s, Math.max(recordedAtMs, s.open.startedAtMs), events);
   s.last = { recordedAtMs, temperatureC };
 };
 
@@ -102,7 +69,7 @@ export const checkNoData = (rule: AlarmRule, state: AlarmState, nowMs: number): 
   const limitMs = (rule.no_data_seconds as number) * 1000;
   if (rule.enabled && s.last && !s.open && nowMs - s.last.recordedAtMs >= limitMs) {
     const dueMs = s.last.recordedAtMs + limitMs;
-    started(rule, s, dueMs, dueMs, events);
+    openAlarm(rule, s, dueMs, dueMs, events);
   }
   return { state: s, events, skipped: 0, oldestSkippedMs: null };
 };

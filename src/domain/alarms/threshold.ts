@@ -1,10 +1,11 @@
-import { addBeyondInterval, addReading, emptyStats, mergeStats, summarizeStats } from './stats.ts';
+import { addBeyondInterval, addReading, emptyStats, mergeStats } from './stats.ts';
+import { closeAlarm, openAlarm } from './transitions.ts';
 import {
   DEFAULT_MAX_GAP_SECONDS,
   type AlarmEvent,
   type AlarmRule,
   type AlarmState,
-  type StatsAccumulator,
+  type PendingRun,
 } from './types.ts';
 
 // high/low rules, one good reading at a time (failed reads never get here: they neither advance nor
@@ -63,37 +64,13 @@ const beyondWithin = (segments: [number, number][], fromMs: number, toMs: number
   return total;
 };
 
-const startAlarm = (rule: AlarmRule, s: AlarmState, confirmedAtMs: number, events: AlarmEvent[]): void => {
-  const run = s.run as { startMs: number; stats: StatsAccumulator };
-  s.open = { startedAtMs: run.startMs, confirmedAtMs, stats: run.stats };
-  s.run = null;
-  s.clearRun = null;
-  events.push({
-    type: 'started',
-    ruleId: rule.id,
-    kind: rule.kind,
-    severity: rule.severity,
-    startedAtMs: run.startMs,
-    confirmedAtMs,
-  });
-};
+/** The pending run of beyond readings becomes the alarm, started at its first reading. */
+const startAlarm = (rule: AlarmRule, s: AlarmState, confirmedAtMs: number, events: AlarmEvent[]): void =>
+  openAlarm(rule, s, (s.run as PendingRun).startMs, confirmedAtMs, events);
 
-const clearAlarm = (rule: AlarmRule, s: AlarmState, events: AlarmEvent[]): void => {
-  const open = s.open as NonNullable<AlarmState['open']>;
-  const clearedAtMs = (s.clearRun as { startMs: number }).startMs;
-  events.push({
-    type: 'cleared',
-    ruleId: rule.id,
-    kind: rule.kind,
-    severity: rule.severity,
-    startedAtMs: open.startedAtMs,
-    clearedAtMs,
-    stats: summarizeStats(rule.kind, open.stats),
-  });
-  s.open = null;
-  s.clearRun = null;
-  s.lastClearedMs = clearedAtMs;
-};
+/** The clear run has held long enough: the alarm ends at its first reading. */
+const clearAlarm = (rule: AlarmRule, s: AlarmState, events: AlarmEvent[]): void =>
+  closeAlarm(rule, s, (s.clearRun as PendingRun).startMs, events);
 
 /** An interrupted clear run: its readings were part of the alarm after all. */
 const breakClearRun = (s: AlarmState): void => {
