@@ -80,9 +80,7 @@ export const issueToken = async (db: Sql | Db, input: IssueTokenInput): Promise<
       const customer = await findCustomerByCode(tx, input.customerCode!);
       if (!customer) throw notFound(`Customer '${input.customerCode}'`);
       customerId = customer.id;
-      // Serialises issuance per customer (the row lock does not block writers of readings), so
-      // concurrent requests cannot overshoot the cap.
-      await tx.query('SELECT 1 FROM customers WHERE id = $1 FOR NO KEY UPDATE', [customerId]);
+      await repo.lockCustomerTokens(tx, customerId);
       if ((await repo.countActiveTokens(tx, customerId)) >= MAX_ACTIVE_TOKENS_PER_CUSTOMER)
         throw new AppError(
           'CONFLICT',
@@ -152,7 +150,7 @@ export const bootstrapTokens = async (
 ): Promise<BootstrapTokens | undefined> => {
   if ((await repo.countTokens(db)) > 0) return undefined;
   return db.transaction(async (tx) => {
-    await tx.query('LOCK TABLE api_tokens IN SHARE ROW EXCLUSIVE MODE');
+    await repo.lockTokensTable(tx);
     if ((await repo.countTokens(tx)) > 0) return undefined;
     const admin = await issueToken(tx, { admin: true, name: 'Bootstrap admin token' });
     const customers: Record<string, IssuedToken> = {};

@@ -106,6 +106,19 @@ export const revokeToken = async (
   return { record, descendantIds: rows.map((r) => r.id).filter((x) => x !== id) };
 };
 
+/**
+ * Serialises token issuance for one customer until the transaction ends (a row lock on the customer
+ * that does not block writers of readings), so concurrent requests cannot overshoot a cap.
+ */
+export const lockCustomerTokens = async (tx: Sql, customerId: string): Promise<void> => {
+  await tx.query('SELECT 1 FROM customers WHERE id = $1 FOR NO KEY UPDATE', [customerId]);
+};
+
+/** Serialises first-start minting: a concurrent first start waits, then sees the tokens minted. */
+export const lockTokensTable = async (tx: Sql): Promise<void> => {
+  await tx.query('LOCK TABLE api_tokens IN SHARE ROW EXCLUSIVE MODE');
+};
+
 /** Active (not revoked, not expired) tokens of a customer. */
 export const countActiveTokens = async (q: Sql, customerId: string): Promise<number> => {
   const [row] = await q.query<{ n: number }>(
