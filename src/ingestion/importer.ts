@@ -242,6 +242,6 @@ export const finishImport = async (
   const log = await getRunLog(db, logId);
   if (!log) throw notFound(`Ingestion log ${logId}`);
   await setAccepted(db, logId, log.records_succeeded + log.records_duplicate, rejections);
-  await db.transaction((tx) => completeRun(tx, logId));
+  await completeRun(db, logId);
   return (await getRunLog(db, logId))!;
 };

@@ -142,7 +142,7 @@ export const collectCustomer = async (deps: PipelineDeps, c: ClaimedCustomer): P
     accepted: result.readings.length,
   });
   if (result.readings.length === 0) {
-    await db.transaction((tx) => completeRun(tx, logId));
+    await completeRun(db, logId);
     return { ok: rows.length === 0 || result.rejected === 0, ...base, ...counts };
   }
   try {

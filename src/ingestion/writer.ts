@@ -29,5 +29,5 @@ export const writeBatch = async (db: Db, batch: ReadingBatch): Promise<WriteResu
  * Ends the run if all its readings are accounted for, and advances the high-water mark of a collected
  * run (one statement; the same rule the writer applies when a batch completes a run).
  */
-export const completeRun = (tx: Sql, logId: string): Promise<FinalisedRun | undefined> =>
-  finaliseRunIfComplete(tx, logId);
+export const completeRun = (q: Sql, logId: string): Promise<FinalisedRun | undefined> =>
+  finaliseRunIfComplete(q, logId);
