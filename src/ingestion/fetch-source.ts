@@ -6,7 +6,7 @@ import { Transform, type Readable } from 'node:stream';
 import { AppError } from '../lib/errors.ts';
 import { assertFetchableUrl, isForbiddenAddress } from './address-guard.ts';
 
-export { assertFetchableUrl, isForbiddenAddress };
+export { assertFetchableUrl };
 
 export interface FetchLimits {
   connectTimeoutMs: number;
