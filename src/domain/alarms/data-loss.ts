@@ -36,6 +36,15 @@ export const stepSensorFailure = (
   s.last = { recordedAtMs, temperatureC };
 };
 
+/** Opens the no_data alarm once `atMs` is the limit or more past the last reading, started at last + limit. */
+const openIfSilent = (rule: AlarmRule, s: AlarmState, atMs: number, events: AlarmEvent[]): void => {
+  const limitMs = (rule.no_data_seconds as number) * 1000;
+  if (s.last && !s.open && atMs - s.last.recordedAtMs >= limitMs) {
+    const dueMs = s.last.recordedAtMs + limitMs;
+    openAlarm(rule, s, dueMs, dueMs, events);
+  }
+};
+
 /** Applies one reading (newer than every reading before it) to a no_data rule's state, in place. */
 export const stepNoData = (
   rule: AlarmRule,
@@ -44,12 +53,7 @@ export const stepNoData = (
   temperatureC: number | null,
   events: AlarmEvent[],
 ): void => {
-  const limitMs = (rule.no_data_seconds as number) * 1000;
-  const prev = s.last;
-  if (prev && !s.open && recordedAtMs - prev.recordedAtMs >= limitMs) {
-    const dueMs = prev.recordedAtMs + limitMs;
-    openAlarm(rule, s, dueMs, dueMs, events);
-  }
+  openIfSilent(rule, s, recordedAtMs, events);
   if (s.open) closeAlarm(rule, s, Math.max(recordedAtMs, s.open.startedAtMs), events);
   s.last = { recordedAtMs, temperatureC };
 };
@@ -66,10 +70,6 @@ export const checkNoData = (rule: AlarmRule, state: AlarmState, nowMs: number): 
     throw new AppError('VALIDATION', `alarm rule ${rule.id}: checkNoData needs a no_data rule`);
   const s = structuredClone(state);
   const events: AlarmEvent[] = [];
-  const limitMs = (rule.no_data_seconds as number) * 1000;
-  if (rule.enabled && s.last && !s.open && nowMs - s.last.recordedAtMs >= limitMs) {
-    const dueMs = s.last.recordedAtMs + limitMs;
-    openAlarm(rule, s, dueMs, dueMs, events);
-  }
+  if (rule.enabled) openIfSilent(rule, s, nowMs, events);
   return { state: s, events, skipped: 0, oldestSkippedMs: null };
 };
