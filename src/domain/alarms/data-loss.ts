@@ -36,7 +36,7 @@ export const stepSensorFailure = (
   s.last = { recordedAtMs, temperatureC };
 };
 
-/** Opens the no_data alarm once `atMs` is the limit or more past the last reading, started at last + limit. */
+/** Opens the no_data alarm when `atMs` ≥ last reading + limit; it starts at last reading + limit. */
 const openIfSilent = (rule: AlarmRule, s: AlarmState, atMs: number, events: AlarmEvent[]): void => {
   const limitMs = (rule.no_data_seconds as number) * 1000;
   if (s.last && !s.open && atMs - s.last.recordedAtMs >= limitMs) {
