@@ -8,8 +8,7 @@ import type { Clock } from '../../lib/clock.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 
-export type { Principal };
-/** What a route needs: `public` (no token), `read`/`write` (a customer token), `admin` (an admin token). */
+/** What a route needs: see `AccessScope` (auth/principal.ts). */
 export type RouteScope = AccessScope;
 
 declare module 'fastify' {
