@@ -1,4 +1,3 @@
-import { unitLabel } from '../lib/data.ts';
 import { fmtDateTime, fmtTemp } from '../lib/format.ts';
 import { href } from '../lib/router.ts';
 import type { LatestReading, TempUnit, UnitStatus } from '../lib/types.ts';
@@ -66,9 +65,7 @@ export const LatestTable = ({
               }
             >
               <td class="stack-title">
-                <a href={href(`/units/${r.storage_unit_id}`)}>
-                  {r.unit_name || unitLabel({ name: null, unit_code: r.storage_unit_id })}
-                </a>
+                <a href={href(`/units/${r.storage_unit_id}`)}>{r.unit_name || r.storage_unit_id}</a>
               </td>
               <td data-label="Facility">{r.facility_name || '—'}</td>
               <td class="num stack-key" data-testid="latest-temp" data-label="Temperature">
