@@ -101,17 +101,12 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
     [id, win, unit, offset],
   );
 
-  const pickRange = (key: string) => {
+  // A new window (a preset or custom days) starts unzoomed, on the first page of readings.
+  const showWindow = (query: Record<string, string>) => {
     setZoom(null);
     setOffset(0);
     setRefresh((n) => n + 1);
-    replaceQuery(route, { range: key });
-  };
-  const pickDays = (days: DayRange) => {
-    setZoom(null);
-    setOffset(0);
-    setRefresh((n) => n + 1);
-    replaceQuery(route, { from: days.from, to: days.to });
+    replaceQuery(route, query);
   };
 
   const exportCsv = async () => {
@@ -218,8 +213,8 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
           active={custom ? null : range}
           custom={custom}
           zoomed={zoom !== null}
-          onPreset={pickRange}
-          onCustom={pickDays}
+          onPreset={(key) => showWindow({ range: key })}
+          onCustom={(days) => showWindow({ from: days.from, to: days.to })}
           onResetZoom={() => setZoom(null)}
         />
         <ErrorBox error={chart.error} retry={chart.reload} />
