@@ -1,4 +1,4 @@
-import { param, scopeConditions, type ReadingScope } from './readings-query-repo.ts';
+import { param, rangeSql, scopeConditions, type ReadingScope } from './readings-query-repo.ts';
 import { GOOD_QUALITY_THRESHOLD } from './readings-repo.ts';
 import { dailyZoneReadySql } from './zone-rebuild-repo.ts';
 import { localMidnight, TIME_GROUPS, type TimeGroup } from '../domain/time.ts';
@@ -62,17 +62,6 @@ export const splitRange = (
   if (start && from!.getTime() > start.getTime()) raw.push({ from: start, to: from, toInclusive: false });
   if (end) raw.push({ from: to, to: end, toInclusive: true });
   return { rollup: { from, to }, raw };
-};
-
-const rangeSql = (
-  col: string,
-  r: { from?: Date; to?: Date; toInclusive: boolean },
-  params: unknown[],
-): string => {
-  const c: string[] = [];
-  if (r.from) c.push(`${col} >= ${param(params, r.from)}::timestamptz`);
-  if (r.to) c.push(`${col} ${r.toInclusive ? '<=' : '<'} ${param(params, r.to)}::timestamptz`);
-  return c.length ? `(${c.join(' AND ')})` : 'true';
 };
 
 type HalfOpen = { from?: Date; to?: Date };

@@ -1,4 +1,10 @@
-import { param, scopeConditions, type ReadingScope } from './readings-query-repo.ts';
+import {
+  param,
+  rangeSql,
+  scopeConditions,
+  unitScopeConditions,
+  type ReadingScope,
+} from './readings-query-repo.ts';
 import { celsiusSql } from './sql-units.ts';
 import type { Sql } from './types.ts';
 
@@ -14,7 +20,7 @@ export interface UnitSpanRow {
 /** Units with at least one reading, and where their data starts and ends (two index probes each). */
 export const unitSpans = async (q: Sql, scope: ReadingScope, until: Date): Promise<UnitSpanRow[]> => {
   const params: unknown[] = [];
-  const c = scopeConditions(scope, params, 'u.').map((s) => s.replace('u.storage_unit_id', 'u.id'));
+  const c = unitScopeConditions(scope, params);
   const untilP = param(params, until);
   return q.query<UnitSpanRow>(
     `SELECT * FROM (
@@ -50,11 +56,6 @@ export const coveredHours = async (
   return new Map(rows.map((r) => [r.id, r.covered]));
 };
 
-const rangeConditions = (col: string, start: Date, end: Date, params: unknown[]): string[] => [
-  `${col} >= ${param(params, start)}::timestamptz`,
-  `${col} <= ${param(params, end)}::timestamptz`,
-];
-
 /**
  * Failed reads (equipment_status 'failure', with or without a temperature) in scope and range, and
  * how many of them carry a quality score ≥ `good` (the rollups count those as good quality). Rare
@@ -70,7 +71,7 @@ export const failedReads = async (
   const params: unknown[] = [];
   const c = [
     ...scopeConditions(scope, params),
-    ...rangeConditions('recorded_at', start, end, params),
+    rangeSql('recorded_at', { from: start, to: end, toInclusive: true }, params),
     "equipment_status = 'failure'",
   ];
   const [row] = await q.query<{ failed: number; failed_good: number }>(
@@ -115,7 +116,8 @@ export const meanDeviation = async (
   const setC = celsiusSql('u.set_temperature', 'u.temperature_unit');
   const value = hourlyMeans ? 'x.sum_c / nullif(x.reading_count - x.null_count, 0)' : 'x.temperature_c';
   const table = hourlyMeans ? 'reading_rollups_hourly' : 'temperature_readings';
-  c.push(...rangeConditions(hourlyMeans ? 'x.bucket_start' : 'x.recorded_at', start, end, params));
+  const timeCol = hourlyMeans ? 'x.bucket_start' : 'x.recorded_at';
+  c.push(rangeSql(timeCol, { from: start, to: end, toInclusive: true }, params));
   const [row] = await q.query<DeviationRow>(
     `SELECT avg(d)::float8 AS avg_c, min(d)::float8 AS min_c FROM (
        SELECT abs(${value} - ${setC}) AS d FROM ${table} x JOIN storage_units u ON u.id = x.storage_unit_id

@@ -38,6 +38,22 @@ export const scopeConditions = (s: ReadingScope, params: unknown[], a = ''): str
   return c;
 };
 
+/** `scopeConditions` on storage_units (alias `u`), whose own id is the unit. */
+export const unitScopeConditions = (s: ReadingScope, params: unknown[]): string[] =>
+  scopeConditions(s, params, 'u.').map((c) => c.replace('u.storage_unit_id', 'u.id'));
+
+/** SQL condition: `col` within [from, to] or [from, to) (open ends unbounded; no ends: `true`). */
+export const rangeSql = (
+  col: string,
+  r: { from?: Date; to?: Date; toInclusive: boolean },
+  params: unknown[],
+): string => {
+  const c: string[] = [];
+  if (r.from) c.push(`${col} >= ${param(params, r.from)}::timestamptz`);
+  if (r.to) c.push(`${col} ${r.toInclusive ? '<=' : '<'} ${param(params, r.to)}::timestamptz`);
+  return c.length ? `(${c.join(' AND ')})` : 'true';
+};
+
 /** True when the filter has nothing but a time range (so counts may come from the rollups). */
 export const isTimeOnly = (f: ReadingFilter): boolean =>
   f.minC === undefined &&
@@ -153,7 +169,7 @@ export interface LatestRow extends ReadingRow {
 /** The newest reading of each unit in scope (one index probe per unit), newest first. */
 export const latestPerUnit = async (q: Sql, scope: ReadingScope, limit: number): Promise<LatestRow[]> => {
   const params: unknown[] = [];
-  const c = scopeConditions(scope, params, 'u.').map((s) => s.replace('u.storage_unit_id', 'u.id'));
+  const c = unitScopeConditions(scope, params);
   return q.query<LatestRow>(
     `SELECT ${READING_COLUMNS}, u.alarm_low_limit, u.alarm_high_limit,
        u.data_frequency_seconds AS unit_frequency_seconds, cu.data_frequency_seconds AS customer_frequency_seconds
