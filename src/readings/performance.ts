@@ -18,7 +18,7 @@ import { checkOrder, MAX_RAW_RANGE_DAYS, type Range } from './time.ts';
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
-export const UPTIME_BASIS = 'from first reading to now, per unit';
+const UPTIME_BASIS = 'from first reading to now, per unit';
 
 const pct = (part: number, whole: number): number =>
   whole > 0 ? Math.round((part / whole) * 10_000) / 100 : 0;
@@ -30,7 +30,7 @@ const floorHour = (ms: number): number => Math.floor(ms / HOUR_MS) * HOUR_MS;
  * the span stops at the unit's newest hour unless that is overdue (older than the overdue limit of
  * the feed), so a unit collected without a gap is at 100 %.
  */
-export const expectedSpan = (
+const expectedSpan = (
   u: UnitSpanRow,
   start: Date,
   windowEnd: Date,

@@ -146,7 +146,7 @@ const inUnitScale = (r: LatestRow): number | null =>
       : fromCelsius(r.temperature_c, r.unit_temperature_unit);
 
 /** Outside [alarm_low_limit, alarm_high_limit] (kept in the unit's own scale); a failed read is not an excursion. */
-export const isExcursion = (r: LatestRow): boolean => {
+const isExcursion = (r: LatestRow): boolean => {
   const v = inUnitScale(r);
   if (v === null) return false;
   return (
