@@ -45,13 +45,11 @@ export const CustomerHome = () => {
   const live = useLive();
 
   // Unit statuses come from the units API, except that a unit whose data is overdue shows as offline.
-  const statusCounts = fleet.data
-    ? countStatuses(fleet.data.units.map((u) => shownStatus(u, live, now)))
-    : null;
   const unitStatus = useMemo(
     () => new Map((fleet.data?.units ?? []).map((u) => [u.id, shownStatus(u, live, now)])),
     [fleet.data, live, now],
   );
+  const statusCounts = fleet.data ? countStatuses([...unitStatus.values()]) : null;
   const latestRows = useMemo(() => {
     const rows = latest.data ?? [];
     return rows.map((r) => {
