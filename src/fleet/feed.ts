@@ -14,6 +14,10 @@ const GRACE_MS = 5 * 60_000;
  */
 export const overdueAfterMs = (periodSeconds: number): number => 2 * periodSeconds * 1000 + GRACE_MS;
 
+/** The period a unit's data is expected in: the longer of its customer's collection and its own reading period. */
+export const unitPeriodSeconds = (customerSeconds: number, unitSeconds: number | null | undefined): number =>
+  Math.max(customerSeconds, unitSeconds ?? 0);
+
 /** True when `newest` is older than the overdue limit at `now` (a unit without data is not overdue: it is unknown). */
 export const isOverdue = (newest: Date | null, periodSeconds: number, now: Date): boolean =>
   newest !== null && now.getTime() - newest.getTime() > overdueAfterMs(periodSeconds);

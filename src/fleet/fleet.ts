@@ -4,7 +4,7 @@ import * as repo from '../db/fleet-repo.ts';
 import type { FacilityInput, FleetScope, UnitInput, UnitRow } from '../db/fleet-repo.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { FeatureContext } from '../readings/context.ts';
-import { isOverdue } from './feed.ts';
+import { isOverdue, unitPeriodSeconds } from './feed.ts';
 import { celsiusTo, fromCelsius, toCelsius, type TemperatureUnit } from '../domain/units.ts';
 
 export type TemperatureStatus = 'normal' | 'warning' | 'critical' | 'offline' | 'unknown';
@@ -26,7 +26,11 @@ const deviationLimits = async (ctx: FeatureContext): Promise<DeviationLimits> =>
 
 /** The newest reading is overdue by the rule of `/temperature/latest` (see fleet/feed.ts). */
 const unitOverdue = (u: UnitRow, now: Date): boolean =>
-  isOverdue(u.last_reading_time, Math.max(u.customer_frequency_seconds, u.data_frequency_seconds ?? 0), now);
+  isOverdue(
+    u.last_reading_time,
+    unitPeriodSeconds(u.customer_frequency_seconds, u.data_frequency_seconds),
+    now,
+  );
 
 /**
  * A unit's state from its newest reading: `unknown` without readings; `offline` when the newest is

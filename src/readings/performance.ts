@@ -9,7 +9,7 @@ import {
 } from '../db/performance-repo.ts';
 import type { ReadingScope } from '../db/readings-query-repo.ts';
 import { celsiusDeltaTo, type TemperatureUnit } from '../domain/units.ts';
-import { overdueAfterMs } from '../fleet/feed.ts';
+import { overdueAfterMs, unitPeriodSeconds } from '../fleet/feed.ts';
 import { AppError } from '../lib/errors.ts';
 import { goodQualityThreshold } from './analytics.ts';
 import type { FeatureContext } from './context.ts';
@@ -39,7 +39,7 @@ const expectedSpan = (
   const first = u.first_hour.getTime();
   if (first > windowEnd.getTime()) return undefined;
   const from = Math.max(floorHour(start.getTime()), first);
-  const period = Math.max(u.customer_frequency_seconds, u.unit_frequency_seconds ?? 0);
+  const period = unitPeriodSeconds(u.customer_frequency_seconds, u.unit_frequency_seconds);
   const dueUntil = now.getTime() - overdueAfterMs(period);
   const newestEnd = u.newest_hour ? u.newest_hour.getTime() + HOUR_MS : from;
   const to = Math.min(windowEnd.getTime(), Math.max(newestEnd, dueUntil));

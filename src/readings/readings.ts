@@ -16,7 +16,7 @@ import { AppError, notFound } from '../lib/errors.ts';
 import type { FeatureContext } from './context.ts';
 import { boundedRawRange, type Range } from './time.ts';
 import { celsiusTo, fromCelsius, toCelsius, type TemperatureUnit } from '../domain/units.ts';
-import { isOverdue } from '../fleet/feed.ts';
+import { isOverdue, unitPeriodSeconds } from '../fleet/feed.ts';
 
 /** The API shape of a reading (the prototype's field names, plus additive ones). */
 export interface ReadingDto {
@@ -166,7 +166,7 @@ export const latestReadings = async (
     ...toReadingDto(r, unit),
     overdue: isOverdue(
       r.recorded_at,
-      Math.max(r.customer_frequency_seconds, r.unit_frequency_seconds ?? 0),
+      unitPeriodSeconds(r.customer_frequency_seconds, r.unit_frequency_seconds),
       now,
     ),
     excursion: isExcursion(r),
