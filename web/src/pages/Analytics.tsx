@@ -13,6 +13,7 @@ import {
   fmtNum,
   fmtPct,
   fmtTemp,
+  intervalAdjective,
   isoDay,
   toUnit,
 } from '../lib/format.ts';
@@ -152,7 +153,7 @@ export const AnalyticsPage = ({ route }: { route: Route }) => {
         )}
       </Card>
 
-      <Card title={`Trend (${interval === 'hour' ? 'hourly' : 'daily'}, °${unit})`} id="an-trend">
+      <Card title={`Trend (${intervalAdjective(interval)}, °${unit})`} id="an-trend">
         <TrendChart
           trend={trend}
           label={`${interval === 'hour' ? 'Hourly' : 'Daily'} average, minimum and maximum over all units`}
