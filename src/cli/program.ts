@@ -1,6 +1,8 @@
 import { Command } from 'commander';
+import { registerAlarmCommands } from './alarms.ts';
 import { registerDbCommands } from './db.ts';
 import { registerImportCommand } from './import.ts';
+import { registerNotifyCommands } from './notify.ts';
 import { registerOpenApiCommand } from './openapi.ts';
 import { registerSimCommands } from './sim.ts';
 import { registerTokenCommands } from './tokens.ts';
@@ -25,5 +27,7 @@ export const buildProgram = (): Command => {
   registerImportCommand(program);
   registerVerifyCommand(program);
   registerOpenApiCommand(program);
+  registerAlarmCommands(program);
+  registerNotifyCommands(program);
   return program;
 };

@@ -1,4 +1,4 @@
-import { rollupCtes } from './readings-repo.ts';
+import { alarmPendingCte, rollupCtes } from './readings-repo.ts';
 import type { Sql } from './types.ts';
 
 /** Which readings a query may see: a customer (always, for customer tokens), a facility, units. */
@@ -221,7 +221,7 @@ export const insertReadingsWithRollups = async (q: Sql, rows: readonly NewReadin
          $7::text[], $8::text[], $9::float8[], $10::text[])
        ON CONFLICT (storage_unit_id, recorded_at) DO NOTHING
        RETURNING id, customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, quality_score),
-     ${rollupCtes('ins.customer_id')}
+     ${rollupCtes('ins.customer_id')}, ${alarmPendingCte('ins')}
      SELECT id::text AS id FROM ins`,
     [
       col((r) => r.customerId),

@@ -67,6 +67,19 @@ export const rollupCtes = (customer: string): string => `qh AS (
   RETURNING 1
 )`;
 
+/**
+ * Marks the units of the rows of CTE `ins` (storage_unit_id, recorded_at: exactly the rows inserted) for
+ * alarm evaluation (table alarm_pending, migration 010), in the statement that stores them: a committed
+ * reading is then always evaluated, whatever crashes after the commit. Every writer of readings uses it.
+ */
+export const alarmPendingCte = (ins: string): string => `pend AS (
+  INSERT INTO alarm_pending AS p (storage_unit_id, from_recorded_at, seq)
+  SELECT storage_unit_id, min(recorded_at), nextval('alarm_pending_seq') FROM ${ins} GROUP BY 1 ORDER BY 1
+  ON CONFLICT (storage_unit_id) DO UPDATE
+    SET from_recorded_at = LEAST(p.from_recorded_at, excluded.from_recorded_at), seq = excluded.seq
+  RETURNING 1
+)`;
+
 // This batch completes the run: stored + duplicates, its own included, reach the accepted count.
 const DONE = runCompleteSql('l', 'b.stored + b.duplicates');
 
@@ -78,6 +91,7 @@ const DONE = runCompleteSql('l', 'b.stored + b.duplicates');
 //  qh, roll, roll_day fold exactly the inserted rows into the hourly and daily rollups (rollupCtes).
 //         reading_count counts failed reads too; null_count says how many have no temperature:
 //         avg = sum_c / (reading_count - null_count).
+//  pend   marks the units that got new readings for alarm evaluation (alarmPendingCte).
 //  batch  records the batch id with its counts; a redelivered batch conflicts here, so its readings
 //         (all duplicates by then) are neither stored nor counted again.
 //  log    adds the counts to the run and ends the run when every accepted reading is accounted for,
@@ -97,7 +111,7 @@ WITH input AS (
   ORDER BY x.storage_unit_id, x.recorded_at
   ON CONFLICT (storage_unit_id, recorded_at) DO NOTHING
   RETURNING customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, quality_score
-), ${rollupCtes('customer_id')}, batch AS (
+), ${rollupCtes('customer_id')}, ${alarmPendingCte('ins')}, batch AS (
   INSERT INTO ingestion_batches (batch_id, ingestion_log_id, reading_count, stored, duplicates)
   SELECT $1::uuid, $2::uuid, $11::int, c.n, $11::int - c.n FROM (SELECT count(*)::int AS n FROM ins) c
   ON CONFLICT (batch_id) DO NOTHING

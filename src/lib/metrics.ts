@@ -53,3 +53,35 @@ export const ingestionRunDuration = new Histogram({
   buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
   registers: [metricsRegistry],
 });
+
+/** Open (not closed) alarms by severity, refreshed by the alarm evaluator (src/alarms/). */
+export const alarmsOpen = new Gauge({
+  name: 'tms_alarms_open',
+  help: 'Alarms not yet closed (active, acknowledged or cleared-unacknowledged), by severity',
+  labelNames: ['severity'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Per-unit alarm evaluations, by outcome (`ok`, `replayed` for late readings, `error`). */
+export const alarmEvaluationsTotal = new Counter({
+  name: 'tms_alarm_evaluations_total',
+  help: 'Per-unit alarm evaluations, by outcome',
+  labelNames: ['outcome'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Alarms raised, by kind and severity. */
+export const alarmsRaisedTotal = new Counter({
+  name: 'tms_alarms_raised_total',
+  help: 'Alarms raised, by kind and severity',
+  labelNames: ['kind', 'severity'] as const,
+  registers: [metricsRegistry],
+});
+
+/** Notification send attempts, by channel type and result (`sent`, `failed`, `gave_up`). */
+export const notificationSendsTotal = new Counter({
+  name: 'tms_notification_sends_total',
+  help: 'Notification send attempts, by channel type and result',
+  labelNames: ['channel', 'result'] as const,
+  registers: [metricsRegistry],
+});

@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startNotifier } from '../alarms/notifier.ts';
+import { startAlarmWorker } from '../alarms/worker.ts';
 import { CodeMapCache } from '../ingestion/code-map.ts';
 import { Scheduler } from '../ingestion/scheduler.ts';
 import { writeBatch } from '../ingestion/writer.ts';
@@ -13,8 +15,12 @@ import type { RoleContext, RoleHandle } from './types.ts';
 export const startIngest = async (ctx: RoleContext): Promise<RoleHandle> => {
   const { config, db, log } = ctx;
   const queue = await openQueue(config, log, { writerConcurrency: db.backend === 'postgres' ? 4 : 1 });
+  const alarms = startAlarmWorker({ db, clock: ctx.clock, log });
+  const notifier = startNotifier({ db, clock: ctx.clock, log });
   await queue.consume(async (batch) => {
     const r = await writeBatch(db, batch);
+    // The commit marked the units for evaluation (alarm_pending); evaluate them soon.
+    if (r.stored > 0 || r.alreadyApplied) alarms.wake();
     readingsStoredTotal.inc(r.stored);
     readingsDuplicateTotal.inc(r.duplicates);
     const run = r.finalised;
@@ -57,6 +63,8 @@ export const startIngest = async (ctx: RoleContext): Promise<RoleHandle> => {
       // fails them, and their windows are fetched again next time.
       await Promise.race([scheduler.stop(), sleep(15_000, undefined, { ref: false })]);
       await queue.close();
+      await alarms.stop();
+      await notifier.stop();
     },
   };
 };
