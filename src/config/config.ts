@@ -27,6 +27,17 @@ export interface Config {
   readonly fleetFile: string | undefined;
   readonly ingest: IngestConfig;
   readonly api: ApiLimitsConfig;
+  readonly notify: NotifyConfig;
+}
+
+/** Where alarm notifications go out from (src/alarms/notifier.ts). */
+export interface NotifyConfig {
+  /** SMTP server for e-mail channels (`smtp://user:pass@host:587`, `smtps://…`); absent: e-mail sends fail saying so. */
+  readonly smtpUrl: string | undefined;
+  /** The From of notification mail. */
+  readonly mailFrom: string;
+  /** Base URL of the dashboard in links to an alarm's page, without a trailing slash. */
+  readonly publicUrl: string;
 }
 
 /** Budgets of the api role: no single client may stall the others or hold sockets forever. */
@@ -166,6 +177,20 @@ const parseApiLimits = (env: Env): ApiLimitsConfig => {
   };
 };
 
+const parseNotifyConfig = (env: Env, host: string, port: number): NotifyConfig => {
+  const mailFrom = env.TMS_MAIL_FROM?.trim() || 'tms@localhost';
+  // Loose on purpose: a display name ("tms <alarms@example.com>") is fine; only an address-less value is not.
+  if (!/[^\s@<>]+@[^\s@<>]+/.test(mailFrom)) fail('TMS_MAIL_FROM', `'${mailFrom}' holds no e-mail address`);
+  // A wildcard bind address is no place a mail reader's browser can open.
+  const browseHost = ['0.0.0.0', '::', '[::]'].includes(host) ? 'localhost' : host;
+  const publicUrl = readUrl(env, 'TMS_PUBLIC_URL', ['http:', 'https:']) ?? `http://${browseHost}:${port}`;
+  return {
+    smtpUrl: readUrl(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+    mailFrom,
+    publicUrl: publicUrl.replace(/\/+$/, ''),
+  };
+};
+
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /**
@@ -178,12 +203,13 @@ export const parseConfig = (env: Env, cwd = process.cwd()): Config => {
     fail('LOG_LEVEL', `'${logLevel}' is not one of ${LOG_LEVELS.join(', ')}`);
   const host = env.HOST?.trim() || '127.0.0.1';
   const simSeed = env.SIM_SEED?.trim() || 'tms-default-seed';
+  const port = readPort(env, 'PORT', 8000);
   const config: Config = {
     databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: path.resolve(cwd, env.TMS_DATA_DIR?.trim() || './data'),
     rabbitmqUrl: readUrl(env, 'RABBITMQ_URL', ['amqp:', 'amqps:']),
     host,
-    port: readPort(env, 'PORT', 8000),
+    port,
     simHost: env.SIM_HOST?.trim() || host,
     simPortStart: readPort(env, 'SIM_PORT_START', 8001),
     simSeed,
@@ -194,6 +220,7 @@ export const parseConfig = (env: Env, cwd = process.cwd()): Config => {
     fleetFile: env.TMS_FLEET_FILE?.trim() ? path.resolve(cwd, env.TMS_FLEET_FILE.trim()) : undefined,
     ingest: Object.freeze(parseIngestConfig(env)),
     api: Object.freeze(parseApiLimits(env)),
+    notify: Object.freeze(parseNotifyConfig(env, host, port)),
   };
   return Object.freeze(config);
 };
