@@ -11,7 +11,12 @@ const mean = (s: ReadonlyArray<{ celsius: number; weight: number }>) =>
   s.reduce((a, x) => a + x.celsius * x.weight, 0) / s.reduce((a, x) => a + x.weight, 0);
 
 // domain.md §2.1, "Test vectors [computed here]" with ΔH/R = 10,000 K: series, arithmetic mean, MKT.
-const VECTORS: Array<{ name: string; series: Array<{ celsius: number; weight: number }>; mean: number; mkt: number }> = [
+const VECTORS: Array<{
+  name: string;
+  series: Array<{ celsius: number; weight: number }>;
+  mean: number;
+  mkt: number;
+}> = [
   { name: '24 × 5 °C', series: hours(24, 5), mean: 5.0, mkt: 5.0 },
   { name: '12 × 2 °C + 12 × 8 °C', series: [...hours(12, 2), ...hours(12, 8)], mean: 5.0, mkt: 5.536 },
   {

@@ -23,7 +23,11 @@ export const arrheniusTerm = (celsius: number, activationK: number): number =>
  * MKT in °C from Σ wᵢ·termᵢ and Σ wᵢ (any weight unit: they cancel); null without weight.
  * Summing terms first lets rollup rows and raw readings be mixed freely.
  */
-export const mktFromSums = (weightedTermSum: number, weightSum: number, activationK: number): number | null => {
+export const mktFromSums = (
+  weightedTermSum: number,
+  weightSum: number,
+  activationK: number,
+): number | null => {
   if (!(weightSum > 0) || !(weightedTermSum > 0)) return null;
   return activationK / -Math.log(weightedTermSum / weightSum) - KELVIN_OFFSET;
 };
