@@ -60,3 +60,31 @@ export const saveEquipmentTypeRules = async (
     [customerId, equipmentType, JSON.stringify(rules)],
   );
 };
+
+/** A customer's stored default rules for one equipment type (null when none) and its collection period. */
+export const findEquipmentTypeRules = async (
+  q: Sql,
+  customerId: string,
+  equipmentType: string,
+): Promise<{ rules: unknown[] | null; customer_frequency_seconds: number } | undefined> =>
+  (
+    await q.query<{ rules: unknown[] | null; customer_frequency_seconds: number }>(
+      `SELECT d.rules, c.data_frequency_seconds AS customer_frequency_seconds FROM customers c
+       LEFT JOIN alarm_rule_defaults d ON d.customer_id = c.id AND d.equipment_type = $2
+       WHERE c.id = $1::uuid`,
+      [customerId, equipmentType],
+    )
+  )[0];
+
+/** Drops a customer's default for an equipment type: its units fall back to the computed rules. */
+export const deleteEquipmentTypeRules = async (
+  q: Sql,
+  customerId: string,
+  equipmentType: string,
+): Promise<boolean> =>
+  (
+    await q.query(
+      'DELETE FROM alarm_rule_defaults WHERE customer_id = $1 AND equipment_type = $2 RETURNING 1',
+      [customerId, equipmentType],
+    )
+  ).length > 0;

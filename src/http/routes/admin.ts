@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { listAllAlarms } from '../../alarms/alarm-verbs.ts';
 import { getSystemConfig, ingestionLogs, setSystemConfig } from '../../admin/admin.ts';
 import {
   createCustomer,
@@ -13,6 +14,7 @@ import { listFacilities } from '../../fleet/fleet.ts';
 import { adminTemperatureSummary } from '../../readings/analytics.ts';
 import { checkTimeZone, parseInstant } from '../../readings/time.ts';
 import { AppError } from '../../lib/errors.ts';
+import { AdminAlarmItem, AdminAlarmListQuery } from '../schemas/alarms.ts';
 import { IdParams, Paginated, Pagination, TempUnit, Uuid, toPage } from '../schemas/common.ts';
 import {
   AdminFacility,
@@ -238,6 +240,35 @@ export const registerAdminRoutes = (app: App, { ctx }: RouteDeps): void => {
       },
     },
     async (req) => adminTemperatureSummary(ctx, rangeOf(req.query), req.query.unit),
+  );
+  app.get(
+    '/api/v1/admin/alarms',
+    {
+      config: admin,
+      schema: {
+        tags,
+        security: BEARER,
+        summary: 'Alarms of all customers (or one), with the filters of /api/v1/alarms',
+        querystring: AdminAlarmListQuery,
+        response: { 200: Paginated(AdminAlarmItem) },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      const r = await listAllAlarms(ctx, q.customer_id, {
+        state: q.state,
+        severity: q.severity,
+        kind: q.kind,
+        unitId: q.storage_unit_id,
+        facilityId: q.facility_id,
+        ...rangeOf(q),
+        sort: q.sort,
+        unit: q.unit,
+        limit: q.limit,
+        offset: q.offset,
+      });
+      return toPage(r.items, r.total, q.limit, q.offset);
+    },
   );
   void TempUnit;
 };

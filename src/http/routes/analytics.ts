@@ -3,12 +3,12 @@ import { TIME_GROUPS, type TimeGroup } from '../../domain/time.ts';
 import { assertFacility, assertUnit, readInScope } from '../../fleet/fleet.ts';
 import { temperatureStats, temperatureTrends } from '../../readings/analytics.ts';
 import { performanceReport } from '../../readings/performance.ts';
-import { checkOrder } from '../../readings/time.ts';
 import { AppError } from '../../lib/errors.ts';
 import { Paginated, toPage } from '../schemas/common.ts';
+import { alarmHistory } from '../../alarms/alarm-verbs.ts';
+import { AlarmHistoryItem, AlarmHistoryQuery } from '../schemas/alarms.ts';
 import {
   AggregationResult,
-  AlarmHistoryQuery,
   PerformanceQuery,
   Stats,
   SummaryQuery,
@@ -91,15 +91,25 @@ export const registerAnalyticsRoutes = (app: App, { ctx }: RouteDeps): void => {
       schema: {
         tags,
         security: BEARER,
-        summary: 'Alarm records (empty until the alarms feature stores them; never fabricated)',
+        summary:
+          "Alarms in the prototype's envelope (plus alarm_type, is_active, temperature = peak, recorded_at = started_at); newest first",
         querystring: AlarmHistoryQuery,
-        response: { 200: Paginated(Type.Object({}, { additionalProperties: true })) },
+        response: { 200: Paginated(AlarmHistoryItem) },
       },
     },
     async (req) => {
-      await scoped(req, req.query);
-      checkOrder(rangeOf(req.query));
-      return toPage([], 0, req.query.limit, req.query.offset);
+      const q = req.query;
+      const r = await alarmHistory(ctx, tenantOf(req), {
+        facilityId: q.facility_id,
+        unitId: q.unit_id,
+        state: q.state,
+        severity: q.severity,
+        ...rangeOf(q),
+        unit: q.unit,
+        limit: q.limit,
+        offset: q.offset,
+      });
+      return toPage(r.items, r.total, q.limit, q.offset);
     },
   );
   app.get(

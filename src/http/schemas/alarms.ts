@@ -95,6 +95,11 @@ export const AlarmRuleItem = Type.Object({
   failures_in_row: Nullable(Type.Integer()),
   no_data_seconds: NNum,
   enabled: Type.Boolean(),
+  direction: Type.Optional(
+    StringEnum(['high', 'low'] as const, { description: 'predicted_breach: a forecast rise or fall' }),
+  ),
+  horizon_seconds: Type.Optional(Type.Number({ description: 'predicted_breach: how far ahead' })),
+  lookback_seconds: Type.Optional(Type.Number({ description: 'predicted_breach: the trend window' })),
 });
 
 export const AlarmDetail = Type.Object({
@@ -200,6 +205,9 @@ export const AlarmRuleInput = Type.Object({
   failures_in_row: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: 10_000 }))),
   no_data_seconds: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 30 * 86_400 }))),
   enabled: Type.Optional(Type.Boolean()),
+  direction: Type.Optional(Nullable(StringEnum(['high', 'low'] as const))),
+  horizon_seconds: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 7 * 86_400 }))),
+  lookback_seconds: Type.Optional(Nullable(Type.Number({ minimum: 0, maximum: 7 * 86_400 }))),
 });
 
 const RuleList = Type.Array(AlarmRuleInput, { maxItems: 50 });

@@ -375,10 +375,4 @@ export const SummaryQuery = Type.Object({
   unit_id: Type.Optional(Uuid),
   unit: Type.Optional(TempUnit),
 });
-export const AlarmHistoryQuery = Type.Object({
-  ...Pagination,
-  ...RangeQuery,
-  facility_id: Type.Optional(Uuid),
-  unit_id: Type.Optional(Uuid),
-});
 export const PerformanceQuery = Type.Object({ ...RangeQuery, unit: Type.Optional(TempUnit) });

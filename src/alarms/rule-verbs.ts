@@ -1,0 +1,127 @@
+import {
+  deleteEquipmentTypeRules,
+  deleteUnitRules,
+  findEquipmentTypeRules,
+  saveEquipmentTypeRules,
+  saveUnitRules,
+} from '../db/alarm-rules-repo.ts';
+import { assertValidAlarmRule } from '../domain/alarms/rules.ts';
+import type { AlarmRule } from '../domain/alarms/types.ts';
+import type { TemperatureUnit } from '../domain/units.ts';
+import { unitPeriodSeconds } from '../fleet/feed.ts';
+import { assertUnit } from '../fleet/fleet.ts';
+import { AppError, notFound } from '../lib/errors.ts';
+import type { FeatureContext } from '../readings/context.ts';
+import { ruleView, rulesFromInput, type RuleInput } from './alarm-dto.ts';
+import { rulesForUnit } from './unit-rules.ts';
+
+// A unit's alarm rules and a customer's defaults per equipment type, as the API and the CLI see them:
+// temperatures in the unit's own °C/°F (the equipment-type defaults in the unit the caller names),
+// stored in °C. Writing checks every rule with the engine's own check (422 with its messages).
+
+/** The caller's customer and unit restriction (empty: every unit). */
+export interface RuleScope {
+  customerId: string;
+  unitIds?: readonly string[];
+}
+
+/** The rules in force for a unit, with where they come from. */
+export const getUnitRules = async (ctx: FeatureContext, unitId: string, s: RuleScope) => {
+  await assertUnit(ctx, unitId, s);
+  const r = await rulesForUnit(ctx.db, unitId);
+  if (!r) throw notFound('Storage unit');
+  return {
+    storage_unit_id: unitId,
+    temperature_unit: r.temperatureUnit,
+    source: r.source,
+    rules: r.rules.map((rule) => ruleView(rule, r.temperatureUnit)),
+  };
+};
+
+/** Replaces a unit's own rules (given in its own unit); a token limited to units may touch only those. */
+export const putUnitRules = async (
+  ctx: FeatureContext,
+  unitId: string,
+  s: RuleScope,
+  inputs: readonly RuleInput[],
+) => {
+  await assertUnit(ctx, unitId, s);
+  const r = await rulesForUnit(ctx.db, unitId);
+  if (!r) throw notFound('Storage unit');
+  const rules = rulesFromInput(inputs, r.temperatureUnit, r.reportingPeriodSeconds);
+  await saveUnitRules(ctx.db, unitId, rules);
+  return getUnitRules(ctx, unitId, s);
+};
+
+/** Drops a unit's own rules: back to its equipment type's default, else the computed ones. */
+export const resetUnitRules = async (ctx: FeatureContext, unitId: string, s: RuleScope) => {
+  await assertUnit(ctx, unitId, s);
+  await deleteUnitRules(ctx.db, unitId);
+  return getUnitRules(ctx, unitId, s);
+};
+
+const customerWide = (s: RuleScope): void => {
+  if (s.unitIds && s.unitIds.length > 0)
+    throw new AppError(
+      'FORBIDDEN',
+      'This token is limited to some storage units and cannot change customer-wide alarm defaults',
+    );
+};
+
+/** Stored rules that no longer pass the engine's check are shown as none rather than failing. */
+const parsed = (raw: unknown[] | null): AlarmRule[] | null => {
+  if (!raw) return null;
+  try {
+    const rules = raw as AlarmRule[];
+    for (const r of rules) assertValidAlarmRule(r);
+    return rules;
+  } catch {
+    return null;
+  }
+};
+
+/** A customer's default rules for an equipment type, in `unit` (°C unless asked). */
+export const getEquipmentTypeRules = async (
+  ctx: FeatureContext,
+  s: RuleScope,
+  equipmentType: string,
+  unit: TemperatureUnit = 'C',
+) => {
+  const row = await findEquipmentTypeRules(ctx.db, s.customerId, equipmentType);
+  if (!row) throw notFound('Customer');
+  const rules = parsed(row.rules);
+  return {
+    equipment_type: equipmentType,
+    temperature_unit: unit,
+    stored: rules !== null,
+    rules: (rules ?? []).map((r) => ruleView(r, unit)),
+  };
+};
+
+/** Replaces a customer's default rules for an equipment type (given in `unit`). */
+export const putEquipmentTypeRules = async (
+  ctx: FeatureContext,
+  s: RuleScope,
+  equipmentType: string,
+  inputs: readonly RuleInput[],
+  unit: TemperatureUnit = 'C',
+) => {
+  customerWide(s);
+  const row = await findEquipmentTypeRules(ctx.db, s.customerId, equipmentType);
+  if (!row) throw notFound('Customer');
+  const rules = rulesFromInput(inputs, unit, unitPeriodSeconds(row.customer_frequency_seconds, null));
+  await saveEquipmentTypeRules(ctx.db, s.customerId, equipmentType, rules);
+  return getEquipmentTypeRules(ctx, s, equipmentType, unit);
+};
+
+/** Drops a customer's default for an equipment type. */
+export const resetEquipmentTypeRules = async (
+  ctx: FeatureContext,
+  s: RuleScope,
+  equipmentType: string,
+  unit: TemperatureUnit = 'C',
+) => {
+  customerWide(s);
+  await deleteEquipmentTypeRules(ctx.db, s.customerId, equipmentType);
+  return getEquipmentTypeRules(ctx, s, equipmentType, unit);
+};
