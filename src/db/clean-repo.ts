@@ -68,7 +68,7 @@ export const deleteReadings = async (db: Db, f: CleanFilter): Promise<number> =>
     );
     await tx.query(
       `INSERT INTO reading_rollups_hourly (storage_unit_id, bucket_start, customer_id, facility_id, reading_count,
-         null_count, sum_c, min_c, max_c, good_quality_count)
+         null_count, sum_c, min_c, max_c, good_quality_count, mkt_term_sum)
        SELECT r.storage_unit_id, date_trunc('hour', r.recorded_at, 'UTC') AS b, min(r.customer_id::text)::uuid,
               min(r.facility_id::text)::uuid, ${ROLLUP_AGGREGATES_OF_R}
        FROM temperature_readings r

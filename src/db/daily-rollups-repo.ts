@@ -6,7 +6,7 @@ import type { Sql } from './types.ts';
 // it where readings are deleted (rebuildTouchedDays) or a customer's zone changes (zone-rebuild-repo.ts).
 
 export const DAILY_COLUMNS = `storage_unit_id, time_zone, day, customer_id, facility_id, reading_count, null_count, sum_c,
-  min_c, max_c, good_quality_count`;
+  min_c, max_c, good_quality_count, mkt_term_sum`;
 
 /**
  * Recomputes the daily rows of every unit-day that contains one of the unit-hours in the temp table

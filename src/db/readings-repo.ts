@@ -1,3 +1,4 @@
+import { DEFAULT_ACTIVATION_KELVIN, KELVIN_OFFSET } from '../domain/mkt.ts';
 import type { Reading } from '../domain/reading.ts';
 import {
   advanceHighWaterMarkSql,
@@ -14,21 +15,30 @@ import type { Sql } from './types.ts';
 export const GOOD_QUALITY_THRESHOLD = 0.8;
 
 /**
- * A rollup row's six aggregates (reading_count, null_count, sum_c, min_c, max_c,
- * good_quality_count) over raw readings aliased `r`: for rebuilding rollups from raw rows.
+ * exp(−ΔH/RT) of a °C column for the default ΔH/R (domain/mkt.ts), the term rollups sum as mkt_term_sum
+ * (migration 012); NULL for a failed read. The 15 K floor only keeps exp() from underflowing.
+ */
+export const mktTermSql = (celsius: string): string =>
+  `exp(-${DEFAULT_ACTIVATION_KELVIN} / greatest(${celsius} + ${KELVIN_OFFSET}, 15))`;
+
+/**
+ * A rollup row's seven aggregates (reading_count, null_count, sum_c, min_c, max_c,
+ * good_quality_count, mkt_term_sum) over raw readings aliased `r`: for rebuilding rollups from raw rows.
  */
 export const ROLLUP_AGGREGATES_OF_R = `count(*), count(*) FILTER (WHERE r.temperature_c IS NULL),
   coalesce(sum(r.temperature_c), 0), min(r.temperature_c), max(r.temperature_c),
-  count(*) FILTER (WHERE r.quality_score >= ${GOOD_QUALITY_THRESHOLD})`;
+  count(*) FILTER (WHERE r.quality_score >= ${GOOD_QUALITY_THRESHOLD}),
+  coalesce(sum(${mktTermSql('r.temperature_c')}), 0)`;
 
 const ROLLUP_UPDATE = `reading_count = r.reading_count + excluded.reading_count,
     null_count = r.null_count + excluded.null_count,
     sum_c = r.sum_c + excluded.sum_c,
     min_c = LEAST(r.min_c, excluded.min_c),
     max_c = GREATEST(r.max_c, excluded.max_c),
-    good_quality_count = r.good_quality_count + excluded.good_quality_count`;
+    good_quality_count = r.good_quality_count + excluded.good_quality_count,
+    mkt_term_sum = r.mkt_term_sum + excluded.mkt_term_sum`;
 
-const SUMS = 'sum(n), sum(nulls), sum(s), min(mn), max(mx), sum(good)';
+const SUMS = 'sum(n), sum(nulls), sum(s), min(mn), max(mx), sum(good), sum(e)';
 
 /**
  * The rollup CTEs that follow an `ins` CTE (storage_unit_id, facility_id, recorded_at, temperature_c,
@@ -47,18 +57,19 @@ export const rollupCtes = (customer: string): string => `qh AS (
          date_bin('15 minutes', recorded_at, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS q,
          count(*)::int AS n, (count(*) FILTER (WHERE temperature_c IS NULL))::int AS nulls,
          coalesce(sum(temperature_c), 0) AS s, min(temperature_c) AS mn, max(temperature_c) AS mx,
-         (count(*) FILTER (WHERE quality_score >= ${GOOD_QUALITY_THRESHOLD}))::int AS good
+         (count(*) FILTER (WHERE quality_score >= ${GOOD_QUALITY_THRESHOLD}))::int AS good,
+         coalesce(sum(${mktTermSql('temperature_c')}), 0) AS e
   FROM ins GROUP BY 1, 2, 3, 4
 ), roll AS (
   INSERT INTO reading_rollups_hourly AS r (storage_unit_id, bucket_start, customer_id, facility_id,
-    reading_count, null_count, sum_c, min_c, max_c, good_quality_count)
+    reading_count, null_count, sum_c, min_c, max_c, good_quality_count, mkt_term_sum)
   SELECT storage_unit_id, date_bin('1 hour', q, TIMESTAMPTZ '2000-01-01 00:00:00+00'), customer_id, facility_id, ${SUMS}
   FROM qh GROUP BY 1, 2, 3, 4 ORDER BY 1, 2
   ON CONFLICT (storage_unit_id, bucket_start) DO UPDATE SET ${ROLLUP_UPDATE}
   RETURNING 1
 ), roll_day AS (
   INSERT INTO reading_rollups_daily AS r (storage_unit_id, time_zone, day, customer_id, facility_id,
-    reading_count, null_count, sum_c, min_c, max_c, good_quality_count)
+    reading_count, null_count, sum_c, min_c, max_c, good_quality_count, mkt_term_sum)
   SELECT qh.storage_unit_id, z.tz, (qh.q AT TIME ZONE z.tz)::date, qh.customer_id, qh.facility_id, ${SUMS}
   FROM qh JOIN customers c ON c.id = qh.customer_id
   CROSS JOIN LATERAL (SELECT DISTINCT unnest(ARRAY['UTC', c.timezone]::text[])) z(tz)

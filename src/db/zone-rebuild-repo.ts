@@ -168,7 +168,8 @@ const rebuildDays = async (
      GROUP BY 1, 2, 3, 4, 5 ORDER BY 3
      ON CONFLICT (storage_unit_id, time_zone, day) DO UPDATE SET reading_count = excluded.reading_count,
        null_count = excluded.null_count, sum_c = excluded.sum_c, min_c = excluded.min_c,
-       max_c = excluded.max_c, good_quality_count = excluded.good_quality_count`,
+       max_c = excluded.max_c, good_quality_count = excluded.good_quality_count,
+       mkt_term_sum = excluded.mkt_term_sum`,
     [unit, zone, fromDay, toDay],
   );
   const [more] = await tx.query<{ more: boolean }>(
