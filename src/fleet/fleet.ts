@@ -15,7 +15,7 @@ export interface DeviationLimits {
 }
 
 /** `max_temperature_deviation` from system_config, in °C (default warning 2, critical 5). */
-const deviationLimits = async (ctx: FeatureContext): Promise<DeviationLimits> => {
+export const deviationLimits = async (ctx: FeatureContext): Promise<DeviationLimits> => {
   const v = (await getConfigValue(ctx.db, 'max_temperature_deviation')) as
     Partial<DeviationLimits> | undefined;
   return {
@@ -38,7 +38,7 @@ const unitOverdue = (u: UnitRow, now: Date): boolean =>
  * period, + 5 min); `critical` outside its alarm limits or beyond the critical deviation from its
  * set point; `warning` beyond the warning deviation or for a failed sensor read; otherwise `normal`.
  */
-const temperatureStatus = (u: UnitRow, limits: DeviationLimits, now: Date): TemperatureStatus => {
+const readingStatus = (u: UnitRow, limits: DeviationLimits, now: Date): TemperatureStatus => {
   if (!u.last_reading_time) return 'unknown';
   if (unitOverdue(u, now)) return 'offline';
   if (u.last_temperature_c === null) return 'warning';
@@ -49,6 +49,18 @@ const temperatureStatus = (u: UnitRow, limits: DeviationLimits, now: Date): Temp
   if (dev >= limits.critical) return 'critical';
   if (dev >= limits.warning) return 'warning';
   return 'normal';
+};
+
+/**
+ * The reading's status raised by the unit's alarms whose condition still holds (acknowledged or
+ * not): a critical alarm makes the unit `critical`; a warning alarm makes a `normal` (or `unknown`)
+ * unit `warning`, but leaves `offline`, which says more.
+ */
+const temperatureStatus = (u: UnitRow, limits: DeviationLimits, now: Date): TemperatureStatus => {
+  const status = readingStatus(u, limits, now);
+  if (u.alarm_level === 2) return 'critical';
+  if (u.alarm_level === 1 && (status === 'normal' || status === 'unknown')) return 'warning';
+  return status;
 };
 
 const toUnitDto = (u: UnitRow, limits: DeviationLimits, now: Date) => {
@@ -81,6 +93,9 @@ const toUnitDto = (u: UnitRow, limits: DeviationLimits, now: Date) => {
     temperature_status: temperatureStatus(u, limits, now),
     overdue: unitOverdue(u, now),
     last_reading_time: u.last_reading_time,
+    open_alarms: u.open_alarms,
+    alarm_severity: (u.alarm_level === 2 ? 'critical' : u.alarm_level === 1 ? 'warning' : null) as
+      'critical' | 'warning' | null,
   };
 };
 

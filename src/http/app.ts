@@ -18,6 +18,7 @@ import { registerOpenApi } from './plugins/openapi.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerAlarmRoutes } from './routes/alarms.ts';
 import { registerAnalyticsRoutes } from './routes/analytics.ts';
+import { registerComplianceRoutes } from './routes/compliance.ts';
 import { registerCustomerRoutes } from './routes/customers.ts';
 import type { App, RouteDeps } from './routes/deps.ts';
 import { registerExportRoutes } from './routes/export.ts';
@@ -147,6 +148,7 @@ export const buildApp = async (ctx: AppContext): Promise<FastifyInstance> => {
   registerTokenInfoRoutes(typed);
   registerAdminRoutes(typed, deps);
   registerAnalyticsRoutes(typed, deps);
+  registerComplianceRoutes(typed, deps);
   registerAlarmRoutes(typed, deps);
   registerNotificationRoutes(typed, deps);
   await registerDashboard(app);

@@ -1,0 +1,40 @@
+import { assertFacility, assertUnit } from '../../fleet/fleet.ts';
+import { AppError } from '../../lib/errors.ts';
+import { complianceReport } from '../../readings/compliance.ts';
+import { Compliance, ComplianceQuery } from '../schemas/compliance.ts';
+import { BEARER, rangeOf, tenantOf, type App, type RouteDeps } from './deps.ts';
+
+/** MKT, time in range, excursions and completeness over a window (issue 12): a unit, a facility, or all the caller's units. */
+export const registerComplianceRoutes = (app: App, { ctx }: RouteDeps): void => {
+  app.get(
+    '/api/v1/analytics/compliance',
+    {
+      // Up to a year of rollup rows, or of readings for a custom ΔH: limited per token.
+      config: { scope: 'read' as const, heavy: true },
+      schema: {
+        tags: ['analytics'],
+        security: BEARER,
+        summary:
+          'Mean kinetic temperature, time in range, excursions, degree-minutes and data completeness of a unit, a facility or all your units over [start_date, end_date) or a rolling USP <1079.2> window',
+        querystring: ComplianceQuery,
+        response: { 200: Compliance },
+      },
+    },
+    async (req) => {
+      const q = req.query;
+      if (q.window && q.start_date)
+        throw new AppError(
+          'VALIDATION',
+          'window and start_date exclude each other: window counts back from end_date',
+        );
+      const t = tenantOf(req);
+      if (q.facility_id) await assertFacility(ctx, q.facility_id, t);
+      if (q.storage_unit_id) await assertUnit(ctx, q.storage_unit_id, t);
+      return complianceReport(
+        ctx,
+        { ...t, facilityId: q.facility_id, unitId: q.storage_unit_id },
+        { ...rangeOf(q), window: q.window, activationEnergyKjMol: q.activation_energy_kj_mol },
+      );
+    },
+  );
+};
