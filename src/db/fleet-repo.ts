@@ -148,13 +148,20 @@ export interface UnitRow {
   last_reading_time: Date | null;
   /** How often the unit's customer is collected: judges whether its newest reading is overdue. */
   customer_frequency_seconds: number;
+  /** Alarms not closed yet (still active, or cleared but not acknowledged). */
+  open_alarms: number;
+  /** The worst alarm whose condition still holds (not cleared): 2 critical, 1 warning, null none. */
+  alarm_level: number | null;
 }
 
 const UNIT_COLUMNS = `u.id, u.facility_id, u.customer_id, u.unit_code, u.name, u.size_value, u.size_unit, u.set_temperature,
   u.temperature_unit, u.equipment_type, u.alarm_low_limit, u.alarm_high_limit, u.data_frequency_seconds, u.is_active,
   (SELECT c.data_frequency_seconds FROM customers c WHERE c.id = u.customer_id) AS customer_frequency_seconds,
   u.created_at, u.updated_at, r.temperature_c AS last_temperature_c, r.source_value AS last_source_value,
-  r.source_unit AS last_source_unit, r.equipment_status AS last_equipment_status, r.recorded_at AS last_reading_time`;
+  r.source_unit AS last_source_unit, r.equipment_status AS last_equipment_status, r.recorded_at AS last_reading_time,
+  (SELECT count(*)::int FROM alarms a WHERE a.storage_unit_id = u.id AND a.state <> 'closed') AS open_alarms,
+  (SELECT max(CASE a.severity WHEN 'critical' THEN 2 ELSE 1 END) FROM alarms a
+   WHERE a.storage_unit_id = u.id AND a.cleared_at IS NULL) AS alarm_level`;
 
 // The newest reading per unit: one probe of the (storage_unit_id, recorded_at) key per unit.
 const UNIT_FROM = `storage_units u LEFT JOIN LATERAL (

@@ -160,6 +160,12 @@ export const Unit = Type.Object({
   overdue: Type.Boolean({
     description: 'The newest reading is overdue (as on /temperature/latest): offline',
   }),
+  open_alarms: Type.Integer({ description: 'Alarms not closed (active, or not yet acknowledged)' }),
+  alarm_severity: Nullable(
+    StringEnum(['warning', 'critical'] as const, {
+      description: 'The worst alarm whose condition still holds; it raises temperature_status',
+    }),
+  ),
 });
 
 export const FacilityWithUnits = Type.Object({
