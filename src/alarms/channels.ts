@@ -1,0 +1,220 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import dns from 'node:dns/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as repo from '../db/notification-repo.ts';
+import type {
+  ChannelFields,
+  ChannelRow,
+  ChannelType,
+  OutboxRow,
+  OutboxStatus,
+} from '../db/notification-repo.ts';
+import { assertFetchableUrl, isForbiddenAddress } from '../ingestion/address-guard.ts';
+import { AppError, notFound } from '../lib/errors.ts';
+import type { FeatureContext } from '../readings/context.ts';
+
+// Notification channels of a customer and their delivery log: the verbs behind the API (and the
+// dashboard's settings page). Channels act for the whole customer, so a token limited to some units
+// may read them but not change them, like the profile and tokens.
+
+export interface ChannelCaller {
+  customerId: string;
+  /** Empty: every unit of the customer. */
+  accessibleUnits: readonly string[];
+}
+
+const requireWholeCustomer = (caller: ChannelCaller): void => {
+  if (caller.accessibleUnits.length > 0)
+    throw new AppError(
+      'FORBIDDEN',
+      'A token limited to some storage units cannot change notification channels; use a token without accessible_units',
+    );
+};
+
+/** One address, no display name: what SMTP's RCPT TO takes. */
+const EMAIL =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** @throws AppError VALIDATION when the address is not one plain e-mail address. */
+export const assertEmailAddress = (target: string): string => {
+  const t = target.trim();
+  if (t.length > 254 || !EMAIL.test(t) || t.includes('..'))
+    throw new AppError('VALIDATION', `'${target}' is not an e-mail address (name@example.com)`);
+  return t;
+};
+
+/**
+ * A webhook URL must pass the source URLs' guard (http/https, no credentials, no link-local or
+ * metadata host in any notation), and a name must not resolve to such an address now either; the
+ * notifier checks the resolved address again on every connection (DNS can change).
+ * @throws AppError VALIDATION naming the problem.
+ */
+export const assertWebhookUrl = async (target: string): Promise<string> => {
+  let url: URL;
+  try {
+    url = assertFetchableUrl(target.trim());
+  } catch (e) {
+    if (e instanceof AppError)
+      throw new AppError('VALIDATION', e.message.replace(/^source URL/, 'webhook URL'));
+    throw e;
+  }
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const answers = await dns.lookup(host, { all: true }).catch(() => []);
+  const bad = answers.find((a) => isForbiddenAddress(a.address));
+  if (bad)
+    throw new AppError(
+      'VALIDATION',
+      `webhook URL host ${url.hostname} resolves to forbidden address ${bad.address}`,
+    );
+  return url.toString();
+};
+
+const checkTarget = (type: ChannelType, target: string): Promise<string> =>
+  type === 'email' ? Promise.resolve(assertEmailAddress(target)) : assertWebhookUrl(target);
+
+export const toChannelDto = (c: ChannelRow) => ({
+  id: c.id,
+  name: c.name,
+  type: c.type,
+  target: c.target,
+  min_severity: c.min_severity,
+  escalate_after_seconds: c.escalate_after_seconds,
+  repeat_seconds: c.repeat_seconds,
+  is_active: c.is_active,
+  created_at: c.created_at,
+  updated_at: c.updated_at,
+});
+
+export const toDeliveryDto = (o: OutboxRow) => ({
+  id: o.id,
+  channel_id: o.channel_id,
+  alarm_id: o.alarm_id,
+  event: o.event,
+  channel_type: o.channel_type,
+  target: o.target,
+  status: o.status,
+  attempts: o.attempts,
+  last_error: o.last_error,
+  created_at: o.created_at,
+  sent_at: o.sent_at,
+  next_attempt_at: o.status === 'pending' ? o.next_attempt_at : null,
+});
+
+export const listChannelsOf = async (ctx: FeatureContext, caller: ChannelCaller) =>
+  (await repo.listChannels(ctx.db, caller.customerId)).map(toChannelDto);
+
+export const getChannel = async (ctx: FeatureContext, caller: ChannelCaller, id: string) => {
+  const c = await repo.findChannel(ctx.db, caller.customerId, id);
+  if (!c) throw notFound('Notification channel');
+  return toChannelDto(c);
+};
+
+export interface ChannelInput extends ChannelFields {
+  type: ChannelType;
+  target: string;
+}
+
+/** Creates a channel; a webhook gets a random signing secret, returned here once and never again. */
+export const createChannel = async (ctx: FeatureContext, caller: ChannelCaller, input: ChannelInput) => {
+  requireWholeCustomer(caller);
+  const target = await checkTarget(input.type, input.target);
+  const secret = input.type === 'webhook' ? randomBytes(32).toString('hex') : null;
+  const row = await repo.insertChannel(ctx.db, caller.customerId, { ...input, target, secret });
+  return secret ? { ...toChannelDto(row), secret } : toChannelDto(row);
+};
+
+/** Changes a channel's settings; its type is fixed (a new target is checked against it). */
+export const updateChannel = async (
+  ctx: FeatureContext,
+  caller: ChannelCaller,
+  id: string,
+  input: ChannelFields,
+) => {
+  requireWholeCustomer(caller);
+  const current = await repo.findChannel(ctx.db, caller.customerId, id);
+  if (!current) throw notFound('Notification channel');
+  const target = input.target === undefined ? undefined : await checkTarget(current.type, input.target);
+  const row = await repo.updateChannel(ctx.db, caller.customerId, id, { ...input, target });
+  if (!row) throw notFound('Notification channel');
+  return toChannelDto(row);
+};
+
+/** Deletes a channel; its delivery log stays, and messages still waiting for it are given up. */
+export const deleteChannel = async (ctx: FeatureContext, caller: ChannelCaller, id: string) => {
+  requireWholeCustomer(caller);
+  const current = await repo.findChannel(ctx.db, caller.customerId, id);
+  if (!current) throw notFound('Notification channel');
+  const gone = await ctx.db.transaction((tx) => repo.deleteChannel(tx, caller.customerId, id));
+  if (!gone) throw notFound('Notification channel');
+  return toChannelDto(current);
+};
+
+export interface DeliveryQuery {
+  status?: OutboxStatus;
+  channel_id?: string;
+  alarm_id?: string;
+  limit: number;
+  offset: number;
+}
+
+/** The delivery log (outbox rows), newest first. */
+export const listDeliveriesOf = async (ctx: FeatureContext, caller: ChannelCaller, f: DeliveryQuery) => {
+  const { rows, total } = await repo.listDeliveries(ctx.db, {
+    customerId: caller.customerId,
+    unitIds: caller.accessibleUnits,
+    status: f.status,
+    channelId: f.channel_id,
+    alarmId: f.alarm_id,
+    limit: f.limit,
+    offset: f.offset,
+  });
+  return { items: rows.map(toDeliveryDto), total };
+};
+
+/** The idempotency key of a test send: unique per request, so each test is its own message. */
+const testKey = (channelId: string | null) => `test:${channelId ?? 'adhoc'}:${randomUUID()}`;
+
+/**
+ * Queues a test message to one of the caller's channels (active or not) and waits up to `waitMs` for
+ * a notifier to send it: the answer is the delivery row, `sent`, `failed` with the reason, or still
+ * `pending` when no notifier (ingest role) picked it up in time.
+ */
+export const testChannel = async (
+  ctx: FeatureContext,
+  caller: ChannelCaller,
+  id: string,
+  waitMs = 15_000,
+) => {
+  requireWholeCustomer(caller);
+  const channel = await repo.findChannel(ctx.db, caller.customerId, id);
+  if (!channel) throw notFound('Notification channel');
+  const row = await repo.insertTestDelivery(ctx.db, channel, testKey(channel.id), ctx.clock.now());
+  return toDeliveryDto(await awaitDelivery(ctx, row.id, waitMs));
+};
+
+/** Polls a delivery until it is no longer pending or `waitMs` has passed. */
+export const awaitDelivery = async (ctx: FeatureContext, id: number, waitMs: number): Promise<OutboxRow> => {
+  const until = Date.now() + waitMs;
+  for (;;) {
+    const row = await repo.findDelivery(ctx.db, id);
+    if (!row) throw notFound('Delivery');
+    if (row.status !== 'pending' || Date.now() >= until) return row;
+    await sleep(100);
+  }
+};
+
+/** Queues a test message to an ad-hoc address for a customer (the CLI's check of the SMTP settings). */
+export const queueAdhocTest = async (
+  ctx: FeatureContext,
+  customerId: string,
+  type: ChannelType,
+  target: string,
+): Promise<OutboxRow> => {
+  const checked = await checkTarget(type, target);
+  return repo.insertTestDelivery(
+    ctx.db,
+    { id: null, customer_id: customerId, type, target: checked },
+    testKey(null),
+    ctx.clock.now(),
+  );
+};
