@@ -40,6 +40,7 @@ const BODIES: Record<string, (ids: Record<string, string>) => unknown> = {
   'PUT /api/v1/units/:unit_id': () => ({ name: 'hijack' }),
   'PUT /api/v1/customers/profile': () => ({ name: 'x' }),
   'POST /api/v1/customers/tokens': () => ({ token_name: 't', permissions: ['read'] }),
+  'PUT /api/v1/notification-channels/:channel_id': () => ({ name: 'hijack' }),
 };
 
 /** Routes whose foreign ids travel in the query or body rather than the path. */
@@ -81,7 +82,16 @@ describeEachBackend('api tenant isolation', ({ create }) => {
     const bUnits = await unitsOf(db, 'B');
     await insertReadings(db, series(bUnits[0]!, new Date(Date.now() - 3_600_000), 60, 30));
     const bToken = await tokenFor(db, 'B', ['read', 'write']);
-    foreign = { facility_id: (await facilitiesOf(db, 'B'))[0]!, unit_id: bUnits[0]!.id, token_id: bToken.id };
+    const [bChannel] = await db.query<{ id: string }>(
+      `INSERT INTO notification_channels (customer_id, type, target) VALUES ($1, 'email', 'b@example.com') RETURNING id`,
+      [bUnits[0]!.customer_id],
+    );
+    foreign = {
+      facility_id: (await facilitiesOf(db, 'B'))[0]!,
+      unit_id: bUnits[0]!.id,
+      token_id: bToken.id,
+      channel_id: bChannel!.id,
+    };
     tokens = {
       aRead: (await tokenFor(db, 'A')).token,
       aWrite: (await tokenFor(db, 'A', ['read', 'write'])).token,
