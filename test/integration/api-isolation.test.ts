@@ -143,6 +143,10 @@ describeEachBackend('api tenant isolation', ({ create }) => {
       const res = await call(app, 'GET', `/api/v1/temperature/export.csv?${q}`, tokens.aRead);
       expect({ q, status: res.status }).toEqual({ q, status: 404 });
     }
+    for (const q of [`facility_id=${foreign.facility_id}`, `storage_unit_id=${foreign.unit_id}`]) {
+      const res = await call(app, 'GET', `/api/v1/analytics/compliance?${q}`, tokens.aRead);
+      expect({ q, status: res.status }).toEqual({ q, status: 404 });
+    }
     const b = await call(app, 'GET', `/api/v1/temperature/unit/${foreign.unit_id}`, tokens.aRead);
     expect(b.body).toEqual({ detail: 'Storage unit not found', code: 'NOT_FOUND' });
   });
@@ -153,6 +157,7 @@ describeEachBackend('api tenant isolation', ({ create }) => {
       '/api/v1/temperature/latest',
       '/api/v1/facilities',
       '/api/v1/customers/tokens',
+      '/api/v1/analytics/compliance',
     ];
     for (const url of lists) {
       const res = await call(app, 'GET', url, tokens.aRead);
