@@ -108,9 +108,15 @@ const isThresholdKind = (kind: string): boolean => kind === 'high' || kind === '
 const inApiTerms = (problem: string): string =>
   problem.replace(/threshold_c/g, 'threshold').replace(/deadband_c/g, 'deadband');
 
-/** A fresh id for a rule sent without one: kind-severity, numbered when taken. */
+/**
+ * A fresh id for a rule sent without one, named as the defaults are (high-critical, no-data, …) so
+ * that re-sending the default rules keeps their alarms and evaluation state; numbered when taken.
+ */
 const newId = (r: RuleInput, taken: Set<string>): string => {
-  const base = `${r.kind}-${r.severity}`.replace(/_/g, '-');
+  const base =
+    r.kind === 'predicted_breach' && typeof r.direction === 'string'
+      ? `predicted-${r.direction}`
+      : (isThresholdKind(r.kind) ? `${r.kind}-${r.severity}` : r.kind).replace(/_/g, '-');
   let id = base;
   for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
   return id;
