@@ -10,8 +10,14 @@ import type {
   OutboxStatus,
 } from '../db/notification-repo.ts';
 import { assertFetchableUrl, isForbiddenAddress } from '../ingestion/address-guard.ts';
+import { findCustomerByCode } from '../db/customers-repo.ts';
+import type { Db } from '../db/types.ts';
+import type { Clock } from '../lib/clock.ts';
 import { AppError, notFound } from '../lib/errors.ts';
+import { createLogger } from '../lib/logger.ts';
 import type { FeatureContext } from '../readings/context.ts';
+import { createMailer } from './deliver-email.ts';
+import { DEFAULT_TUNING, deliverDue, type NotifierSettings } from './notifier.ts';
 
 // Notification channels of a customer and their delivery log: the verbs behind the API (and the
 // dashboard's settings page). Channels act for the whole customer, so a token limited to some units
@@ -203,18 +209,53 @@ export const awaitDelivery = async (ctx: FeatureContext, id: number, waitMs: num
   }
 };
 
-/** Queues a test message to an ad-hoc address for a customer (the CLI's check of the SMTP settings). */
-export const queueAdhocTest = async (
-  ctx: FeatureContext,
-  customerId: string,
-  type: ChannelType,
-  target: string,
-): Promise<OutboxRow> => {
-  const checked = await checkTarget(type, target);
-  return repo.insertTestDelivery(
-    ctx.db,
-    { id: null, customer_id: customerId, type, target: checked },
-    testKey(null),
-    ctx.clock.now(),
-  );
+export type TestTarget = { channelId: string } | { customerCode: string; type: ChannelType; target: string };
+
+/**
+ * The operator's test send (`tms notify test`): queues a test message to a channel, or to an ad-hoc
+ * address or URL for a customer, and sends it at once with the settings given (those of the process
+ * running the operation: the CLI's, or `tms up`'s when it owns the embedded store). If a running
+ * notifier claimed the row first, waits for that notifier's outcome instead.
+ * @throws AppError NOT_FOUND for an unknown channel or customer, VALIDATION for a bad target.
+ */
+export const sendTestNow = async (
+  deps: { db: Db; clock: Clock; settings: NotifierSettings },
+  to: TestTarget,
+) => {
+  const { db, clock } = deps;
+  let row: OutboxRow;
+  if ('channelId' in to) {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(to.channelId))
+      throw new AppError('VALIDATION', `'${to.channelId}' is not a channel id (a UUID)`);
+    const channel = await repo.findChannelById(db, to.channelId);
+    if (!channel) throw notFound(`Notification channel ${to.channelId}`);
+    row = await repo.insertTestDelivery(db, channel, testKey(channel.id), clock.now());
+  } else {
+    const customer = await findCustomerByCode(db, to.customerCode);
+    if (!customer) throw notFound(`Customer '${to.customerCode}'`);
+    const target = await checkTarget(to.type, to.target);
+    row = await repo.insertTestDelivery(
+      db,
+      { id: null, customer_id: customer.id, type: to.type, target },
+      testKey(null),
+      clock.now(),
+    );
+  }
+  const mailer = createMailer(deps.settings);
+  try {
+    await deliverDue(
+      {
+        db,
+        clock,
+        log: createLogger('silent', false),
+        settings: deps.settings,
+        mailer,
+        tuning: DEFAULT_TUNING,
+      },
+      row.id,
+    );
+  } finally {
+    mailer.close();
+  }
+  return toDeliveryDto(await awaitDelivery({ db, clock }, row.id, 15_000));
 };

@@ -124,6 +124,10 @@ export const deleteChannel = async (q: Sql, customerId: string, id: string): Pro
   return rows.length > 0;
 };
 
+/** A channel by id, whoever owns it (the CLI acts for the operator, not for a customer). */
+export const findChannelById = async (q: Sql, id: string): Promise<ChannelRow | undefined> =>
+  (await q.query<ChannelRow>(`SELECT ${CHANNEL_COLUMNS} FROM notification_channels WHERE id = $1`, [id]))[0];
+
 /** The secret of a webhook channel (HMAC key), for signing only. */
 export const findChannelSecret = async (q: Sql, id: string): Promise<string | null> =>
   (

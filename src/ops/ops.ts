@@ -14,6 +14,7 @@ import { beginImport, finishImport, importChunk } from '../ingestion/importer.ts
 import type { RejectionSummary } from '../domain/reading.ts';
 import type { RawRow } from '../ingestion/types.ts';
 import { verifyCustomer } from '../ingestion/verify.ts';
+import { sendTestNow } from '../alarms/channels.ts';
 
 /** What an operation gets: the process's open database and its settings. */
 export interface OpContext {
@@ -101,6 +102,17 @@ const OPS: Record<string, Op> = {
       ctx.db,
       String(args.logId),
       (args.rejections ?? { counts: {}, examples: [] }) as RejectionSummary,
+    ),
+  'notify.test': (ctx, args) =>
+    sendTestNow(
+      { db: ctx.db, clock: ctx.clock, settings: ctx.config.notify },
+      typeof args.channel === 'string'
+        ? { channelId: args.channel }
+        : {
+            customerCode: String(args.customer),
+            type: args.type === 'webhook' ? 'webhook' : 'email',
+            target: String(args.target),
+          },
     ),
   'ingest.verify': (ctx, args) =>
     verifyCustomer(ctx, {
