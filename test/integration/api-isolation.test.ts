@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RouteInfo } from '../../src/http/app.ts';
 import type { Db } from '../../src/db/types.ts';
+import { insertAlarm } from '../support/alarm-fixtures.ts';
 import { call, testApp } from '../support/api.ts';
 import { describeEachBackend, type TestDatabase } from '../support/databases.ts';
 import {
@@ -41,7 +42,20 @@ const BODIES: Record<string, (ids: Record<string, string>) => unknown> = {
   'PUT /api/v1/customers/profile': () => ({ name: 'x' }),
   'POST /api/v1/customers/tokens': () => ({ token_name: 't', permissions: ['read'] }),
   'PUT /api/v1/notification-channels/:channel_id': () => ({ name: 'hijack' }),
+  'POST /api/v1/alarms/:alarm_id/acknowledge': () => ({ comment: 'not mine' }),
+  'POST /api/v1/alarms/:alarm_id/shelve': () => ({ minutes: 30, reason: 'not mine' }),
+  'POST /api/v1/alarms/:alarm_id/unshelve': () => ({}),
+  'PUT /api/v1/units/:unit_id/alarm-rules': () => ({
+    rules: [{ kind: 'high', severity: 'critical', threshold: 99 }],
+  }),
+  'PUT /api/v1/alarm-rule-defaults/:equipment_type': () => ({ rules: [] }),
 };
+
+/**
+ * Path parameters that are names, not ids: another customer's value is the caller's own namesake
+ * (an equipment type's defaults are per customer), so there is no foreign resource to hide.
+ */
+const NAME_PARAMS = /:(key|equipment_type)\b/;
 
 /** Routes whose foreign ids travel in the query or body rather than the path. */
 const NON_PATH_IDS: Array<[string, string, (ids: Record<string, string>) => unknown]> = [
@@ -91,6 +105,8 @@ describeEachBackend('api tenant isolation', ({ create }) => {
       unit_id: bUnits[0]!.id,
       token_id: bToken.id,
       channel_id: bChannel!.id,
+      alarm_id: await insertAlarm(db, { unit: bUnits[0]!, startedAt: new Date(Date.now() - 3_600_000) }),
+      equipment_type: 'freezer',
     };
     tokens = {
       aRead: (await tokenFor(db, 'A')).token,
@@ -115,7 +131,9 @@ describeEachBackend('api tenant isolation', ({ create }) => {
   });
 
   it("answers 404 for another customer's id on every customer route that takes one", async () => {
-    const withIds = routes.filter((r) => (r.scope === 'read' || r.scope === 'write') && r.url.includes(':'));
+    const withIds = routes.filter(
+      (r) => (r.scope === 'read' || r.scope === 'write') && r.url.includes(':') && !NAME_PARAMS.test(r.url),
+    );
     expect(withIds.length).toBeGreaterThanOrEqual(10);
     for (const r of withIds) {
       const body = BODIES[`${r.method} ${r.url}`]?.(foreign);
@@ -147,6 +165,10 @@ describeEachBackend('api tenant isolation', ({ create }) => {
       const res = await call(app, 'GET', `/api/v1/analytics/compliance?${q}`, tokens.aRead);
       expect({ q, status: res.status }).toEqual({ q, status: 404 });
     }
+    for (const q of [`facility_id=${foreign.facility_id}`, `storage_unit_id=${foreign.unit_id}`]) {
+      const res = await call(app, 'GET', `/api/v1/alarms?${q}`, tokens.aRead);
+      expect({ q, status: res.status }).toEqual({ q, status: 404 });
+    }
     const b = await call(app, 'GET', `/api/v1/temperature/unit/${foreign.unit_id}`, tokens.aRead);
     expect(b.body).toEqual({ detail: 'Storage unit not found', code: 'NOT_FOUND' });
   });
@@ -158,6 +180,8 @@ describeEachBackend('api tenant isolation', ({ create }) => {
       '/api/v1/facilities',
       '/api/v1/customers/tokens',
       '/api/v1/analytics/compliance',
+      '/api/v1/alarms',
+      '/api/v1/analytics/alarms/history',
     ];
     for (const url of lists) {
       const res = await call(app, 'GET', url, tokens.aRead);
@@ -165,6 +189,7 @@ describeEachBackend('api tenant isolation', ({ create }) => {
       expect(JSON.stringify(res.body)).not.toContain(foreign.unit_id);
       expect(JSON.stringify(res.body)).not.toContain(foreign.facility_id);
       expect(JSON.stringify(res.body)).not.toContain(foreign.token_id);
+      expect(JSON.stringify(res.body)).not.toContain(foreign.alarm_id);
     }
     const stats = await call(app, 'GET', '/api/v1/temperature/stats', tokens.aRead);
     expect(stats.body.reading_count).toBe(0);
@@ -224,7 +249,7 @@ describeEachBackend('api tenant isolation', ({ create }) => {
         r.scope === 'admin' ? tokens.admin : tokens.aWrite,
         BODIES[`${r.method} ${r.url}`]?.(foreign),
       );
-      if (r.url.includes(':key')) continue;
+      if (NAME_PARAMS.test(r.url)) continue;
       expect({ route: `${r.method} ${r.url}`, status: res.status }).toEqual({
         route: `${r.method} ${r.url}`,
         status: 422,
