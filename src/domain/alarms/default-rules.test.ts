@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultNoDataSeconds, defaultRules } from './default-rules.ts';
+import { defaultLookbackSeconds, defaultNoDataSeconds, defaultRules } from './default-rules.ts';
 import { alarmRuleProblems } from './rules.ts';
 import { every, run, timeline } from './test-helpers.ts';
 
@@ -12,13 +12,15 @@ const fridge = {
 };
 
 describe('default alarm rules', () => {
-  it('gives a unit high/low at both severities, no_data and sensor_failure, all valid', () => {
+  it('gives a unit high/low at both severities, predicted breaches, no_data and sensor_failure, all valid', () => {
     const rules = defaultRules(fridge);
     expect(rules.map((r) => [r.kind, r.severity, r.threshold_c])).toEqual([
       ['high', 'critical', 8],
       ['low', 'critical', 2],
       ['high', 'warning', 7],
       ['low', 'warning', 3],
+      ['predicted_breach', 'warning', 8],
+      ['predicted_breach', 'warning', 2],
       ['no_data', 'warning', undefined],
       ['sensor_failure', 'critical', undefined],
     ]);
@@ -30,6 +32,15 @@ describe('default alarm rules', () => {
     expect(narrow.map((r) => r.threshold_c).slice(0, 4)).toEqual([8, 2, 8, 2]);
     const noLimits = defaultRules({ ...fridge, setPointC: -20, alarmLowLimitC: null, alarmHighLimitC: null });
     expect(noLimits.map((r) => r.threshold_c).slice(0, 2)).toEqual([-15, -25]);
+  });
+
+  it('forecasts towards the critical limits over 30 min, or 5 reporting periods when they are longer', () => {
+    const predicted = defaultRules(fridge).filter((r) => r.kind === 'predicted_breach');
+    expect(predicted.map((r) => [r.id, r.direction, r.lookback_seconds, r.horizon_seconds])).toEqual([
+      ['predicted-high', 'high', 1800, 3600],
+      ['predicted-low', 'low', 1800, 3600],
+    ]);
+    expect(defaultLookbackSeconds(855)).toBe(4275);
   });
 
   it('waits 3 reporting periods, at least 15 min, before no_data', () => {

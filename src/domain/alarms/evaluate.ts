@@ -1,4 +1,5 @@
 import { stepNoData, stepSensorFailure } from './data-loss.ts';
+import { stepPredicted } from './predicted.ts';
 import { assertValidAlarmRule } from './rules.ts';
 import { summarizeStats } from './stats.ts';
 import { stepThreshold } from './threshold.ts';
@@ -83,10 +84,13 @@ export const evaluate = (
     if (!rule.enabled) {
       // Nothing pending survives a disabled period; an open alarm is the caller's to close.
       Object.assign(s, { last: null, run: null, clearRun: null, segments: [] });
+      if (s.recent) s.recent = [];
       continue;
     }
     if (rule.kind === 'high' || rule.kind === 'low') {
       if (r.temperatureC !== null) stepThreshold(rule, s, r.recordedAtMs, r.temperatureC, events);
+    } else if (rule.kind === 'predicted_breach') {
+      if (r.temperatureC !== null) stepPredicted(rule, s, r.recordedAtMs, r.temperatureC, events);
     } else if (rule.kind === 'sensor_failure') {
       stepSensorFailure(rule, s, r.recordedAtMs, r.temperatureC, events);
     } else {
@@ -113,6 +117,6 @@ export const openAlarm = (rule: AlarmRule, state: AlarmState): OpenAlarmView | n
     ? {
         startedAtMs: state.open.startedAtMs,
         confirmedAtMs: state.open.confirmedAtMs,
-        stats: summarizeStats(rule.kind, state.open.stats),
+        stats: summarizeStats(rule.kind, state.open.stats, rule.direction),
       }
     : null;

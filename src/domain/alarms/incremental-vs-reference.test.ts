@@ -7,14 +7,27 @@ import type { AlarmEvent, AlarmReading, AlarmRule, AlarmStats } from './types.ts
 
 // For random series and rules, the incremental path over any chunking — each chunk shuffled, the
 // state round-tripped through JSON between chunks (as a database would store it), and earlier chunks
-// redelivered after later ones, with the no-data sweep between batches — gives exactly the reference's events (times equal, figures equal to
-// 1e-9: sums are added in a different grouping) and the same open alarm.
+// redelivered after later ones, with the no-data sweep between batches — gives exactly the reference's
+// events (times equal, figures equal to 1e-9: sums are added in a different grouping) and the same open
+// alarm. predicted_breach's sliding lookback window is held to the reference's window chosen afresh.
 
 const T0 = Date.UTC(2026, 0, 1);
 
 const ruleArb: fc.Arbitrary<AlarmRule> = fc
   .record({
-    kind: fc.constantFrom('high', 'low', 'high', 'low', 'sensor_failure', 'no_data'),
+    kind: fc.constantFrom(
+      'high',
+      'low',
+      'high',
+      'low',
+      'sensor_failure',
+      'no_data',
+      'predicted_breach',
+      'predicted_breach',
+    ),
+    direction: fc.constantFrom('high', 'low'),
+    horizon_seconds: fc.constantFrom(600, 1800, 3600),
+    lookback_seconds: fc.constantFrom(900, 1800, 3600),
     severity: fc.constantFrom('warning', 'critical'),
     threshold_c: fc.integer({ min: -4, max: 4 }).map((x) => x / 2),
     delay_seconds: fc.constantFrom(0, 60, 300, 600, 900, 1800),
@@ -32,10 +45,11 @@ const ruleArb: fc.Arbitrary<AlarmRule> = fc
     no_data_seconds: fc.constantFrom(600, 1800, 3600),
     enabled: fc.integer({ min: 0, max: 9 }).map((x) => x > 0),
   })
-  .map(({ cumulative, ...r }) => ({
+  .map(({ cumulative, direction, horizon_seconds, lookback_seconds, ...r }) => ({
     id: 'r1',
     ...r,
-    ...(cumulative
+    ...(r.kind === 'predicted_breach' ? { direction, horizon_seconds, lookback_seconds } : {}),
+    ...(cumulative && r.kind !== 'predicted_breach'
       ? {
           cumulative_seconds: cumulative.cumulative_seconds,
           window_seconds: cumulative.cumulative_seconds + cumulative.extra,
@@ -44,7 +58,7 @@ const ruleArb: fc.Arbitrary<AlarmRule> = fc
   })) as fc.Arbitrary<AlarmRule>;
 
 /** Readings with unique times: gaps from 30 s to 2 h, values on a 0.5 °C grid so ties with thresholds are common. */
-const seriesArb: fc.Arbitrary<AlarmReading[]> = fc
+const noiseArb: fc.Arbitrary<AlarmReading[]> = fc
   .array(
     fc.record({
       gapS: fc.oneof(fc.integer({ min: 30, max: 600 }), fc.constantFrom(60, 300, 3600, 7200)),
@@ -62,6 +76,37 @@ const seriesArb: fc.Arbitrary<AlarmReading[]> = fc
       return { recordedAtMs: t, temperatureC: value };
     });
   });
+
+/**
+ * Longer series that trend (for predicted_breach): the slope wanders, the value follows it on the
+ * 0.5 °C grid; mostly short gaps, now and then a long one or a failed read.
+ */
+const trendArb: fc.Arbitrary<AlarmReading[]> = fc
+  .array(
+    fc.record({
+      gapS: fc.oneof(
+        { weight: 12, arbitrary: fc.integer({ min: 30, max: 600 }) },
+        { weight: 1, arbitrary: fc.constantFrom(3600, 7200) },
+      ),
+      turn: fc.option(fc.integer({ min: -2, max: 2 }), { freq: 19 }),
+    }),
+    { minLength: 10, maxLength: 150, size: 'max' },
+  )
+  .map((steps) => {
+    let t = T0;
+    let level = 0;
+    let slope = 0;
+    return steps.map(({ gapS, turn }) => {
+      t += gapS * 1000;
+      if (turn === null) return { recordedAtMs: t, temperatureC: null };
+      slope = Math.max(-0.5, Math.min(0.5, slope + turn * 0.1 - 0.02 * level));
+      level = Math.max(-8, Math.min(8, level + slope));
+      // `|| 0`: JSON (the stored state) has no -0.
+      return { recordedAtMs: t, temperatureC: Math.round(level * 2) / 2 || 0 };
+    });
+  });
+
+const seriesArb: fc.Arbitrary<AlarmReading[]> = fc.oneof(noiseArb, trendArb);
 
 interface Delivery {
   chunks: AlarmReading[][];
@@ -107,6 +152,8 @@ const comparable = (events: AlarmEvent[]): unknown[] =>
 
 describe('alarm evaluation: incremental equals reference', () => {
   it('gives the reference events and open alarm for any chunking, shuffle and redelivery', () => {
+    // The random series must actually exercise predicted_breach (a trend that forecasts, then clears).
+    let predictedCleared = 0;
     fc.assert(
       fc.property(
         ruleArb,
@@ -131,6 +178,8 @@ describe('alarm evaluation: incremental equals reference', () => {
             state = JSON.parse(JSON.stringify(result.state)) as typeof state;
           }
           const expected = evaluateSeries(rule, series);
+          if (rule.kind === 'predicted_breach' && expected.events.some((e) => e.type === 'cleared'))
+            predictedCleared++;
           expect(comparable(events)).toEqual(comparable(expected.events));
           const open = openAlarm(rule, state);
           expect(open && { ...open, stats: roundStats(open.stats) }).toEqual(
@@ -143,6 +192,41 @@ describe('alarm evaluation: incremental equals reference', () => {
       ),
       { numRuns: 1500 },
     );
+    expect(predictedCleared).toBeGreaterThan(5);
+  });
+
+  it('keeps predicted_breach equal to the reference over a long oscillating series, one reading per call', () => {
+    const rule: AlarmRule = {
+      id: 'trend',
+      kind: 'predicted_breach',
+      severity: 'warning',
+      threshold_c: 8,
+      direction: 'high',
+      horizon_seconds: 3600,
+      lookback_seconds: 1800,
+      delay_seconds: 300,
+      deadband_c: 0,
+      clear_delay_seconds: 600,
+      enabled: true,
+    };
+    // Slow swings between 2 and 10 °C (period 8 h) with a little jitter and a failed read now and then.
+    const series: AlarmReading[] = Array.from({ length: 3000 }, (_, i) => ({
+      recordedAtMs: T0 + i * 300_000,
+      temperatureC:
+        i % 89 === 0 ? null : Math.round((6 + 4 * Math.sin(i / 15.3) + 0.3 * Math.sin(i * 7.1)) * 100) / 100,
+    }));
+    let state = initialAlarmState();
+    const events: AlarmEvent[] = [];
+    for (const r of series) {
+      const result = evaluate(rule, state, [r]);
+      events.push(...result.events);
+      state = JSON.parse(JSON.stringify(result.state)) as typeof state;
+    }
+    const expected = evaluateSeries(rule, series);
+    expect(expected.events.length).toBeGreaterThan(20);
+    expect(comparable(events)).toEqual(comparable(expected.events));
+    // Bounded state: only the readings inside the 30 min lookback are kept.
+    expect(state.recent?.length).toBeLessThanOrEqual(7);
   });
 
   it('does not depend on chunking for a long excursion-heavy series (one reading per call)', () => {

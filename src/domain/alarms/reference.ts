@@ -1,14 +1,23 @@
 import { normalizeReadings, type OpenAlarmView } from './evaluate.ts';
+import { isPastLimit, lookbackMs, projectsBreach } from './predicted.ts';
 import { assertValidAlarmRule } from './rules.ts';
 import { emptyStats, summarizeStats } from './stats.ts';
 import { excessC, isBeyond, isClearing, isCumulative, maxGapMs } from './threshold.ts';
-import type { AlarmEvent, AlarmReading, AlarmRule, AlarmStats } from './types.ts';
+import {
+  DEFAULT_MAX_GAP_SECONDS,
+  type AlarmEvent,
+  type AlarmReading,
+  type AlarmRule,
+  type AlarmStats,
+} from './types.ts';
 
 // The reference evaluator: the same semantics as evaluate(), written over the whole sorted series at
 // once, by indices and from scratch (runs found by scanning, cumulative totals and figures recomputed
 // for every check), with no state to carry. It is slow on purpose and exists to be obviously right:
 // the property test checks that any chunking of the incremental path gives exactly its answer. It
-// shares only the one-value predicates (isBeyond, isClearing, excessC) with the incremental path.
+// shares only the one-value predicates (isBeyond, isClearing, excessC; for predicted_breach isPastLimit
+// and projectsBreach, the fit over one window, which it selects from the whole series by itself) with
+// the incremental path.
 
 export interface SeriesResult {
   events: AlarmEvent[];
@@ -137,6 +146,87 @@ const thresholdSeries = (rule: AlarmRule, all: AlarmReading[]): SeriesResult => 
   return { events, open };
 };
 
+const predictedSeries = (rule: AlarmRule, all: AlarmReading[]): SeriesResult => {
+  const rs: Good[] = all.flatMap((r) =>
+    r.temperatureC === null ? [] : [{ t: r.recordedAtMs, v: r.temperatureC }],
+  );
+  const n = rs.length;
+  const t = (i: number): number => (rs[i] as Good).t;
+  const past = (i: number): boolean => isPastLimit(rule, (rs[i] as Good).v);
+  /** The fit at reading i over every good reading in [t(i) − lookback, t(i)]. */
+  const breach = (i: number): boolean => {
+    const window: [number, number][] = [];
+    for (let k = 0; k <= i; k++) if (t(k) >= t(i) - lookbackMs(rule)) window.push([t(k), (rs[k] as Good).v]);
+    return projectsBreach(rule, window);
+  };
+  const gapBefore = (i: number): boolean =>
+    i > 0 && t(i) - t(i - 1) > (rule.max_gap_seconds ?? DEFAULT_MAX_GAP_SECONDS) * 1000;
+  const starts = (i: number): boolean => breach(i) && !past(i);
+  const holds = (i: number): boolean => breach(i) || past(i);
+  const clears = (i: number): boolean => !holds(i);
+  /** Figures of the readings in [fromMs, toMs): min/max/mean only. */
+  const figures = (fromMs: number, toMs: number): AlarmStats => {
+    const acc = emptyStats();
+    for (const r of rs) {
+      if (r.t < fromMs || r.t >= toMs) continue;
+      acc.readings += 1;
+      acc.sumC += r.v;
+      acc.minC = acc.minC === null ? r.v : Math.min(acc.minC, r.v);
+      acc.maxC = acc.maxC === null ? r.v : Math.max(acc.maxC, r.v);
+    }
+    return summarizeStats(rule.kind, acc, rule.direction);
+  };
+  /** First index ≥ i ending a timer: the run of `p` from i (no gap inside) reaching `delayS`, or null. */
+  const timerIn = (i: number, p: (k: number) => boolean, delayS: number): number | null => {
+    for (let k = i; k < n && p(k) && (k === i || !gapBefore(k)); k++)
+      if (t(k) - t(i) >= delayS * 1000) return k;
+    return null;
+  };
+  const events: AlarmEvent[] = [];
+  const base = { ruleId: rule.id, kind: rule.kind, severity: rule.severity };
+  let alarm: { startedAtMs: number; confirmedAtMs: number } | null = null;
+  let pendingClearFromMs = Infinity;
+  let i = 0;
+  while (i < n) {
+    if (!alarm) {
+      const k = starts(i) ? timerIn(i, holds, rule.delay_seconds) : null;
+      if (k === null) {
+        i++;
+        continue;
+      }
+      alarm = { startedAtMs: t(i), confirmedAtMs: t(k) };
+      events.push({ type: 'started', ...base, ...alarm });
+      i = k + 1;
+    } else {
+      if (!clears(i)) {
+        i++;
+        continue;
+      }
+      const k = timerIn(i, clears, rule.clear_delay_seconds);
+      if (k === null) {
+        // The run is too short to clear, and so is every later part of it. Still pending at the
+        // end of the series, its readings are not the alarm's (yet).
+        let j = i;
+        while (j + 1 < n && clears(j + 1) && !gapBefore(j + 1)) j++;
+        if (j === n - 1) pendingClearFromMs = t(i);
+        i = j + 1;
+        continue;
+      }
+      events.push({
+        type: 'cleared',
+        ...base,
+        startedAtMs: alarm.startedAtMs,
+        clearedAtMs: t(i),
+        stats: figures(alarm.startedAtMs, t(i)),
+      });
+      alarm = null;
+      i = k + 1;
+    }
+  }
+  const open = alarm ? { ...alarm, stats: figures(alarm.startedAtMs, pendingClearFromMs) } : null;
+  return { events, open };
+};
+
 const sensorFailureSeries = (rule: AlarmRule, rs: AlarmReading[]): SeriesResult => {
   const events: AlarmEvent[] = [];
   const base = { ruleId: rule.id, kind: rule.kind, severity: rule.severity };
@@ -208,6 +298,7 @@ export const evaluateSeries = (rule: AlarmRule, readings: readonly AlarmReading[
   if (!rule.enabled) return { events: [], open: null };
   const rs = normalizeReadings(readings);
   if (rule.kind === 'high' || rule.kind === 'low') return thresholdSeries(rule, rs);
+  if (rule.kind === 'predicted_breach') return predictedSeries(rule, rs);
   if (rule.kind === 'sensor_failure') return sensorFailureSeries(rule, rs);
   return noDataSeries(rule, rs);
 };

@@ -10,7 +10,8 @@ const isPositive = (v: unknown): boolean => typeof v === 'number' && Number.isFi
 /** The problems of a rule, in words; empty when it can be evaluated. */
 export const alarmRuleProblems = (rule: AlarmRule): string[] => {
   const problems: string[] = [];
-  if (!['high', 'low', 'no_data', 'sensor_failure'].includes(rule.kind)) problems.push('unknown kind');
+  if (!['high', 'low', 'no_data', 'sensor_failure', 'predicted_breach'].includes(rule.kind))
+    problems.push('unknown kind');
   if (!['warning', 'critical'].includes(rule.severity)) problems.push('unknown severity');
   if (!isNonNegative(rule.delay_seconds)) problems.push('delay_seconds must be ≥ 0');
   if (!isNonNegative(rule.deadband_c)) problems.push('deadband_c must be ≥ 0');
@@ -32,6 +33,14 @@ export const alarmRuleProblems = (rule: AlarmRule): string[] => {
       )
         problems.push('window_seconds must be ≥ cumulative_seconds');
     }
+  }
+  if (rule.kind === 'predicted_breach') {
+    if (typeof rule.threshold_c !== 'number' || !Number.isFinite(rule.threshold_c))
+      problems.push('threshold_c is required');
+    if (rule.direction !== 'high' && rule.direction !== 'low')
+      problems.push("direction must be 'high' or 'low'");
+    for (const field of ['horizon_seconds', 'lookback_seconds', 'max_gap_seconds'] as const)
+      if (rule[field] !== undefined && !isPositive(rule[field])) problems.push(`${field} must be > 0`);
   }
   if (rule.kind === 'sensor_failure') {
     if (!Number.isInteger(rule.failures_in_row) || (rule.failures_in_row as number) < 1)

@@ -1,4 +1,4 @@
-import type { AlarmKind, AlarmStats, StatsAccumulator } from './types.ts';
+import type { AlarmDirection, AlarmKind, AlarmStats, StatsAccumulator } from './types.ts';
 
 // An alarm's figures as sums, so a pending run's figures can join the alarm's (merge) and the whole
 // thing survives a JSON round trip (min/max are null, never ±Infinity, while empty).
@@ -42,14 +42,24 @@ export const mergeStats = (into: StatsAccumulator, from: StatsAccumulator): void
   if (from.maxC !== null) into.maxC = into.maxC === null ? from.maxC : Math.max(into.maxC, from.maxC);
 };
 
-/** The record's figures: peak is the max for a high alarm, the min for a low one. */
-export const summarizeStats = (kind: AlarmKind, acc: StatsAccumulator): AlarmStats => ({
-  peakC: kind === 'high' ? acc.maxC : kind === 'low' ? acc.minC : null,
-  minC: acc.minC,
-  maxC: acc.maxC,
-  meanC: acc.readings > 0 ? acc.sumC / acc.readings : null,
-  readings: acc.readings,
-  failedReads: acc.failedReads,
-  timeBeyondSeconds: acc.beyondMs / 1000,
-  degreeMinutes: acc.degreeMinutes,
-});
+/**
+ * The record's figures: peak is the max for a high alarm, the min for a low one; a predicted_breach
+ * alarm's peak follows its `direction`.
+ */
+export const summarizeStats = (
+  kind: AlarmKind,
+  acc: StatsAccumulator,
+  direction?: AlarmDirection,
+): AlarmStats => {
+  const side = kind === 'predicted_breach' ? direction : kind;
+  return {
+    peakC: side === 'high' ? acc.maxC : side === 'low' ? acc.minC : null,
+    minC: acc.minC,
+    maxC: acc.maxC,
+    meanC: acc.readings > 0 ? acc.sumC / acc.readings : null,
+    readings: acc.readings,
+    failedReads: acc.failedReads,
+    timeBeyondSeconds: acc.beyondMs / 1000,
+    degreeMinutes: acc.degreeMinutes,
+  };
+};

@@ -39,7 +39,7 @@ export const closeAlarm = (
     severity: rule.severity,
     startedAtMs: open.startedAtMs,
     clearedAtMs,
-    stats: summarizeStats(rule.kind, open.stats),
+    stats: summarizeStats(rule.kind, open.stats, rule.direction),
   });
   s.open = null;
   s.clearRun = null;

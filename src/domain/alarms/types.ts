@@ -3,27 +3,38 @@
 // Temperatures are °C; converting a °F threshold is the caller's job. Times are epoch milliseconds of
 // the reading's recorded_at (event time), never the wall clock of evaluation.
 
-export type AlarmKind = 'high' | 'low' | 'no_data' | 'sensor_failure';
+export type AlarmKind = 'high' | 'low' | 'no_data' | 'sensor_failure' | 'predicted_breach';
+/** Which side of a threshold is bad: above it (high) or below it (low). */
+export type AlarmDirection = 'high' | 'low';
 export type AlarmSeverity = 'warning' | 'critical';
 
 export interface AlarmRule {
   id: string;
   kind: AlarmKind;
   severity: AlarmSeverity;
-  /** high/low: the limit in °C; a value equal to it counts as beyond. */
+  /**
+   * high/low: the limit in °C; a value equal to it counts as beyond. predicted_breach: the limit whose
+   * crossing is forecast (usually the unit's critical limit), on the side `direction` names.
+   */
   threshold_c?: number;
+  /** predicted_breach: 'high' forecasts a rise to threshold_c, 'low' a fall to it. */
+  direction?: AlarmDirection;
+  /** predicted_breach: how far ahead the trend is projected (default 3600 s). */
+  horizon_seconds?: number;
+  /** predicted_breach: the trend is fitted over the good readings this far back (default 1800 s). */
+  lookback_seconds?: number;
   /** high/low single-event timer: the condition must hold this long without interruption. */
   delay_seconds: number;
   /** high/low: the alarm clears only once the value is back past threshold ∓ deadband_c. */
   deadband_c: number;
-  /** high/low: ...and stays there this long without interruption. */
+  /** high/low: ...and stays there this long without interruption (predicted_breach: see predicted.ts). */
   clear_delay_seconds: number;
   /** high/low cumulative timer: total time beyond within window_seconds; replaces delay_seconds when set. */
   cumulative_seconds?: number;
   window_seconds?: number;
   /**
    * high/low: how long one reading vouches for the value (see threshold.ts); a longer gap breaks a
-   * pending run. Default DEFAULT_MAX_GAP_SECONDS.
+   * pending run (predicted_breach: a pending or clear run). Default DEFAULT_MAX_GAP_SECONDS.
    */
   max_gap_seconds?: number;
   /** sensor_failure: this many failed reads in a row start it. */
@@ -52,7 +63,10 @@ export interface StatsAccumulator {
   degreeMinutes: number;
 }
 
-/** What the record of an alarm shows; peak is max for high, min for low, null for the other kinds. */
+/**
+ * What the record of an alarm shows; peak is max for high, min for low (and for predicted_breach by its
+ * direction), null for the other kinds.
+ */
 export interface AlarmStats {
   peakC: number | null;
   minC: number | null;
@@ -94,6 +108,11 @@ export interface AlarmState {
   /** End of the last alarm: beyond time before it never counts towards the next cumulative alarm. */
   lastClearedMs: number | null;
   open: OpenAlarmState | null;
+  /**
+   * predicted_breach: the good readings [recordedAtMs, °C] inside the lookback, oldest first (absent for
+   * the other kinds and in states stored before the kind existed).
+   */
+  recent?: [number, number][];
 }
 
 export interface AlarmStartedEvent {
