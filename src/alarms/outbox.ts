@@ -10,8 +10,10 @@ export type OutboxEvent = 'started' | 'escalated' | 'repeat' | 'cleared' | 'test
  * Queues the notifications an alarm change causes, in the caller's transaction (the same one that
  * stores the change). 'started': one row per active channel of the alarm's customer that takes the
  * alarm's severity and is told at once (escalate_after_seconds = 0). 'cleared': the channels that
- * were told about the alarm, at its start or by an escalation, so nobody hears of an end without
- * the beginning. The key (alarm, channel, event) makes a repeated call a no-op.
+ * were told about the alarm, at its start or by an escalation (nobody hears of an end without the
+ * beginning), and only while it is unacknowledged: whoever acknowledged it is dealing with it and
+ * sees the end on its page, while people paged about an alarm nobody took must learn it is over.
+ * The key (alarm, channel, event) makes a repeated call a no-op.
  * @returns the number of rows queued.
  */
 export const queueAlarmNotifications = async (
@@ -26,7 +28,7 @@ export const queueAlarmNotifications = async (
      WHERE a.id = $1 AND c.is_active
        AND (c.min_severity = 'warning' OR a.severity = 'critical')
        AND CASE WHEN $2 = 'started' THEN c.escalate_after_seconds = 0
-           ELSE EXISTS (SELECT 1 FROM notification_outbox o
+           ELSE a.acknowledged_at IS NULL AND EXISTS (SELECT 1 FROM notification_outbox o
                         WHERE o.idempotency_key IN (a.id || ':' || c.id || ':started', a.id || ':' || c.id || ':escalated'))
            END
      ORDER BY c.id

@@ -300,11 +300,14 @@ describeEachBackend('notifier', ({ create }) => {
     );
     expect(lvl!.escalation_level).toBe(1);
 
-    // Clearing tells both the first-tier channel and the escalated one.
+    // Clearing an unacknowledged alarm tells both the first-tier channel and the escalated one.
     await db.query('UPDATE alarms SET cleared_at = now() WHERE id = $1', [open]);
     expect(await queueAlarmNotifications(db, open, 'cleared')).toBe(2);
     await waitUntil('cleared on both', () => smtp.mails.length === 3 && hook.received.length === 2);
     expect(smtp.mails[2]!.headers.subject).toMatch(/^CLEARED: /);
+    // The end of an acknowledged alarm is not mailed: whoever acknowledged it is on it.
+    await db.query('UPDATE alarms SET cleared_at = now() WHERE id = $1', [acked]);
+    expect(await queueAlarmNotifications(db, acked, 'cleared')).toBe(0);
   });
 
   it('repeats every repeat_seconds while active and unacknowledged, one reminder per period, none once acknowledged or shelved', async () => {
