@@ -20,6 +20,11 @@ import { AdminCustomers, AdminCustomerDetail } from './pages/admin/Customers.tsx
 import { AdminFacilities } from './pages/admin/Facilities.tsx';
 import { AdminConfig } from './pages/admin/Config.tsx';
 import { AdminIngestion } from './pages/admin/Ingestion.tsx';
+import { AdminAlarms } from './pages/admin/Alarms.tsx';
+import { AlarmsPage } from './pages/Alarms.tsx';
+import { AlarmDetailPage } from './pages/AlarmDetail.tsx';
+import { NotificationSettingsPage } from './pages/NotificationSettings.tsx';
+import { OpenAlarmCount } from './components/AlarmBadge.tsx';
 
 interface NavItem {
   path: string;
@@ -30,6 +35,7 @@ const CUSTOMER_NAV: NavItem[] = [
   { path: '/', label: 'Dashboard' },
   { path: '/facilities', label: 'Facilities' },
   { path: '/units', label: 'Units' },
+  { path: '/alarms', label: 'Alarms' },
   { path: '/analytics', label: 'Analytics' },
   { path: '/settings', label: 'Settings' },
   { path: '/health', label: 'System health' },
@@ -39,6 +45,7 @@ const ADMIN_NAV: NavItem[] = [
   { path: '/admin', label: 'Overview' },
   { path: '/admin/customers', label: 'Customers' },
   { path: '/admin/facilities', label: 'Facilities' },
+  { path: '/admin/alarms', label: 'Alarms' },
   { path: '/admin/config', label: 'Configuration' },
   { path: '/admin/ingestion', label: 'Ingestion logs' },
   { path: '/health', label: 'System health' },
@@ -61,6 +68,8 @@ const customerPage = (r: Route) => {
   if (!a) return <CustomerHome />;
   if (a === 'facilities') return b ? <FacilityDetailPage id={b} /> : <FacilitiesPage />;
   if (a === 'units') return b ? <UnitDetailPage id={b} route={r} /> : <UnitsPage route={r} />;
+  if (a === 'alarms') return b ? <AlarmDetailPage id={b} /> : <AlarmsPage route={r} />;
+  if (a === 'notifications') return <NotificationSettingsPage />;
   if (a === 'analytics') return <AnalyticsPage route={r} />;
   if (a === 'settings') return <SettingsPage />;
   if (a === 'health') return <HealthPage />;
@@ -74,6 +83,7 @@ const adminPage = (r: Route) => {
   if (!b) return <AdminOverview />;
   if (b === 'customers') return c ? <AdminCustomerDetail id={c} /> : <AdminCustomers />;
   if (b === 'facilities') return <AdminFacilities route={r} />;
+  if (b === 'alarms') return <AdminAlarms route={r} />;
   if (b === 'config') return <AdminConfig />;
   if (b === 'ingestion') return <AdminIngestion route={r} />;
   return <NotFound />;
@@ -133,6 +143,7 @@ const Shell = ({ session, route }: { session: Session; route: Route }) => {
           {TIME_ZONE}
         </span>
         <LiveIndicator />
+        <OpenAlarmCount admin={session.role === 'admin'} />
         <span class="spacer" />
         <UnitToggle />
         <span class="who" data-testid="who">

@@ -23,11 +23,20 @@ export interface ChartBand {
   fill: string;
 }
 
+/** A time interval shaded across the plot's height (an alarm's duration). */
+export interface ChartShade {
+  /** Seconds since the epoch. */
+  from: number;
+  to: number;
+  fill: string;
+}
+
 export interface TimeChartProps {
   /** Seconds since the epoch, ascending. */
   x: number[];
   series: ChartSeries[];
   bands?: ChartBand[];
+  shades?: ChartShade[];
   height?: number;
   /** Accessible name, e.g. "Temperature of Freezer 1, last 24 h". */
   label: string;
@@ -52,6 +61,7 @@ export const TimeChart = ({
   x,
   series,
   bands,
+  shades,
   height = 280,
   label,
   unit,
@@ -122,6 +132,18 @@ export const TimeChart = ({
         .map((b) => ({ series: [idx(b.upper), idx(b.lower)] as [number, number], fill: b.fill }))
         .filter((b) => b.series[0] > 0 && b.series[1] > 0),
       hooks: {
+        // Under the series: drawn right after uPlot clears the canvas.
+        drawClear: [
+          (u) => {
+            for (const s of shades ?? []) {
+              const x0 = Math.max(u.bbox.left, u.valToPos(s.from, 'x', true));
+              const x1 = Math.min(u.bbox.left + u.bbox.width, u.valToPos(s.to, 'x', true));
+              if (x1 <= x0) continue;
+              u.ctx.fillStyle = s.fill;
+              u.ctx.fillRect(x0, u.bbox.top, x1 - x0, u.bbox.height);
+            }
+          },
+        ],
         draw: [
           () => {
             el.dataset.xTicks = JSON.stringify(xLabels);
@@ -153,7 +175,7 @@ export const TimeChart = ({
       ro.disconnect();
       chart.destroy();
     };
-  }, [x, series, bands, height, unit]);
+  }, [x, series, bands, shades, height, unit]);
 
   const points =
     x.length === 0 ? 0 : series.reduce((n, s) => Math.max(n, s.values.filter((v) => v !== null).length), 0);

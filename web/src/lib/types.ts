@@ -21,6 +21,13 @@ import type {
   Stats,
   Unit,
 } from '../../../src/http/schemas/resources.ts';
+import type {
+  AdminAlarmItem as AdminAlarmItemSchema,
+  AlarmDetail as AlarmDetailSchema,
+  AlarmItem as AlarmItemSchema,
+  AlarmRuleItem as AlarmRuleSchema,
+  UnitAlarmRules as UnitAlarmRulesSchema,
+} from '../../../src/http/schemas/alarms.ts';
 
 /** What a schema's value looks like after JSON: the server's `Date`s arrive as ISO strings. */
 type Json<T> = T extends Date
@@ -113,4 +120,49 @@ export interface IngestionLog {
   end_time: string | null;
   duration_ms?: number | null;
   error_message: string | null;
+}
+
+// ---------- alarms and notifications (issue 11) ----------
+
+/** An alarm as listed; temperatures in its `temperature_unit` (the display unit when asked with `unit`). */
+export type AlarmItem = Api<typeof AlarmItemSchema> &
+  Partial<Pick<AdminAlarmItem, 'customer_code' | 'customer_name'>>;
+/** /admin/alarms adds the customer. */
+export type AdminAlarmItem = Api<typeof AdminAlarmItemSchema>;
+export type AlarmDetail = Api<typeof AlarmDetailSchema>;
+export type AlarmEventItem = AlarmDetail['events'][number] & Record<string, unknown>;
+export type AlarmSeverity = AlarmItem['severity'];
+export type AlarmState = AlarmItem['state'];
+/** A rule of GET/PUT /units/{id}/alarm-rules, in the unit's own temperature unit. */
+export type AlarmRuleItem = Api<typeof AlarmRuleSchema>;
+export type UnitAlarmRules = Api<typeof UnitAlarmRulesSchema>;
+
+export interface NotificationChannel {
+  id: string;
+  name?: string | null;
+  type: 'email' | 'webhook';
+  target: string;
+  min_severity: AlarmSeverity;
+  escalate_after_seconds: number;
+  repeat_seconds: number | null;
+  is_active: boolean;
+  /** The webhook's signing key: only in the answer that created the channel. */
+  secret?: string | null;
+  created_at?: string;
+}
+
+/** A row of the delivery log (GET /notifications); a test send answers with one too. */
+export interface Delivery {
+  id: string | number;
+  channel_id: string | null;
+  alarm_id: string | null;
+  event: string;
+  channel_type: string;
+  target: string;
+  status: 'pending' | 'sent' | 'failed';
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+  next_attempt_at?: string | null;
 }

@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
 import { RangePicker, type DayRange } from '../components/RangePicker.tsx';
 import { TimeChart } from '../components/TimeChart.tsx';
+import { UnitAlarms } from '../components/UnitAlarms.tsx';
 import { Card, Empty, ErrorBox, Kpi, Loading, Pager, StatusBadge } from '../components/ui.tsx';
 import { api, apiBlob } from '../lib/api.ts';
 import { currentOf, facilityLabel, shownStatus, unitLabel } from '../lib/data.ts';
@@ -257,6 +258,8 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
             </p>
           )}
       </Card>
+
+      <UnitAlarms unitId={id} unit={unit} />
 
       <Card
         title={
