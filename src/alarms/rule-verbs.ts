@@ -19,11 +19,17 @@ import { rulesForUnit } from './unit-rules.ts';
 // temperatures in the unit's own °C/°F (the equipment-type defaults in the unit the caller names),
 // stored in °C. Writing checks every rule with the engine's own check (422 with its messages).
 
-/** The caller's customer and unit restriction (empty: every unit). */
+/** The caller's customer and unit restriction (no customer: every unit, as the CLI). */
 export interface RuleScope {
-  customerId: string;
+  customerId?: string;
   unitIds?: readonly string[];
 }
+
+/** Equipment-type defaults belong to a customer. */
+const customerOf = (s: RuleScope): string => {
+  if (!s.customerId) throw new AppError('VALIDATION', 'Equipment-type defaults need a customer');
+  return s.customerId;
+};
 
 /** The rules in force for a unit, with where they come from. */
 export const getUnitRules = async (ctx: FeatureContext, unitId: string, s: RuleScope) => {
@@ -87,7 +93,7 @@ export const getEquipmentTypeRules = async (
   equipmentType: string,
   unit: TemperatureUnit = 'C',
 ) => {
-  const row = await findEquipmentTypeRules(ctx.db, s.customerId, equipmentType);
+  const row = await findEquipmentTypeRules(ctx.db, customerOf(s), equipmentType);
   if (!row) throw notFound('Customer');
   const rules = parsed(row.rules);
   return {
@@ -107,10 +113,10 @@ export const putEquipmentTypeRules = async (
   unit: TemperatureUnit = 'C',
 ) => {
   customerWide(s);
-  const row = await findEquipmentTypeRules(ctx.db, s.customerId, equipmentType);
+  const row = await findEquipmentTypeRules(ctx.db, customerOf(s), equipmentType);
   if (!row) throw notFound('Customer');
   const rules = rulesFromInput(inputs, unit, unitPeriodSeconds(row.customer_frequency_seconds, null));
-  await saveEquipmentTypeRules(ctx.db, s.customerId, equipmentType, rules);
+  await saveEquipmentTypeRules(ctx.db, customerOf(s), equipmentType, rules);
   return getEquipmentTypeRules(ctx, s, equipmentType, unit);
 };
 
@@ -122,6 +128,6 @@ export const resetEquipmentTypeRules = async (
   unit: TemperatureUnit = 'C',
 ) => {
   customerWide(s);
-  await deleteEquipmentTypeRules(ctx.db, s.customerId, equipmentType);
+  await deleteEquipmentTypeRules(ctx.db, customerOf(s), equipmentType);
   return getEquipmentTypeRules(ctx, s, equipmentType, unit);
 };

@@ -14,6 +14,7 @@ import { beginImport, finishImport, importChunk } from '../ingestion/importer.ts
 import type { RejectionSummary } from '../domain/reading.ts';
 import type { RawRow } from '../ingestion/types.ts';
 import { verifyCustomer } from '../ingestion/verify.ts';
+import { ALARM_OPS } from './alarm-ops.ts';
 import { sendTestNow } from '../alarms/channels.ts';
 
 /** What an operation gets: the process's open database and its settings. */
@@ -120,6 +121,7 @@ const OPS: Record<string, Op> = {
       since: new Date(String(args.since)),
       until: isoOrUndefined(args.until),
     }),
+  ...ALARM_OPS,
 };
 
 /** Runs an operation and returns its result as plain JSON, exactly as the control socket would. */
