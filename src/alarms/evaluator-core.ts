@@ -187,3 +187,22 @@ export const keepCheckpoints = (checkpoints: readonly Checkpoint[]): Checkpoint[
   for (const c of checkpoints) byAt.set(c.atMs, c);
   return [...byAt.values()].sort((a, b) => a.atMs - b.atMs).slice(-2);
 };
+
+/** When the no_data sweep must look at the unit next: newest reading + the shortest limit of a quiet rule. */
+export const noDataDueMs = (
+  rules: readonly AlarmRule[],
+  entries: RuleStates,
+  lastMs: number | null,
+): number | null => {
+  let due: number | null = null;
+  for (const rule of rules) {
+    if (rule.kind !== 'no_data' || !rule.enabled) continue;
+    const state = entries[rule.id]?.state;
+    if (state?.open) continue;
+    const from = state?.last?.recordedAtMs ?? lastMs;
+    if (from === null) continue;
+    const t = from + (rule.no_data_seconds as number) * 1000;
+    due = due === null ? t : Math.min(due, t);
+  }
+  return due;
+};

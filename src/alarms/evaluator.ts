@@ -14,7 +14,7 @@ import {
   type UnitStateUpdate,
 } from '../db/alarm-state-repo.ts';
 import type { Db, Sql } from '../db/types.ts';
-import type { AlarmReading, AlarmRule } from '../domain/alarms/types.ts';
+import type { AlarmReading } from '../domain/alarms/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { alarmEvaluationsTotal } from '../lib/metrics.ts';
@@ -22,6 +22,7 @@ import {
   checkpointBefore,
   checkpointCuts,
   keepCheckpoints,
+  noDataDueMs,
   reconcileRules,
   replayEntries,
   runUnit,
@@ -79,25 +80,6 @@ const storedCheckpoints = (row: UnitStateRow): Checkpoint[] => {
   if (row.checkpoint_next && row.checkpoint_next_at)
     out.push({ atMs: row.checkpoint_next_at.getTime(), states: row.checkpoint_next as RuleStates });
   return out;
-};
-
-/** When the no_data sweep must look at the unit next: newest reading + the shortest limit of a quiet rule. */
-const noDataDueMs = (
-  rules: readonly AlarmRule[],
-  entries: RuleStates,
-  lastMs: number | null,
-): number | null => {
-  let due: number | null = null;
-  for (const rule of rules) {
-    if (rule.kind !== 'no_data' || !rule.enabled) continue;
-    const state = entries[rule.id]?.state;
-    if (state?.open) continue;
-    const from = state?.last?.recordedAtMs ?? lastMs;
-    if (from === null) continue;
-    const t = from + (rule.no_data_seconds as number) * 1000;
-    due = due === null ? t : Math.min(due, t);
-  }
-  return due;
 };
 
 const toAlarmReadings = (rows: readonly StoredReading[]): AlarmReading[] =>
