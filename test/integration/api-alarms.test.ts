@@ -230,6 +230,21 @@ describeEachBackend('api alarms', ({ create }) => {
       expect(again.body.detail).toMatch(/acknowledged already by night shift/);
     });
 
+    it('lets one of several simultaneous acknowledgements win', async () => {
+      const id = await insertAlarm(db, { unit: a[3]!, startedAt: new Date(now - 2 * HOUR) });
+      const url = `/api/v1/alarms/${id}/acknowledge`;
+      const results = await Promise.all(
+        [1, 2, 3, 4, 5].map((n) => call(app, 'POST', url, tok.write, { comment: `try ${n}` })),
+      );
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409]);
+      const events = await db.query(
+        `SELECT 1 FROM alarm_events WHERE alarm_id = $1 AND type = 'acknowledged'`,
+        [id],
+      );
+      expect(events).toHaveLength(1);
+      await db.query('DELETE FROM alarms WHERE id = $1', [id]);
+    });
+
     it('closes a cleared alarm', async () => {
       const r = await call(app, 'POST', `/api/v1/alarms/${ids.cleared}/acknowledge`, tok.write, {
         comment: 'Reviewed the excursion',
@@ -277,6 +292,14 @@ describeEachBackend('api alarms', ({ create }) => {
       expect(again.status).toBe(409);
       const zero = await call(app, 'POST', url, tok.fWrite, { minutes: 0 });
       expect(zero.status).toBe(409);
+      // minutes 0 unshelves; so does /unshelve without a body.
+      await call(app, 'POST', url, tok.fWrite, { minutes: 5, reason: 'again' });
+      const viaZero = await call(app, 'POST', url, tok.fWrite, { minutes: 0 });
+      expect(viaZero.body.shelved_until).toBeNull();
+      await call(app, 'POST', url, tok.fWrite, { minutes: 5, reason: 'again' });
+      const noBody = await call(app, 'POST', `/api/v1/alarms/${ids.fahrenheit}/unshelve`, tok.fWrite);
+      expect(noBody.status).toBe(200);
+      expect(noBody.body.events.filter((e: { type: string }) => e.type === 'unshelved')).toHaveLength(3);
     });
 
     it('refuses to shelve a closed alarm', async () => {
