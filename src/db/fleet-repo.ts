@@ -161,7 +161,7 @@ const UNIT_COLUMNS = `u.id, u.facility_id, u.customer_id, u.unit_code, u.name, u
   r.source_unit AS last_source_unit, r.equipment_status AS last_equipment_status, r.recorded_at AS last_reading_time,
   (SELECT count(*)::int FROM alarms a WHERE a.storage_unit_id = u.id AND a.state <> 'closed') AS open_alarms,
   (SELECT max(CASE a.severity WHEN 'critical' THEN 2 ELSE 1 END) FROM alarms a
-   WHERE a.storage_unit_id = u.id AND a.cleared_at IS NULL) AS alarm_level`;
+   WHERE a.storage_unit_id = u.id AND a.state <> 'closed' AND a.cleared_at IS NULL) AS alarm_level`;
 
 // The newest reading per unit: one probe of the (storage_unit_id, recorded_at) key per unit.
 const UNIT_FROM = `storage_units u LEFT JOIN LATERAL (
