@@ -203,7 +203,7 @@ describe.skipIf(skip !== null)('web dashboard: feed truth and phones', () => {
         nav.filter((n) => !n.visible),
         name,
       ).toEqual([]);
-      expect(nav.length).toBe(6);
+      expect(nav.length).toBe(7);
       expect(await rowsWithHiddenCells(page, 'units-table', ['unit-status', 'unit-last-reading']), name).toBe(
         0,
       );

@@ -85,9 +85,10 @@ export interface PageOptions {
 
 /**
  * Registers the suite's beforeAll/afterAll: a seeded system, Chromium, and a list of the
- * screenshots taken (printed at the end). Call it inside a `describe`.
+ * screenshots taken (printed at the end). Call it inside a `describe`. `prepare` writes rows directly
+ * while the system is stopped (see startSeededSystem).
  */
-export const dashboardSuite = () => {
+export const dashboardSuite = (prepare?: (env: Record<string, string>) => Promise<void>) => {
   let sys: SeededSystem | undefined;
   let chrome: LaunchedBrowser | undefined;
   const shots: string[] = [];
@@ -95,7 +96,7 @@ export const dashboardSuite = () => {
   beforeAll(async () => {
     ensureDashboardBuilt();
     await mkdir(SHOTS, { recursive: true });
-    sys = await startSeededSystem();
+    sys = await startSeededSystem(undefined, prepare);
     chrome = await launchChromium();
   }, 600_000);
 

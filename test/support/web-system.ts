@@ -82,7 +82,11 @@ const startUp = async (
  * A's readings (and written ingestion logs), then restarted with the api role only, so the numbers
  * the browser shows can be compared exactly with the API's (nothing changes underneath).
  */
-export const startSeededSystem = async (minReadingsA = 200): Promise<SeededSystem> => {
+export const startSeededSystem = async (
+  minReadingsA = 200,
+  /** Runs while the system is stopped, before the api-only restart: rows a suite writes directly. */
+  prepare?: (env: Record<string, string>) => Promise<void>,
+): Promise<SeededSystem> => {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tms-web-'));
   let started: Awaited<ReturnType<typeof startUp>>;
   try {
@@ -136,6 +140,7 @@ export const startSeededSystem = async (minReadingsA = 200): Promise<SeededSyste
     // Freeze the data: restart with the API only.
     const code = await up.stop('SIGTERM');
     if (code !== 0) throw new Error(`tms up exited ${code}\n${up.output()}`);
+    await prepare?.(env);
     ({ up } = await startUp(['up', '--roles', 'api'], env, false));
     return {
       base,
