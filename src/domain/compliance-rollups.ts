@@ -1,5 +1,6 @@
 import {
   addEdgeGaps,
+  addToSums,
   emptySums,
   expectedReadings,
   scanReading,
@@ -8,122 +9,97 @@ import {
   type SeriesReading,
   type UnitConventions,
 } from './compliance.ts';
-import { arrheniusTerm, DEFAULT_ACTIVATION_KELVIN } from './mkt.ts';
+import { DEFAULT_ACTIVATION_KELVIN } from './mkt.ts';
 
-// The fast path of compliance.ts for long windows and the default ΔH: one row per UTC hour from the
-// hourly rollups (count, Σ t, Σ exp(−ΔH/RT) for ΔH/R = 10,000 K, min, max), and raw readings only for
-// the hours that need them.
+// The fast path of compliance.ts for long windows and the default ΔH: sums over the hourly rollups
+// (count, Σ t, Σ exp(−ΔH/RT) for ΔH/R = 10,000 K, min, max), and raw readings only for the hours that
+// need them (the partial hours at the window's edges, and the whole hours HOURS TO READ below).
 //
 // What it approximates: it is COUNT-weighted, every reading holding one expected interval, where the
 // definition (complianceOfSeries) is DURATION-weighted, every reading holding until the next one (at
 // most maxGapMs). The two agree exactly when readings are regular (one per expected interval, no gap),
-// and the property test (test/integration/mkt-rollups.test.ts) holds them to that. Otherwise:
+// and the property tests (compliance.test.ts, test/integration/mkt-rollups.test.ts) hold them to that.
+// Otherwise:
 // - MKT and mean weigh each reading equally: a unit that reports more often during an excursion
 //   weighs it more; a gap is simply skipped (as in the definition, which caps the hold).
 // - Minutes in and out of range and degree-minutes count each reading as one interval.
 // - Excursions are counted exactly: every reading outside the range lies in an hour whose min or max
-//   is outside, and those hours are read raw.
+//   is outside, and those hours are read.
 // - Gaps are measured exactly wherever an hour holds fewer readings than a full hour should, or
-//   borders an hour without any (those hours are read raw); an hour with its full count of readings
-//   is taken to hold no gap longer than the expected interval.
+//   borders an hour without any; an hour with its full count of readings (failed reads included) is
+//   taken to hold no gap longer than the expected interval, so the two intervals around a failed read
+//   in such an hour are not measured.
+//
+// HOURS TO READ, among the whole hours with a reading (db/compliance-repo.ts hoursToRead applies it in
+// SQL): those whose min or max lies outside the limits; those with fewer readings (failed reads
+// included) than floor(1 h / interval); those on either side of an hour without readings; the first
+// and the last.
 
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
 
-/** One hour of a unit (an edge hour may be partial: [startMs, endMs)), readings with a temperature only. */
-export interface HourRow {
-  startMs: number;
-  endMs: number;
+/** Readings a whole hour holds when none is missing. */
+export const fullHourCount = (intervalMs: number): number => Math.floor(HOUR_MS / intervalMs);
+
+/** Sums over whole hours, readings with a temperature only; termSum for ΔH/R = 10,000 K. */
+export interface RollupTotals {
   readings: number;
   celsiusSum: number;
-  /** Σ exp(−ΔH/RT) with ΔH/R = 10,000 K (DEFAULT_ACTIVATION_KELVIN). */
   termSum: number;
   minC: number | null;
   maxC: number | null;
-  /** Its readings are at hand (the partial edge hours, read raw). */
-  raw?: boolean;
 }
 
-/** An hour row summed from readings (the window's partial edge hours). */
-export const hourRowOf = (startMs: number, endMs: number, readings: readonly SeriesReading[]): HourRow => {
-  let celsiusSum = 0;
-  let termSum = 0;
-  let minC: number | null = null;
-  let maxC: number | null = null;
-  for (const r of readings) {
-    celsiusSum += r.celsius;
-    termSum += arrheniusTerm(r.celsius, DEFAULT_ACTIVATION_KELVIN);
-    minC = minC === null ? r.celsius : Math.min(minC, r.celsius);
-    maxC = maxC === null ? r.celsius : Math.max(maxC, r.celsius);
-  }
-  return { startMs, endMs, readings: readings.length, celsiusSum, termSum, minC, maxC, raw: true };
-};
-
-/**
- * The start of every whole hour whose readings must be read raw: hours with a reading outside the
- * limits (by their min/max), hours with fewer readings than a full hour, the hours on either side of
- * an hour without readings, and the first and last hour with readings (the window's edge gaps).
- * `hours` ascending; rows marked `raw` are never asked for.
- */
-export const hoursToRead = (hours: readonly HourRow[], u: UnitConventions): number[] => {
-  const full = Math.floor(HOUR_MS / u.intervalMs);
-  const filled = hours.filter((h) => h.readings > 0);
-  const want = new Set<HourRow>();
-  filled.forEach((h, i) => {
-    const dirty = (h.minC ?? 0) < u.limits.lowC || (h.maxC ?? 0) > u.limits.highC;
-    if (dirty || h.readings < full || i === 0 || i === filled.length - 1) want.add(h);
-    const next = filled[i + 1];
-    if (next && next.startMs > h.endMs) {
-      want.add(h);
-      want.add(next);
-    }
-  });
-  return hours.filter((h) => want.has(h) && !h.raw).map((h) => h.startMs);
-};
+/** The readings of one hour read raw, in time order with the others. */
+export interface ReadBlock {
+  readings: readonly SeriesReading[];
+  /** True for a whole hour, whose readings `totals` already sums; false for a partial edge hour. */
+  inTotals: boolean;
+  /** Hours with readings that were not read lie between this block and the previous one. */
+  afterUnread: boolean;
+}
 
 export interface RollupInput {
-  /** Every hour with a row, ascending, covering [startMs, endMs) (edges partial and `raw`). */
-  hours: readonly HourRow[];
-  /** Readings of the `raw` rows and of the hours `hoursToRead` named, by row startMs, ascending. */
-  readingsByHour: ReadonlyMap<number, readonly SeriesReading[]>;
+  totals: RollupTotals;
+  /** Ascending: the head edge, the whole hours to read, the tail edge. */
+  blocks: readonly ReadBlock[];
+  /** Some hour with readings was not read. */
+  anyUnread: boolean;
   startMs: number;
   endMs: number;
   nowMs: number;
 }
 
 /**
- * The figures from hour rows, each reading holding one expected interval (see above). Needs the
- * default ΔH: the rows keep the Arrhenius terms of that one only.
+ * The figures from hourly sums and the hours read, each reading holding one expected interval (see
+ * above). Needs the default ΔH: the rollups keep the Arrhenius terms of that one only.
  * @throws Error when `u.activationK` is not the default.
  */
 export const complianceOfRollups = (input: RollupInput, u: UnitConventions): ComplianceSums => {
   if (u.activationK !== DEFAULT_ACTIVATION_KELVIN)
     throw new Error('The rollups keep MKT terms for the default activation energy only');
   const sums = emptySums();
-  const state: ScanState = { prev: null };
   const hold = u.intervalMs;
-  let unread = false;
+  const t = input.totals;
+  sums.weightMs = t.readings * hold;
+  sums.termSum = t.termSum * hold;
+  sums.celsiusSum = t.celsiusSum * hold;
+  sums.minC = t.minC;
+  sums.maxC = t.maxC;
+  sums.readings = t.readings;
+  const state: ScanState = { prev: null };
   let firstAt: number | null = null;
   let lastAt: number | null = null;
-  for (const h of input.hours) {
-    if (h.readings === 0) continue;
-    sums.weightMs += h.readings * hold;
-    sums.termSum += h.termSum * hold;
-    sums.celsiusSum += h.celsiusSum * hold;
-    sums.minC = sums.minC === null ? h.minC : Math.min(sums.minC, h.minC ?? sums.minC);
-    sums.maxC = sums.maxC === null ? h.maxC : Math.max(sums.maxC, h.maxC ?? sums.maxC);
-    sums.readings += h.readings;
-    const readings = input.readingsByHour.get(h.startMs);
-    if (!readings) {
-      // Unread, so in range throughout: it ends any excursion, and the gaps on its sides are unknown.
-      unread = true;
-      state.prev = null;
-      continue;
+  for (const b of input.blocks) {
+    // Unread hours are in range throughout: they end any excursion, and the gaps beside them are unknown.
+    if (b.afterUnread) state.prev = null;
+    for (const r of b.readings) {
+      if (!b.inTotals) addToSums(sums, r.celsius, hold, DEFAULT_ACTIVATION_KELVIN);
+      scanReading(sums, state, r, hold, u);
     }
-    for (const r of readings) scanReading(sums, state, r, hold, u);
-    firstAt ??= readings[0]?.atMs ?? null;
-    lastAt = readings.at(-1)?.atMs ?? lastAt;
+    firstAt ??= b.readings[0]?.atMs ?? null;
+    lastAt = b.readings.at(-1)?.atMs ?? lastAt;
   }
-  if (unread) sums.longestGapMs = Math.max(sums.longestGapMs, u.intervalMs);
+  if (input.anyUnread) sums.longestGapMs = Math.max(sums.longestGapMs, u.intervalMs);
   const untilMs = Math.min(input.endMs, input.nowMs);
   addEdgeGaps(sums, firstAt, lastAt, input.startMs, untilMs);
   sums.expectedReadings = expectedReadings(input.startMs, untilMs, u.intervalMs);

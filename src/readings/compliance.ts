@@ -1,10 +1,11 @@
 import {
   complianceUnits,
-  hourRollups,
+  hoursToRead,
   nextReadingAt,
   readingPoints,
   readingPointsInHours,
   type ComplianceUnitRow,
+  type HoursToRead,
   type ReadingPoint,
 } from '../db/compliance-repo.ts';
 import type { ReadingScope } from '../db/readings-query-repo.ts';
@@ -18,7 +19,7 @@ import {
   type SeriesReading,
   type UnitConventions,
 } from '../domain/compliance.ts';
-import { complianceOfRollups, hourRowOf, hoursToRead, type HourRow } from '../domain/compliance-rollups.ts';
+import { complianceOfRollups, fullHourCount, HOUR_MS, type ReadBlock } from '../domain/compliance-rollups.ts';
 import {
   activationKelvin,
   DEFAULT_ACTIVATION_ENERGY_KJ_MOL,
@@ -37,7 +38,6 @@ import { checkOrder, MAX_RAW_RANGE_DAYS } from './time.ts';
 // Windows up to 31 days, and any window with a non-default activation energy, are computed from every
 // reading (exact); longer ones from the hourly rollups (basis 'rollups', approximate, said so).
 
-const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 const MAX_DAYS = 3660;
 /** A custom ΔH reads every reading: as long as a CSV export may be. */
@@ -128,34 +128,50 @@ const fromRollups = async (
   const a = Math.min(Math.ceil(s / HOUR_MS) * HOUR_MS, e);
   const b = Math.max(Math.floor(e / HOUR_MS) * HOUR_MS, a);
   // Whole UTC hours [a, b) from the rollups, the partial hours at each edge from readings.
-  const edge = async (from: number, to: number) => {
-    if (to <= from) return undefined;
-    const points = toSeries(await readingPoints(ctx.db, unitId, new Date(from), new Date(to)));
-    return { row: hourRowOf(from, to, points), points };
-  };
-  const [head, rows, tail] = await Promise.all([
+  const edge = async (from: number, to: number): Promise<ReadBlock[]> =>
+    to > from
+      ? [
+          {
+            readings: toSeries(await readingPoints(ctx.db, unitId, new Date(from), new Date(to))),
+            inTotals: false,
+            afterUnread: false,
+          },
+        ]
+      : [];
+  const plan: HoursToRead =
+    b > a
+      ? await hoursToRead(ctx.db, unitId, new Date(a), new Date(b), {
+          lowC: u.limits.lowC,
+          highC: u.limits.highC,
+          fullCount: fullHourCount(u.intervalMs),
+        })
+      : { totals: { n: 0, s: 0, e: 0, mn: null, mx: null }, filled: 0, hours: [] };
+  const [head, points, tail] = await Promise.all([
     edge(s, a),
-    b > a ? hourRollups(ctx.db, unitId, new Date(a), new Date(b)) : Promise.resolve([]),
+    readingPointsInHours(
+      ctx.db,
+      unitId,
+      plan.hours.map((h) => h.t),
+    ),
     edge(b, e),
   ]);
-  const hours: HourRow[] = rows.map((r) => ({
-    startMs: r.t,
-    endMs: r.t + HOUR_MS,
-    readings: r.n,
-    celsiusSum: r.s,
-    termSum: r.e,
-    minC: r.mn,
-    maxC: r.mx,
+  const byHour = new Map<number, SeriesReading[]>(plan.hours.map((h) => [h.t, []]));
+  for (const p of points) byHour.get(Math.floor(p.t / HOUR_MS) * HOUR_MS)!.push({ atMs: p.t, celsius: p.c });
+  const whole = plan.hours.map((h, k): ReadBlock => ({
+    readings: byHour.get(h.t)!,
+    inTotals: true,
+    afterUnread: h.i - (plan.hours[k - 1]?.i ?? 0) > 1,
   }));
-  if (head) hours.unshift(head.row);
-  if (tail) hours.push(tail.row);
-  const wanted = hoursToRead(hours, u);
-  const readingsByHour = new Map<number, SeriesReading[]>(wanted.map((w) => [w, []]));
-  for (const x of [head, tail]) if (x) readingsByHour.set(x.row.startMs, x.points);
-  for (const p of await readingPointsInHours(ctx.db, unitId, wanted))
-    readingsByHour.get(Math.floor(p.t / HOUR_MS) * HOUR_MS)!.push({ atMs: p.t, celsius: p.c });
+  const t = plan.totals;
   return complianceOfRollups(
-    { hours, readingsByHour, startMs: s, endMs: e, nowMs: ctx.clock.now().getTime() },
+    {
+      totals: { readings: t.n, celsiusSum: t.s, termSum: t.e, minC: t.mn, maxC: t.mx },
+      blocks: [...head, ...whole, ...tail],
+      anyUnread: plan.hours.length < plan.filled,
+      startMs: s,
+      endMs: e,
+      nowMs: ctx.clock.now().getTime(),
+    },
     u,
   );
 };
