@@ -138,7 +138,9 @@ const main = async () => {
     'SELECT count(*)::int AS n FROM temperature_readings WHERE storage_unit_id = $1',
     [unitId],
   )) as [{ n: number }];
-  const [{ v }] = (await db.query<{ v: string }>('SHOW server_version')) as [{ v: string }];
+  const [{ v }] = (await db.query<{ v: string }>("SELECT current_setting('server_version') AS v")) as [
+    { v: string },
+  ];
   const token = await issueToken(db, {
     customerCode: 'BENCH',
     scopes: ['read'],
