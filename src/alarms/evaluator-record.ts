@@ -2,12 +2,15 @@ import {
   appendAlarmEvent,
   clearAlarmById,
   deleteUnannouncedAlarm,
+  findAlarmId,
   insertAlarm,
+  moveAlarmStart,
   sourceDownCovers,
   unitAlarmsSince,
   updateAlarmOutcome,
   type AlarmFigures,
   type AlarmKey,
+  type StoredAlarmRef,
 } from '../db/alarm-store-repo.ts';
 import type { Sql } from '../db/types.ts';
 import { openAlarm } from '../domain/alarms/evaluate.ts';
@@ -109,14 +112,53 @@ export const recordUnitOutcome = async (
   log: Logger,
 ): Promise<RecordCounts> => {
   const counts: RecordCounts = { raised: 0, cleared: 0 };
-  const seen = new Set<string>();
-  const mark = (ruleId: string, startedAtMs: number): void => void seen.add(`${ruleId}@${startedAtMs}`);
+  const keyText = (ruleId: string, startedAtMs: number): string => `${ruleId}@${startedAtMs}`;
+  // A replay reproduces alarms by (rule, start). The stored ones it does not reproduce are "spare":
+  // one that overlaps a reproduced excursion is that excursion seen before its earliest readings came
+  // (a redelivered or out-of-order batch), and is moved to the true start instead of doubled.
+  const reproduced = new Set<string>();
+  const ends = new Map<string, number>();
   for (const { rule, event } of outcome.events) {
-    mark(rule.id, event.startedAtMs);
+    reproduced.add(keyText(rule.id, event.startedAtMs));
+    if (event.type === 'cleared') ends.set(keyText(rule.id, event.startedAtMs), event.clearedAtMs);
+  }
+  for (const rule of outcome.rules) {
+    const open = openAlarm(rule, (outcome.entries[rule.id] as RuleStates[string]).state);
+    if (open) reproduced.add(keyText(rule.id, open.startedAtMs));
+  }
+  const spare =
+    outcome.replayFromMs === undefined
+      ? []
+      : (await unitAlarmsSince(tx, place.unitId, outcome.replayFromMs)).filter(
+          (a) => !reproduced.has(keyText(a.rule_id, a.started_at.getTime())),
+        );
+  const takeOverlapping = (ruleId: string, fromMs: number, toMs: number): StoredAlarmRef | undefined => {
+    const i = spare.findIndex(
+      (a) =>
+        a.rule_id === ruleId &&
+        a.started_at.getTime() <= toMs &&
+        (a.cleared_at?.getTime() ?? Infinity) >= fromMs,
+    );
+    return i === -1 ? undefined : spare.splice(i, 1)[0];
+  };
+  for (const { rule, event } of outcome.events) {
     const key = keyOf(place, rule.id, event.startedAtMs);
     if (event.type === 'started') {
       // A unit's silence while its customer's source was down is that alarm's, not the unit's.
       if (rule.kind === 'no_data' && (await sourceDownCovers(tx, place.customerId, key.startedAt))) continue;
+      const earlier = takeOverlapping(
+        rule.id,
+        event.startedAtMs,
+        ends.get(keyText(rule.id, event.startedAtMs)) ?? Infinity,
+      );
+      if (earlier && (await findAlarmId(tx, key)) === null) {
+        await moveAlarmStart(tx, earlier.id, key.startedAt, new Date(event.confirmedAtMs));
+        log.info(
+          { alarmId: earlier.id, from: earlier.started_at, to: key.startedAt },
+          'replay moved an alarm start',
+        );
+        continue;
+      }
       const lateByMs = now.getTime() - event.confirmedAtMs;
       const late = lateByMs > overdueAfterMs(place.reportingPeriodSeconds);
       const { id, inserted } = await insertAlarm(tx, {
@@ -167,7 +209,6 @@ export const recordUnitOutcome = async (
   for (const rule of outcome.rules) {
     const open = openAlarm(rule, (outcome.entries[rule.id] as RuleStates[string]).state);
     if (!open) continue;
-    mark(rule.id, open.startedAtMs);
     const done = await updateAlarmOutcome(
       tx,
       keyOf(place, rule.id, open.startedAtMs),
@@ -193,28 +234,25 @@ export const recordUnitOutcome = async (
     await queueAlarmNotifications(tx, done.id, 'cleared');
     counts.cleared += 1;
   }
-  if (outcome.replayFromMs !== undefined) {
-    const replayed = new Set(outcome.rules.map((r) => r.id));
-    for (const a of await unitAlarmsSince(tx, place.unitId, outcome.replayFromMs)) {
-      if (!replayed.has(a.rule_id) || seen.has(`${a.rule_id}@${a.started_at.getTime()}`)) continue;
-      if (await deleteUnannouncedAlarm(tx, a.id)) {
-        log.info(
-          { alarmId: a.id, unitId: place.unitId, ruleId: a.rule_id },
-          'replay withdrew an unannounced alarm',
-        );
-        continue;
-      }
-      log.warn(
+  for (const a of spare) {
+    if (!outcome.rules.some((r) => r.id === a.rule_id)) continue;
+    if (await deleteUnannouncedAlarm(tx, a.id)) {
+      log.info(
         { alarmId: a.id, unitId: place.unitId, ruleId: a.rule_id },
-        'replay did not reproduce an alarm; kept',
+        'replay withdrew an unannounced alarm',
       );
-      if (a.cleared_at === null && (await clearAlarmById(tx, a.id, a.started_at))) {
-        await appendAlarmEvent(tx, a.id, 'cleared', a.started_at, {
-          reason: 'not reproduced by a replay of late readings',
-        });
-        await queueAlarmNotifications(tx, a.id, 'cleared');
-        counts.cleared += 1;
-      }
+      continue;
+    }
+    log.warn(
+      { alarmId: a.id, unitId: place.unitId, ruleId: a.rule_id },
+      'replay did not reproduce an alarm; kept',
+    );
+    if (a.cleared_at === null && (await clearAlarmById(tx, a.id, a.started_at))) {
+      await appendAlarmEvent(tx, a.id, 'cleared', a.started_at, {
+        reason: 'not reproduced by a replay of late readings',
+      });
+      await queueAlarmNotifications(tx, a.id, 'cleared');
+      counts.cleared += 1;
     }
   }
   return counts;

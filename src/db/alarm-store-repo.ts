@@ -142,6 +142,23 @@ export const unitAlarmsSince = (q: Sql, unitId: string, afterMs: number | null):
   );
 
 /**
+ * Gives an alarm an earlier true start (late readings showed the excursion began before it was first
+ * seen); its 'started' event moves with it.
+ */
+export const moveAlarmStart = async (
+  q: Sql,
+  id: string,
+  startedAt: Date,
+  confirmedAt: Date,
+): Promise<void> => {
+  await q.query(
+    'UPDATE alarms SET started_at = $2, confirmed_at = $3, updated_at = now() WHERE id = $1',
+    [id, startedAt, confirmedAt],
+  );
+  await q.query(`UPDATE alarm_events SET at = $2 WHERE alarm_id = $1 AND type = 'started'`, [id, startedAt]);
+};
+
+/**
  * Deletes an alarm nobody can have seen announced: not acknowledged or shelved, and no notification of
  * it sent, being sent or tried (its outbox rows go with it).
  * @returns false when it was kept.

@@ -298,6 +298,34 @@ describeEachBackend('alarm evaluation', ({ create }) => {
     expect(r.replayed).toBe(1);
     expect(await storedAlarms(db, unit.storageUnitId)).toEqual(referenceAlarms(readings));
   });
+  it('moves an announced alarm to its true start when the earliest readings of the excursion come last', async () => {
+    await db.query(
+      `INSERT INTO notification_channels (customer_id, type, target) VALUES ($1, 'webhook', 'https://example.com/hook')`,
+      [unit.customerId],
+    );
+    const readings = faultySeries(200);
+    const first = readings.filter((r) => r.recordedAtMs < T0 + 60 * MIN || r.recordedAtMs >= T0 + 70 * MIN);
+    const held = readings.filter((r) => !first.includes(r));
+    await store(db, unit, first);
+    await drain(db, T0 + 201 * MIN);
+    // The alarm seen from 01:10 was announced (the notifier sent it) before the batch of 01:00–01:09 came.
+    const [seenFirst] = await db.query<{ started_at: Date }>(
+      `SELECT started_at FROM alarms WHERE rule_id = 'high-critical'`,
+    );
+    expect(seenFirst?.started_at).toEqual(new Date(T0 + 70 * MIN));
+    await db.query(`UPDATE notification_outbox SET status = 'sent', attempts = 1, sent_at = now()`);
+    await store(db, unit, held);
+    await drain(db, T0 + 202 * MIN);
+    expect(await storedAlarms(db, unit.storageUnitId)).toEqual(referenceAlarms(readings));
+    const outbox = await db.query<{ event: string; n: number }>(
+      `SELECT o.event, count(*)::int AS n FROM notification_outbox o JOIN alarms a ON a.id = o.alarm_id
+       WHERE a.rule_id = 'high-critical' GROUP BY o.event ORDER BY o.event`,
+    );
+    expect(outbox).toEqual([
+      { event: 'cleared', n: 1 },
+      { event: 'started', n: 1 },
+    ]);
+  });
 });
 
 describeEachBackend('alarm evaluation, two evaluators', ({ backend, create }) => {
