@@ -89,7 +89,7 @@ const htmlOf = (title: string, lines: Array<[string, string]>, link: string | nu
   `</body></html>`;
 
 const textOf = (title: string, lines: Array<[string, string]>, link: string | null): string =>
-  [title, '', ...lines.map(([k, v]) => `${`${k}:`.padEnd(14)}${v}`), ...(link ? ['', link] : []), ''].join(
+  [title, '', ...lines.map(([k, v]) => `${`${k}:`.padEnd(15)}${v}`), ...(link ? ['', link] : []), ''].join(
     '\n',
   );
 

@@ -178,7 +178,7 @@ describe.skipIf(!pg)('alarm → e-mail → acknowledge → clear, on tms up [pos
       '[CRITICAL] High temperature: Vaccine Fridge 1 (unit_N_1) at Notify Facility (facility_N_1)',
     );
     expect(mail.text).toContain('Notify Pharmacy (A)');
-    expect(mail.text).toContain(`Threshold:    ${threshold.toFixed(1)} °C`);
+    expect(mail.text).toMatch(new RegExp(`Threshold: +${threshold.toFixed(1)} °C`));
 
     const { items } = await request('GET', `/api/v1/alarms?state=active&storage_unit_id=${unit!.id}`, token);
     expect(items).toHaveLength(1);
