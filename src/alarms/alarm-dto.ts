@@ -4,7 +4,9 @@ import {
   DEFAULT_CLEAR_DELAY_SECONDS,
   DEFAULT_DEADBAND_C,
   DEFAULT_FAILURES_IN_ROW,
+  PREDICTION_DELAY_SECONDS,
   WARNING_DELAY_SECONDS,
+  defaultLookbackSeconds,
   defaultNoDataSeconds,
 } from '../domain/alarms/default-rules.ts';
 import { alarmRuleProblems } from '../domain/alarms/rules.ts';
@@ -59,27 +61,18 @@ export interface RuleInput {
   [extra: string]: unknown;
 }
 
-const KNOWN = new Set([
-  'id',
-  'kind',
-  'severity',
-  'threshold',
-  'threshold_c',
-  'delay_seconds',
-  'deadband',
-  'deadband_c',
-  'clear_delay_seconds',
-  'cumulative_seconds',
-  'window_seconds',
-  'max_gap_seconds',
-  'failures_in_row',
-  'no_data_seconds',
-  'enabled',
-]);
+/**
+ * predicted_breach's own fields: no temperature in them, so they travel unchanged. Anything else a
+ * client sends is dropped rather than stored beside the rule.
+ */
+const PASSED_THROUGH = ['direction', 'horizon_seconds', 'lookback_seconds'] as const;
 
-/** Fields a newer engine added (e.g. predicted_breach's): numbers and flags travel unchanged. */
-const extras = (r: Record<string, unknown>): Record<string, unknown> =>
-  Object.fromEntries(Object.entries(r).filter(([k, v]) => !KNOWN.has(k) && v !== undefined && v !== null));
+const extras = (r: object): Record<string, unknown> =>
+  Object.fromEntries(
+    PASSED_THROUGH.map((k) => [k, (r as Record<string, unknown>)[k]]).filter(
+      ([, v]) => v !== undefined && v !== null,
+    ),
+  );
 
 /**
  * A °C rule as the API shows it in `unit`. Tolerant of partial snapshots (a customer-wide
@@ -99,10 +92,13 @@ export const ruleView = (r: AlarmRule, unit: TemperatureUnit): RuleView => ({
   failures_in_row: r.failures_in_row ?? null,
   no_data_seconds: r.no_data_seconds ?? null,
   enabled: r.enabled ?? true,
-  ...extras(r as unknown as Record<string, unknown>),
+  ...extras(r),
 });
 
 const isThresholdKind = (kind: string): boolean => kind === 'high' || kind === 'low';
+
+/** predicted_breach looks this far ahead unless told (as the default rules do). */
+const DEFAULT_HORIZON_SECONDS = 3600;
 
 /** The engine's messages name its °C fields; the client wrote the API's. */
 const inApiTerms = (problem: string): string =>
@@ -120,6 +116,38 @@ const newId = (r: RuleInput, taken: Set<string>): string => {
   let id = base;
   for (let n = 2; taken.has(id); n++) id = `${base}-${n}`;
   return id;
+};
+
+/** What a rule of this kind and severity gets for the fields a client left out (as defaultRules does). */
+const kindDefaults = (
+  r: RuleInput,
+  reportingPeriodSeconds: number,
+): Partial<AlarmRule> & {
+  delay_seconds: number;
+  deadband_c: number;
+  clear_delay_seconds: number;
+} => {
+  const noData = defaultNoDataSeconds(reportingPeriodSeconds);
+  if (isThresholdKind(r.kind))
+    return {
+      delay_seconds: r.severity === 'critical' ? CRITICAL_DELAY_SECONDS : WARNING_DELAY_SECONDS,
+      deadband_c: DEFAULT_DEADBAND_C,
+      clear_delay_seconds: DEFAULT_CLEAR_DELAY_SECONDS,
+      max_gap_seconds: noData,
+    };
+  if (r.kind === 'predicted_breach')
+    return {
+      delay_seconds: PREDICTION_DELAY_SECONDS,
+      deadband_c: 0,
+      clear_delay_seconds: DEFAULT_CLEAR_DELAY_SECONDS,
+      max_gap_seconds: noData,
+      horizon_seconds: DEFAULT_HORIZON_SECONDS,
+      lookback_seconds: defaultLookbackSeconds(reportingPeriodSeconds),
+    };
+  const none = { delay_seconds: 0, deadband_c: 0, clear_delay_seconds: 0 };
+  if (r.kind === 'sensor_failure') return { ...none, failures_in_row: DEFAULT_FAILURES_IN_ROW };
+  if (r.kind === 'no_data') return { ...none, no_data_seconds: noData };
+  return none;
 };
 
 /**
@@ -141,38 +169,33 @@ export const rulesFromInput = (
     taken.add(id);
     if (seen.has(id)) problems.push(`rules[${i}]: id '${id}' is used twice`);
     seen.add(id);
-    const limited = isThresholdKind(r.kind) || r.kind === 'predicted_breach';
-    const noData = defaultNoDataSeconds(reportingPeriodSeconds);
+    const d = kindDefaults(r, reportingPeriodSeconds);
     const rule: AlarmRule = {
       ...(extras(r) as object),
       id,
       kind: r.kind as AlarmRule['kind'],
       severity: r.severity as AlarmRule['severity'],
-      delay_seconds:
-        r.delay_seconds ??
-        (isThresholdKind(r.kind)
-          ? r.severity === 'critical'
-            ? CRITICAL_DELAY_SECONDS
-            : WARNING_DELAY_SECONDS
-          : 0),
+      delay_seconds: r.delay_seconds ?? d.delay_seconds,
       deadband_c:
         r.deadband === null || r.deadband === undefined
-          ? isThresholdKind(r.kind)
-            ? DEFAULT_DEADBAND_C
-            : 0
+          ? d.deadband_c
           : convertTemperatureDelta(r.deadband, unit, 'C'),
-      clear_delay_seconds:
-        r.clear_delay_seconds ?? (isThresholdKind(r.kind) ? DEFAULT_CLEAR_DELAY_SECONDS : 0),
+      clear_delay_seconds: r.clear_delay_seconds ?? d.clear_delay_seconds,
       enabled: r.enabled ?? true,
     };
+    const set = <K extends keyof AlarmRule>(k: K, v: AlarmRule[K] | null | undefined) => {
+      if (v !== null && v !== undefined) rule[k] = v;
+    };
+    const limited = isThresholdKind(r.kind) || r.kind === 'predicted_breach';
     if (limited && r.threshold !== null && r.threshold !== undefined)
       rule.threshold_c = toCelsius(r.threshold, unit);
-    if (r.cumulative_seconds !== null && r.cumulative_seconds !== undefined)
-      rule.cumulative_seconds = r.cumulative_seconds;
-    if (r.window_seconds !== null && r.window_seconds !== undefined) rule.window_seconds = r.window_seconds;
-    if (isThresholdKind(r.kind)) rule.max_gap_seconds = r.max_gap_seconds ?? noData;
-    if (r.kind === 'sensor_failure') rule.failures_in_row = r.failures_in_row ?? DEFAULT_FAILURES_IN_ROW;
-    if (r.kind === 'no_data') rule.no_data_seconds = r.no_data_seconds ?? noData;
+    set('cumulative_seconds', r.cumulative_seconds);
+    set('window_seconds', r.window_seconds);
+    set('max_gap_seconds', r.max_gap_seconds ?? d.max_gap_seconds);
+    set('failures_in_row', r.failures_in_row ?? d.failures_in_row);
+    set('no_data_seconds', r.no_data_seconds ?? d.no_data_seconds);
+    set('horizon_seconds', (r.horizon_seconds as number | null | undefined) ?? d.horizon_seconds);
+    set('lookback_seconds', (r.lookback_seconds as number | null | undefined) ?? d.lookback_seconds);
     for (const p of alarmRuleProblems(rule)) problems.push(`rules[${i}] (${id}): ${inApiTerms(p)}`);
     return rule;
   });

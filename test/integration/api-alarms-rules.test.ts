@@ -139,6 +139,46 @@ describeEachBackend('api alarm rules', ({ create }) => {
       expect(get.body.rules).toEqual(rules);
     });
 
+    it('carries predicted_breach rules: direction, horizon and lookback, threshold in °F', async () => {
+      const defaults = await call(app, 'DELETE', url(), tok.cWrite);
+      const predicted = defaults.body.rules.find((x: { id: string }) => x.id === 'predicted-high');
+      expect(predicted).toMatchObject({ kind: 'predicted_breach', direction: 'high', horizon_seconds: 3600 });
+      const put = await call(app, 'PUT', url(), tok.cWrite, {
+        rules: [
+          {
+            kind: 'predicted_breach',
+            severity: 'warning',
+            direction: 'low',
+            threshold: 32,
+            horizon_seconds: 1800,
+          },
+          { kind: 'high', severity: 'critical', threshold: 46.4, junk: 1 },
+        ],
+      });
+      expect(put.status).toBe(200);
+      expect(put.body.rules[0]).toMatchObject({
+        id: 'predicted-low',
+        direction: 'low',
+        threshold: 32,
+        horizon_seconds: 1800,
+        // Omitted: the defaults of the built-in forecast rules.
+        delay_seconds: predicted.delay_seconds,
+        lookback_seconds: predicted.lookback_seconds,
+        deadband: 0,
+      });
+      const [stored] = await db.query<{ rules: Array<Record<string, unknown>> }>(
+        'SELECT rules FROM unit_alarm_rules WHERE storage_unit_id = $1',
+        [fUnit.id],
+      );
+      expect(stored!.rules[0]!.threshold_c).toBeCloseTo(0, 9);
+      expect(stored!.rules[1]).not.toHaveProperty('junk');
+      const bad = await call(app, 'PUT', url(), tok.cWrite, {
+        rules: [{ kind: 'predicted_breach', severity: 'warning', threshold: 40 }],
+      });
+      expect(bad.status).toBe(422);
+      expect(bad.body.detail).toMatch(/direction must be 'high' or 'low'/);
+    });
+
     it('takes the bare list too', async () => {
       const put = await call(app, 'PUT', url(), tok.cWrite, [
         { id: 'hot', kind: 'high', severity: 'critical', threshold: 41 },
