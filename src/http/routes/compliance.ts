@@ -16,6 +16,8 @@ export const registerComplianceRoutes = (app: App, { ctx }: RouteDeps): void => 
         security: BEARER,
         summary:
           'Mean kinetic temperature, time in range, excursions, degree-minutes and data completeness of a unit, a facility or all your units over [start_date, end_date) or a rolling USP <1079.2> window',
+        description:
+          "The window is [start_date, end_date): end_date is exclusive, and defaults to now; start_date defaults to 30 days before it. Up to 31 days (or with a custom activation energy) every reading is used, each holding its value until the next one for at most max_gap_minutes (basis readings); longer windows are computed from hourly rollups, count-weighted (basis rollups, approximate). Limits are each unit's alarm limits, else set point ∓ max_temperature_deviation.critical.",
         querystring: ComplianceQuery,
         response: { 200: Compliance },
       },
