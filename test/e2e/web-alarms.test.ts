@@ -243,11 +243,17 @@ describe.skipIf(skip !== null)('web dashboard: alarms and notifications', () => 
     expect(api.critical).toBeGreaterThanOrEqual(2);
     expect(await header()).toEqual(api);
     expect(await page.getAttribute('[data-testid=open-alarms]', 'class')).toContain('alarm-count-critical');
-    // On every page: the units page too, where the units with an open alarm show a badge.
+    // On every page: the units page too, where a unit with open alarms shows them as the API counts them.
     await go(page, '#/units');
     expect(await header()).toEqual(api);
+    const u = await sys.api<{ open_alarms: number; alarm_severity: string | null }>(
+      `/api/v1/units/${seeded.unitId}`,
+      token,
+    );
+    expect(u.open_alarms).toBeGreaterThanOrEqual(1);
     const badge = page.locator(`tr[data-unit-id="${seeded.unitId}"] [data-testid=unit-alarm-badge]`);
-    expect(await badge.getAttribute('data-severity')).toBe('critical');
+    expect(Number(await badge.getAttribute('data-count'))).toBe(u.open_alarms);
+    expect(await badge.getAttribute('data-severity')).toBe(u.alarm_severity ?? '');
   });
 
   it('lists open alarms first, critical before warning, the longest open first', async () => {
@@ -438,6 +444,25 @@ describe.skipIf(skip !== null)('web dashboard: alarms and notifications', () => 
       expect(admin.console.unexpected()).toEqual([]);
     } finally {
       await admin.close();
+    }
+  });
+
+  it('fits the alarm pages on a 390 × 844 phone', async () => {
+    const phone = await newPage({ width: 390, height: 844 });
+    try {
+      await login(phone.page, token);
+      for (const hash of ['#/alarms', `#/alarms/${seeded.ids.excursion}`, '#/notifications']) {
+        await go(phone.page, hash);
+        const o = await phone.page.evaluate(() => ({
+          scroll: document.scrollingElement!.scrollWidth,
+          client: document.scrollingElement!.clientWidth,
+        }));
+        expect(o.scroll, hash).toBeLessThanOrEqual(o.client);
+      }
+      await shot(phone.page, '76-phone-notifications');
+      expect(phone.console.unexpected()).toEqual([]);
+    } finally {
+      await phone.close();
     }
   });
 });

@@ -1,7 +1,7 @@
-import { isShelved, STATE_LABEL, useOpenAlarmCount, type UnitAlarmSummary } from '../lib/alarms.ts';
+import { isShelved, STATE_LABEL, useOpenAlarmCount } from '../lib/alarms.ts';
 import { fmtDateTime } from '../lib/format.ts';
 import { href } from '../lib/router.ts';
-import type { AlarmItem } from '../lib/types.ts';
+import type { AlarmItem, StorageUnit } from '../lib/types.ts';
 
 /** Severity, state and late badges: each says its meaning in words, not by colour alone. */
 export const SeverityBadge = ({ severity }: { severity: string }) => (
@@ -55,16 +55,24 @@ export const OpenAlarmCount = ({ admin }: { admin: boolean }) => {
   );
 };
 
-/** A unit's open alarms in a units table: the worst one's severity, linking to it. */
-export const UnitAlarmBadge = ({ s }: { s: UnitAlarmSummary | undefined }) =>
-  s ? (
+/**
+ * A unit's open alarms in a units table (the listing's `open_alarms`): the tone of the worst alarm
+ * whose condition still holds, neutral when they only await an acknowledgement. Links to its alarms.
+ */
+export const UnitAlarmBadge = ({ u }: { u: Pick<StorageUnit, 'id' | 'open_alarms' | 'alarm_severity'> }) =>
+  u.open_alarms > 0 ? (
     <a
-      class={`badge badge-${s.severity} alarm-unit-badge`}
-      href={href(`/alarms/${s.first.id}`)}
+      class={`badge alarm-unit-badge ${u.alarm_severity ? `badge-${u.alarm_severity}` : 'alarm-cleared'}`}
+      href={href('/alarms', { unit: u.id })}
       data-testid="unit-alarm-badge"
-      data-severity={s.severity}
-      title="Open alarms of this unit"
+      data-count={u.open_alarms}
+      data-severity={u.alarm_severity ?? ''}
+      title={
+        u.alarm_severity
+          ? `Open alarms; the worst still going on is ${u.alarm_severity}`
+          : 'Open alarms that have cleared and await an acknowledgement'
+      }
     >
-      {s.count} alarm{s.count === 1 ? '' : 's'}
+      {u.open_alarms} open alarm{u.open_alarms === 1 ? '' : 's'}
     </a>
   ) : null;

@@ -184,9 +184,8 @@ export const RuleEditor = ({ unitId, unit }: { unitId: string; unit: TempUnit })
                 <th scope="col">Clear delay min</th>
                 <th scope="col">Cumulative min / window h</th>
                 <th scope="col">No data min / failures</th>
-                <th scope="col">
-                  <span class="sr-only">Remove</span>
-                </th>
+                {/* Visible: an off-screen label would escape the scrolling wrapper and widen a phone's page. */}
+                <th scope="col">Remove</th>
               </tr>
             </thead>
             <tbody>

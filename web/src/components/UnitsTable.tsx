@@ -3,7 +3,6 @@ import { fmtAgo, fmtDateTime, fmtTemp } from '../lib/format.ts';
 import { href } from '../lib/router.ts';
 import type { LiveState } from '../lib/live.ts';
 import type { Facility, StorageUnit, TempUnit } from '../lib/types.ts';
-import type { UnitAlarmSummary } from '../lib/alarms.ts';
 import { UnitAlarmBadge } from './AlarmBadge.tsx';
 import { StatusBadge, TableWrap } from './ui.tsx';
 
@@ -12,8 +11,8 @@ type Row = StorageUnit & { facility?: Pick<Facility, 'name' | 'facility_code'> }
 /**
  * Storage units with their current temperature (the live poll's reading when newer), set point,
  * status (offline once overdue) and age of the last reading. `showFacility` adds a facility column
- * (the all-units page). On a phone each row stacks into a small card, status first. `alarms` (open
- * alarms by unit) adds their count under the unit's name, linking to the most severe.
+ * (the all-units page). On a phone each row stacks into a small card, status first. A unit with open
+ * alarms shows their count under its name.
  */
 export const UnitsTable = ({
   units,
@@ -21,14 +20,12 @@ export const UnitsTable = ({
   now,
   unit,
   showFacility = false,
-  alarms,
 }: {
   units: Row[];
   live: Pick<LiveState, 'byUnit' | 'feed'>;
   now: number;
   unit: TempUnit;
   showFacility?: boolean;
-  alarms?: Map<string, UnitAlarmSummary>;
 }) => (
   <TableWrap label="Storage units">
     <table data-testid="units-table" class="stack">
@@ -56,7 +53,7 @@ export const UnitsTable = ({
               <td class="stack-title">
                 <a href={href(`/units/${u.id}`)}>{unitLabel(u)}</a>
                 <div class="muted small">{u.unit_code}</div>
-                <UnitAlarmBadge s={alarms?.get(u.id)} />
+                <UnitAlarmBadge u={u} />
               </td>
               {showFacility && (
                 <td data-label="Facility">

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, apiAll } from './api.ts';
+import { api } from './api.ts';
 import { useLive } from './live.ts';
 import { getSession } from './session.ts';
 import type { AlarmItem as Alarm, AlarmSeverity } from './types.ts';
@@ -109,39 +109,4 @@ export const useOpenAlarmCount = (): OpenCount | null => {
     return () => ctl.abort();
   }, [live.updatedAt, tick, changed]);
   return count;
-};
-
-// ---------- open alarms per unit (the units tables) ----------
-
-export interface UnitAlarmSummary {
-  count: number;
-  severity: AlarmSeverity;
-  /** The most severe, oldest open alarm: where the badge links. */
-  first: Alarm;
-}
-
-/** Open alarms by unit, refreshed with the live poll. A unit without one is absent. */
-export const useOpenAlarmsByUnit = (): Map<string, UnitAlarmSummary> => {
-  const live = useLive();
-  const changed = useAlarmChanges();
-  const [byUnit, setByUnit] = useState(new Map<string, UnitAlarmSummary>());
-  useEffect(() => {
-    let stale = false;
-    apiAll<Alarm>('/alarms', { state: 'open' }, 5).then(
-      (rows) => {
-        if (stale) return;
-        const m = new Map<string, UnitAlarmSummary>();
-        for (const a of [...rows].sort(compareAlarms)) {
-          if (!a.storage_unit_id) continue;
-          const s = m.get(a.storage_unit_id);
-          if (s) s.count += 1;
-          else m.set(a.storage_unit_id, { count: 1, severity: a.severity, first: a });
-        }
-        setByUnit(m);
-      },
-      () => undefined,
-    );
-    return () => void (stale = true);
-  }, [live.updatedAt, changed]);
-  return byUnit;
 };

@@ -28,6 +28,10 @@ import type {
   AlarmRuleItem as AlarmRuleSchema,
   UnitAlarmRules as UnitAlarmRulesSchema,
 } from '../../../src/http/schemas/alarms.ts';
+import type {
+  Channel as ChannelSchema,
+  Delivery as DeliverySchema,
+} from '../../../src/http/schemas/notifications.ts';
 
 /** What a schema's value looks like after JSON: the server's `Date`s arrive as ISO strings. */
 type Json<T> = T extends Date
@@ -137,32 +141,7 @@ export type AlarmState = AlarmItem['state'];
 export type AlarmRuleItem = Api<typeof AlarmRuleSchema>;
 export type UnitAlarmRules = Api<typeof UnitAlarmRulesSchema>;
 
-export interface NotificationChannel {
-  id: string;
-  name?: string | null;
-  type: 'email' | 'webhook';
-  target: string;
-  min_severity: AlarmSeverity;
-  escalate_after_seconds: number;
-  repeat_seconds: number | null;
-  is_active: boolean;
-  /** The webhook's signing key: only in the answer that created the channel. */
-  secret?: string | null;
-  created_at?: string;
-}
-
+/** A notification channel; `secret` (a webhook's signing key) only in the answer that created it. */
+export type NotificationChannel = Api<typeof ChannelSchema> & { secret?: string };
 /** A row of the delivery log (GET /notifications); a test send answers with one too. */
-export interface Delivery {
-  id: string | number;
-  channel_id: string | null;
-  alarm_id: string | null;
-  event: string;
-  channel_type: string;
-  target: string;
-  status: 'pending' | 'sent' | 'failed';
-  attempts: number;
-  last_error: string | null;
-  created_at: string;
-  sent_at: string | null;
-  next_attempt_at?: string | null;
-}
+export type Delivery = Api<typeof DeliverySchema>;

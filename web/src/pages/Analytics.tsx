@@ -287,7 +287,9 @@ export const AnalyticsPage = ({ route }: { route: Route }) => {
                 <tbody>
                   {alarms.data.items.map((a) => (
                     <tr key={a.id}>
-                      <td>{fmtDateTime(a.started_at)}</td>
+                      <td>
+                        <a href={href(`/alarms/${a.id}`)}>{fmtDateTime(a.started_at)}</a>
+                      </td>
                       <td>
                         {a.storage_unit_id ? (
                           <a href={href(`/units/${a.storage_unit_id}`)}>{a.unit_name ?? a.storage_unit_id}</a>

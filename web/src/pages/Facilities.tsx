@@ -8,7 +8,6 @@ import { currentOf, facilityLabel, loadTrend, loadUnits, shownStatus, worstStatu
 import { fmtAgo, fmtDateTime, fmtInt, fmtNum, fmtTemp, toUnit } from '../lib/format.ts';
 import { useApi, useTicker, useTitle, useUnit } from '../lib/hooks.ts';
 import { useLive } from '../lib/live.ts';
-import { useOpenAlarmsByUnit } from '../lib/alarms.ts';
 import { href } from '../lib/router.ts';
 import type { AggregationResult, FacilityWithUnits, Page, Reading } from '../lib/types.ts';
 
@@ -114,7 +113,6 @@ export const FacilitiesPage = () => {
 export const FacilityDetailPage = ({ id }: { id: string }) => {
   const unit = useUnit();
   const live = useLive();
-  const alarms = useOpenAlarmsByUnit();
   const now = useTicker(30_000);
   const detail = useApi(
     (signal) => api<FacilityWithUnits>(`/facilities/${id}/detailed`, { query: { unit }, signal }),
@@ -190,7 +188,7 @@ export const FacilityDetailPage = ({ id }: { id: string }) => {
             {d.units.length === 0 ? (
               <Empty>This facility has no storage units.</Empty>
             ) : (
-              <UnitsTable units={d.units} live={live} now={now} unit={unit} alarms={alarms} />
+              <UnitsTable units={d.units} live={live} now={now} unit={unit} />
             )}
           </Card>
         </>

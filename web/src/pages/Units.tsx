@@ -4,7 +4,6 @@ import { Card, Empty, ErrorBox, Loading } from '../components/ui.tsx';
 import { countStatuses, facilityLabel, loadUnits, shownStatus } from '../lib/data.ts';
 import { useApi, useTicker, useTitle, useUnit } from '../lib/hooks.ts';
 import { useLive } from '../lib/live.ts';
-import { useOpenAlarmsByUnit } from '../lib/alarms.ts';
 import { replaceQuery, type Route } from '../lib/router.ts';
 import { UNIT_STATUSES } from '../lib/types.ts';
 
@@ -12,7 +11,6 @@ export const UnitsPage = ({ route }: { route: Route }) => {
   useTitle('Storage units');
   const unit = useUnit();
   const live = useLive();
-  const alarms = useOpenAlarmsByUnit();
   const now = useTicker(30_000);
   const status = route.query.get('status') ?? '';
   const q = route.query.get('q') ?? '';
@@ -70,7 +68,7 @@ export const UnitsPage = ({ route }: { route: Route }) => {
         <ErrorBox error={fleet.error} retry={fleet.reload} />
         {fleet.loading && !fleet.data && <Loading what="Loading units" />}
         {fleet.data && rows.length === 0 && <Empty>No unit matches these filters.</Empty>}
-        {rows.length > 0 && <UnitsTable units={rows} live={live} now={now} unit={unit} showFacility alarms={alarms} />}
+        {rows.length > 0 && <UnitsTable units={rows} live={live} now={now} unit={unit} showFacility />}
       </Card>
     </div>
   );
