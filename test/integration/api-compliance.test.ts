@@ -133,6 +133,7 @@ describeEachBackend('api compliance', ({ create }) => {
     tokens.a = (await tokenFor(db, 'A')).token;
     tokens.b = (await tokenFor(db, 'B')).token;
     tokens.onlyOther = (await tokenFor(db, 'A', ['read'], { accessibleUnits: [other.id] })).token;
+    tokens.admin = (await tokenFor(db, null)).token;
     app = await testApp(db, fixedClock(NOW));
     await app.ready();
   });
@@ -263,5 +264,27 @@ describeEachBackend('api compliance', ({ create }) => {
     const all = await get('window=24h', 'b');
     expect(all.status).toBe(200);
     expect(JSON.stringify(all.body)).not.toContain(fridge.id);
+  });
+
+  it("gives the admin any customer's figures, and 404 for an unknown customer", async () => {
+    const range = `start_date=${iso(D0 + DAY)}&end_date=${iso(D0 + 2 * DAY)}`;
+    const admin = (q: string) => call(app, 'GET', `/api/v1/admin/analytics/compliance?${q}`, tokens.admin);
+    const mine = await get(`storage_unit_id=${fridge.id}&${range}`);
+    const r = await admin(`customer_id=${fridge.customer_id}&storage_unit_id=${fridge.id}&${range}`);
+    expect(r.status).toBe(200);
+    expect(r.body).toEqual(mine.body);
+    const whole = await admin(`customer_id=${fridge.customer_id}&${range}`);
+    expect(whole.body.units.length).toBeGreaterThan(2);
+    expect(whole.body.excursions).toBeGreaterThanOrEqual(1);
+    expect((await admin(`customer_id=00000000-0000-4000-8000-000000000000&${range}`)).status).toBe(404);
+    const bUnit = (await unitsOf(db, 'B'))[0]!;
+    expect((await admin(`customer_id=${fridge.customer_id}&storage_unit_id=${bUnit.id}`)).status).toBe(404);
+    const asCustomer = await call(
+      app,
+      'GET',
+      `/api/v1/admin/analytics/compliance?customer_id=${fridge.customer_id}`,
+      tokens.a,
+    );
+    expect(asCustomer.status).toBe(403);
   });
 });

@@ -23,6 +23,9 @@ export const ComplianceQuery = Type.Object({
   ),
 });
 
+/** The admin's query: any customer's units. */
+export const AdminComplianceQuery = Type.Object({ ...ComplianceQuery.properties, customer_id: Uuid });
+
 const NNum = Nullable(Type.Number());
 const Pct = Nullable(Type.Number({ minimum: 0, maximum: 100 }));
 const Basis = StringEnum(['readings', 'rollups'] as const, {
