@@ -10,6 +10,7 @@ import {
   updateAlarmOutcome,
   type AlarmFigures,
   type AlarmKey,
+  type OpenFigures,
   type StoredAlarmRef,
 } from '../db/alarm-store-repo.ts';
 import type { Sql } from '../db/types.ts';
@@ -48,6 +49,8 @@ export interface UnitOutcome {
   watermarkMs: number | null;
   /** Set for a replay: alarms started after this instant (null: all) must be reproduced. */
   replayFromMs?: number | null;
+  /** When given (and not a replay), open alarms' running figures are collected here for one bulk update. */
+  openFigures?: OpenFigures[];
 }
 
 export interface RecordCounts {
@@ -209,6 +212,15 @@ export const recordUnitOutcome = async (
   for (const rule of outcome.rules) {
     const open = openAlarm(rule, (outcome.entries[rule.id] as RuleStates[string]).state);
     if (!open) continue;
+    if (outcome.openFigures && outcome.replayFromMs === undefined) {
+      outcome.openFigures.push({
+        unitId: place.unitId,
+        ruleId: rule.id,
+        startedAt: new Date(open.startedAtMs),
+        figures: figuresOf(open.stats),
+      });
+      continue;
+    }
     const done = await updateAlarmOutcome(
       tx,
       keyOf(place, rule.id, open.startedAtMs),

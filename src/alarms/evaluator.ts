@@ -13,6 +13,7 @@ import {
   type UnitStateRow,
   type UnitStateUpdate,
 } from '../db/alarm-state-repo.ts';
+import { updateOpenAlarmFigures, type OpenFigures } from '../db/alarm-store-repo.ts';
 import type { Db, Sql } from '../db/types.ts';
 import type { AlarmReading } from '../domain/alarms/types.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -41,7 +42,7 @@ import { rulesForUnits, type UnitRules } from './unit-rules.ts';
 // newest checkpoint before them, and the alarms are reconciled by (rule, true start).
 
 export interface EvaluateOptions {
-  /** Units per transaction (default 50). */
+  /** Units per transaction (default 100). */
   batchSize?: number;
   /** Readings of one unit per pass on the ordinary path (default 20,000); the rest wait for the next. */
   maxReadingsPerUnit?: number;
@@ -114,6 +115,7 @@ const evaluateUnit = async (
   now: Date,
   log: Logger,
   maxReadings: number,
+  openFigures: OpenFigures[],
 ): Promise<{ update: UnitStateUpdate; seen: Seen; raised: number; cleared: number }> => {
   const { row, rules: unit } = w;
   const oldWatermark = ms(row.watermark);
@@ -156,6 +158,7 @@ const evaluateUnit = async (
       retired,
       readings,
       watermarkMs: newWatermark,
+      openFigures,
       ...(replay ? { replayFromMs: replay.base?.atMs ?? null } : {}),
     },
     now,
@@ -264,6 +267,7 @@ const evaluateBatch = async (
     }
     const updates: UnitStateUpdate[] = [];
     const seen: Seen[] = [];
+    const openFigures: OpenFigures[] = [];
     const add = (o: { update: UnitStateUpdate; seen: Seen; raised: number; cleared: number }): void => {
       updates.push(o.update);
       seen.push(o.seen);
@@ -273,7 +277,7 @@ const evaluateBatch = async (
     };
     for (const w of ordinary) {
       const list = byUnit.get(w.row.storage_unit_id) ?? [];
-      add(await evaluateUnit(tx, w, list, w.afterMs, null, now, log, maxReadings));
+      add(await evaluateUnit(tx, w, list, w.afterMs, null, now, log, maxReadings, openFigures));
     }
     for (const w of late) {
       const baseAt = w.base?.atMs ?? null;
@@ -282,9 +286,10 @@ const evaluateBatch = async (
         { unitId: w.row.storage_unit_id, from: w.pending.from_recorded_at, readings: list.length },
         'replaying late readings',
       );
-      add(await evaluateUnit(tx, w, list, baseAt, { base: w.base }, now, log, maxReadings));
+      add(await evaluateUnit(tx, w, list, baseAt, { base: w.base }, now, log, maxReadings, openFigures));
       result.replayed += 1;
     }
+    await updateOpenAlarmFigures(tx, openFigures);
     await settleMarks(tx, seen);
     await saveUnitStates(tx, updates);
     return result;
@@ -300,7 +305,7 @@ export const evaluatePending = async (
   opts: EvaluateOptions = {},
 ): Promise<EvaluateResult> => {
   const log = opts.log ?? silentLog;
-  const batchSize = opts.batchSize ?? 50;
+  const batchSize = opts.batchSize ?? 100;
   const maxReadings = opts.maxReadingsPerUnit ?? 20_000;
   const exclude = [...(opts.exclude ?? [])];
   await createPendingUnitStates(db);

@@ -16,6 +16,8 @@ export interface AlarmWorkerDeps {
   pollMs?: number;
   /** How often the no-data and source-down sweeps run (default 30 s). */
   sweepMs?: number;
+  /** After a wake(), how long to wait for more commits before evaluating (default 100 ms). */
+  coalesceMs?: number;
 }
 
 export interface AlarmWorker {
@@ -48,6 +50,7 @@ export const startAlarmWorker = (deps: AlarmWorkerDeps): AlarmWorker => {
   const log = deps.log.child({ module: 'alarms' });
   const pollMs = deps.pollMs ?? 1_000;
   const sweepMs = deps.sweepMs ?? 30_000;
+  const coalesceMs = deps.coalesceMs ?? 100;
   const failedUntil = new Map<string, number>();
   let stopped = false;
   let woken = false;
@@ -100,13 +103,18 @@ export const startAlarmWorker = (deps: AlarmWorkerDeps): AlarmWorker => {
         log.error({ err: e }, 'alarm worker pass failed; retrying');
         pauseMs = Math.max(pollMs, ERROR_PAUSE_MS);
       }
-      if (stopped || woken) continue;
-      const signal = interrupt.signal;
-      await sleep(Math.max(1, Math.min(pauseMs, nextSweepAt - Date.now())), undefined, {
-        signal,
-        ref: false,
-      }).catch(() => undefined);
-      if (signal.aborted) interrupt = new AbortController();
+      if (stopped) continue;
+      if (!woken) {
+        const signal = interrupt.signal;
+        await sleep(Math.max(1, Math.min(pauseMs, nextSweepAt - Date.now())), undefined, {
+          signal,
+          ref: false,
+        }).catch(() => undefined);
+        if (!signal.aborted) continue;
+      }
+      interrupt = new AbortController();
+      // Woken by a commit: let the commits of the next moment join this pass (one pass, many batches).
+      if (!stopped) await sleep(coalesceMs, undefined, { ref: false });
     }
   };
 

@@ -36,7 +36,10 @@ export interface NewAlarm extends AlarmKey {
   figures: AlarmFigures;
 }
 
-const KEY_WHERE = `customer_id = $1 AND storage_unit_id IS NOT DISTINCT FROM $2::uuid AND rule_id = $3 AND started_at = $4`;
+/** The identity as a condition on $1–$4; `= $2` when there is a unit, so the unit's index serves it. */
+const keyWhere = (k: AlarmKey): string =>
+  `customer_id = $1 AND ${k.unitId === null ? '$2::uuid IS NULL AND storage_unit_id IS NULL' : 'storage_unit_id = $2::uuid'}
+   AND rule_id = $3 AND started_at = $4`;
 const keyParams = (k: AlarmKey): unknown[] => [k.customerId, k.unitId, k.ruleId, k.startedAt];
 
 const figureParams = (f: AlarmFigures): unknown[] => [
@@ -52,7 +55,7 @@ const figureParams = (f: AlarmFigures): unknown[] => [
 
 /** The id of the alarm with this identity, or null. */
 export const findAlarmId = async (q: Sql, key: AlarmKey): Promise<string | null> => {
-  const [row] = await q.query<{ id: string }>(`SELECT id FROM alarms WHERE ${KEY_WHERE}`, keyParams(key));
+  const [row] = await q.query<{ id: string }>(`SELECT id FROM alarms WHERE ${keyWhere(key)}`, keyParams(key));
   return row?.id ?? null;
 };
 
@@ -101,12 +104,46 @@ export const updateAlarmOutcome = async (
   const [row] = await q.query<{ id: string; previous: Date | null }>(
     `UPDATE alarms a SET peak_c = $5, min_c = $6, max_c = $7, mean_c = $8, reading_count = $9, failed_reads = $10,
        time_beyond_seconds = $11, degree_minutes = $12, cleared_at = $13, updated_at = now()
-     FROM (SELECT id, cleared_at AS previous FROM alarms WHERE ${KEY_WHERE} FOR UPDATE) o
+     FROM (SELECT id, cleared_at AS previous FROM alarms WHERE ${keyWhere(key)} FOR UPDATE) o
      WHERE a.id = o.id
      RETURNING a.id, o.previous`,
     [...keyParams(key), ...figureParams(figures), clearedAt],
   );
   return row ? { id: row.id, previousClearedAt: row.previous } : null;
+};
+
+export interface OpenFigures {
+  unitId: string;
+  ruleId: string;
+  startedAt: Date;
+  figures: AlarmFigures;
+}
+
+/** Sets the running figures of several open alarms of units in one statement (the evaluator's common write). */
+export const updateOpenAlarmFigures = async (q: Sql, rows: readonly OpenFigures[]): Promise<void> => {
+  if (rows.length === 0) return;
+  const col = <T>(fn: (r: OpenFigures) => T): T[] => rows.map(fn);
+  await q.query(
+    `UPDATE alarms a SET peak_c = x.peak, min_c = x.mn, max_c = x.mx, mean_c = x.mean, reading_count = x.n,
+       failed_reads = x.failed, time_beyond_seconds = x.beyond, degree_minutes = x.dm, updated_at = now()
+     FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::float8[], $5::float8[], $6::float8[], $7::float8[],
+                 $8::int[], $9::int[], $10::float8[], $11::float8[])
+       AS x(unit, rule, started, peak, mn, mx, mean, n, failed, beyond, dm)
+     WHERE a.storage_unit_id = x.unit AND a.rule_id = x.rule AND a.started_at = x.started AND a.cleared_at IS NULL`,
+    [
+      col((r) => r.unitId),
+      col((r) => r.ruleId),
+      col((r) => r.startedAt),
+      col((r) => r.figures.peakC),
+      col((r) => r.figures.minC),
+      col((r) => r.figures.maxC),
+      col((r) => r.figures.meanC),
+      col((r) => r.figures.readings),
+      col((r) => r.figures.failedReads),
+      col((r) => r.figures.timeBeyondSeconds),
+      col((r) => r.figures.degreeMinutes),
+    ],
+  );
 };
 
 /** Appends one event to an alarm's record. */
@@ -151,10 +188,11 @@ export const moveAlarmStart = async (
   startedAt: Date,
   confirmedAt: Date,
 ): Promise<void> => {
-  await q.query(
-    'UPDATE alarms SET started_at = $2, confirmed_at = $3, updated_at = now() WHERE id = $1',
-    [id, startedAt, confirmedAt],
-  );
+  await q.query('UPDATE alarms SET started_at = $2, confirmed_at = $3, updated_at = now() WHERE id = $1', [
+    id,
+    startedAt,
+    confirmedAt,
+  ]);
   await q.query(`UPDATE alarm_events SET at = $2 WHERE alarm_id = $1 AND type = 'started'`, [id, startedAt]);
 };
 
