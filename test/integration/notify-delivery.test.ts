@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { deleteChannel } from '../../src/alarms/channels.ts';
 import {
   startNotifier,
   sweepEscalations,
@@ -346,6 +347,16 @@ describeEachBackend('notifier', ({ create }) => {
     await sleep(500);
     expect(smtp.mails).toHaveLength(3);
     expect((await events(db, alarmId)).filter((e) => e === 'repeated')).toHaveLength(2);
+  });
+
+  it('gives up the messages still queued for a deleted channel and keeps their log rows', async () => {
+    const channel = await addChannel(db, customer, { type: 'email', target: 'gone@pharmacy.test' });
+    const alarmId = await insertAlarm(db, units[6]!);
+    await queueAlarmNotifications(db, alarmId, 'started');
+    await deleteChannel({ db, clock: systemClock }, { customerId: customer, accessibleUnits: [] }, channel);
+    expect(await outbox(db, alarmId)).toMatchObject([
+      { status: 'failed', last_error: 'channel deleted before delivery', channel_id: null },
+    ]);
   });
 
   it('queues nothing twice when the sweep runs again', async () => {
