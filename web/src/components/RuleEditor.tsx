@@ -89,7 +89,12 @@ export const RuleEditor = ({ unitId, unit }: { unitId: string; unit: TempUnit })
   const [saved, setSaved] = useState<string | null>(null);
   const [newKind, setNewKind] = useState<Kind>('high');
   const [newSeverity, setNewSeverity] = useState<AlarmSeverity>('warning');
-  useEffect(() => setRows((loaded.data?.rules ?? []).map((rule) => ({ rule, typed: {} }))), [loaded.data]);
+  // Typed values are in the display unit: a °C/°F switch starts the edit again from the loaded rules
+  // rather than read "50" typed as °F as 50 °C.
+  useEffect(
+    () => setRows((loaded.data?.rules ?? []).map((rule) => ({ rule, typed: {} }))),
+    [loaded.data, unit],
+  );
   const own = loaded.data?.temperature_unit ?? unit;
 
   const edit = (i: number, change: Partial<Row['rule']> | { field: Field; text: string }) => {
