@@ -25,6 +25,8 @@ export type RuleStates = Record<string, RuleEntry>;
 export interface Checkpoint {
   atMs: number;
   states: RuleStates;
+  /** Which stored column it came from, when it is one already stored. */
+  slot?: 'older' | 'newer';
 }
 
 /** Checkpoints roll forward at these boundaries of event time (6 h). */

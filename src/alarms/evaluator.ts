@@ -5,9 +5,11 @@ import {
   createPendingUnitStates,
   deletePendingIfUnchanged,
   findPending,
+  loadCheckpointStates,
   lockPending,
   readingsAfter,
   saveUnitStates,
+  type CheckpointWrite,
   type PendingRow,
   type StoredReading,
   type UnitStateRow,
@@ -73,15 +75,30 @@ const silentLog = {
 
 const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
 
-/** The checkpoints stored on a state row, oldest first. */
+/**
+ * The checkpoints stored on a state row, oldest first, tagged with their slot. Their states are there
+ * only when loaded for a replay; otherwise a checkpoint kept is moved between slots in SQL.
+ */
 const storedCheckpoints = (row: UnitStateRow): Checkpoint[] => {
   const out: Checkpoint[] = [];
-  if (row.checkpoint && row.checkpoint_at)
-    out.push({ atMs: row.checkpoint_at.getTime(), states: row.checkpoint as RuleStates });
-  if (row.checkpoint_next && row.checkpoint_next_at)
-    out.push({ atMs: row.checkpoint_next_at.getTime(), states: row.checkpoint_next as RuleStates });
+  if (row.checkpoint_at)
+    out.push({
+      atMs: row.checkpoint_at.getTime(),
+      states: (row.checkpoint ?? {}) as RuleStates,
+      slot: 'older',
+    });
+  if (row.checkpoint_next_at)
+    out.push({
+      atMs: row.checkpoint_next_at.getTime(),
+      states: (row.checkpoint_next ?? {}) as RuleStates,
+      slot: 'newer',
+    });
   return out;
 };
+
+/** A checkpoint as saveUnitStates takes it: by slot when it is a stored one, else its states. */
+const toWrite = (c: Checkpoint | null): CheckpointWrite | null =>
+  c === null ? null : c.slot ? { atMs: c.atMs, slot: c.slot } : { atMs: c.atMs, states: c.states };
 
 const toAlarmReadings = (rows: readonly StoredReading[]): AlarmReading[] =>
   rows.map((r) => ({ recordedAtMs: r.recorded_at.getTime(), temperatureC: r.temperature_c }));
@@ -175,7 +192,7 @@ const evaluateUnit = async (
       watermarkMs: newWatermark,
       lastReadingMs: last,
       noDataDueMs: noDataDueMs(unit.rules, run.entries, last),
-      ...(moved ? { checkpoints: { older, newer } } : {}),
+      ...(moved ? { checkpoints: { older: toWrite(older), newer: toWrite(newer) } } : {}),
     },
     seen: {
       unitId: unit.unitId,
@@ -243,6 +260,17 @@ const evaluateBatch = async (
     const rules = await rulesForUnits(tx, ids);
     const ordinary: (UnitWork & { afterMs: number | null })[] = [];
     const late: (UnitWork & { base: Checkpoint | null })[] = [];
+    // A replay starts from a checkpoint's states: loaded for those units only.
+    const lateIds = claimed
+      .filter((row) => {
+        const p = pending.get(row.storage_unit_id);
+        return p && row.watermark && p.from_recorded_at.getTime() <= row.watermark.getTime();
+      })
+      .map((row) => row.storage_unit_id);
+    if (lateIds.length > 0) {
+      const states = new Map((await loadCheckpointStates(tx, lateIds)).map((r) => [r.storage_unit_id, r]));
+      for (const row of claimed) Object.assign(row, states.get(row.storage_unit_id) ?? {});
+    }
     for (const row of claimed) {
       const p = pending.get(row.storage_unit_id);
       const r = rules.get(row.storage_unit_id);

@@ -11,9 +11,10 @@ export interface UnitStateRow {
   customer_id: string;
   states: Record<string, unknown>;
   watermark: Date | null;
-  checkpoint: Record<string, unknown> | null;
+  /** Loaded only for a replay (loadCheckpointStates): the ordinary path needs only their instants. */
+  checkpoint?: Record<string, unknown> | null;
   checkpoint_at: Date | null;
-  checkpoint_next: Record<string, unknown> | null;
+  checkpoint_next?: Record<string, unknown> | null;
   checkpoint_next_at: Date | null;
   last_reading_at: Date | null;
   no_data_due_at: Date | null;
@@ -25,8 +26,18 @@ export interface PendingRow {
   seq: number;
 }
 
-const STATE_COLUMNS = `s.storage_unit_id, s.customer_id, s.states, s.watermark, s.checkpoint, s.checkpoint_at,
-  s.checkpoint_next, s.checkpoint_next_at, s.last_reading_at, s.no_data_due_at`;
+const STATE_COLUMNS = `s.storage_unit_id, s.customer_id, s.states, s.watermark, s.checkpoint_at,
+  s.checkpoint_next_at, s.last_reading_at, s.no_data_due_at`;
+
+/** The checkpoints' states of the given units (for a replay). */
+export const loadCheckpointStates = (
+  q: Sql,
+  unitIds: readonly string[],
+): Promise<Pick<UnitStateRow, 'storage_unit_id' | 'checkpoint' | 'checkpoint_next'>[]> =>
+  q.query(
+    'SELECT storage_unit_id, checkpoint, checkpoint_next FROM alarm_unit_state WHERE storage_unit_id = ANY($1::uuid[])',
+    [unitIds],
+  );
 
 /**
  * Creates the missing state rows of pending units, in its own short statement (so a unit's first
@@ -151,6 +162,13 @@ export const advancePending = async (tx: Sql, unitId: string, evaluatedMs: numbe
   );
 };
 
+/** A checkpoint to store: new states, or the one already stored in a slot (not sent back and forth). */
+export interface CheckpointWrite {
+  atMs: number;
+  states?: unknown;
+  slot?: 'older' | 'newer';
+}
+
 /** What an evaluation writes back to a unit's state row; checkpoints only when they moved. */
 export interface UnitStateUpdate {
   unitId: string;
@@ -158,10 +176,7 @@ export interface UnitStateUpdate {
   watermarkMs: number | null;
   lastReadingMs: number | null;
   noDataDueMs: number | null;
-  checkpoints?: {
-    older: { atMs: number; states: unknown } | null;
-    newer: { atMs: number; states: unknown } | null;
-  };
+  checkpoints?: { older: CheckpointWrite | null; newer: CheckpointWrite | null };
 }
 
 const ts = (ms: number | null | undefined): Date | null =>
@@ -175,15 +190,17 @@ export const saveUnitStates = async (tx: Sql, updates: readonly UnitStateUpdate[
     `UPDATE alarm_unit_state s SET
        states = x.states::jsonb, watermark = x.watermark, last_reading_at = x.last_reading_at,
        no_data_due_at = x.no_data_due_at,
-       checkpoint = CASE WHEN x.ck THEN x.checkpoint::jsonb ELSE s.checkpoint END,
+       checkpoint = CASE WHEN NOT x.ck OR x.o_slot = 'older' THEN s.checkpoint WHEN x.o_slot = 'newer' THEN s.checkpoint_next
+                         ELSE x.checkpoint::jsonb END,
        checkpoint_at = CASE WHEN x.ck THEN x.checkpoint_at ELSE s.checkpoint_at END,
-       checkpoint_next = CASE WHEN x.ck THEN x.checkpoint_next::jsonb ELSE s.checkpoint_next END,
+       checkpoint_next = CASE WHEN NOT x.ck OR x.n_slot = 'newer' THEN s.checkpoint_next WHEN x.n_slot = 'older' THEN s.checkpoint
+                              ELSE x.checkpoint_next::jsonb END,
        checkpoint_next_at = CASE WHEN x.ck THEN x.checkpoint_next_at ELSE s.checkpoint_next_at END,
        updated_at = now()
      FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[], $6::boolean[],
-                 $7::text[], $8::timestamptz[], $9::text[], $10::timestamptz[])
+                 $7::text[], $8::timestamptz[], $9::text[], $10::timestamptz[], $11::text[], $12::text[])
        AS x(id, states, watermark, last_reading_at, no_data_due_at, ck, checkpoint, checkpoint_at,
-            checkpoint_next, checkpoint_next_at)
+            checkpoint_next, checkpoint_next_at, o_slot, n_slot)
      WHERE s.storage_unit_id = x.id`,
     [
       updates.map((u) => u.unitId),
@@ -196,6 +213,8 @@ export const saveUnitStates = async (tx: Sql, updates: readonly UnitStateUpdate[
       updates.map((u) => ts(u.checkpoints?.older?.atMs)),
       updates.map((u) => json(u.checkpoints?.newer?.states)),
       updates.map((u) => ts(u.checkpoints?.newer?.atMs)),
+      updates.map((u) => u.checkpoints?.older?.slot ?? null),
+      updates.map((u) => u.checkpoints?.newer?.slot ?? null),
     ],
   );
 };
