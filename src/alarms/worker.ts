@@ -16,7 +16,9 @@ export interface AlarmWorkerDeps {
   pollMs?: number;
   /** How often the no-data and source-down sweeps run (default 30 s). */
   sweepMs?: number;
-  /** After a wake(), how long to wait for more commits before evaluating (default 100 ms). */
+  /** Told when a pass raised or cleared an alarm (the notifier's wake: its outbox rows are due). */
+  onAlarms?: () => void;
+  /** After a wake(), how long at least to wait for more commits before evaluating (default 100 ms). */
   coalesceMs?: number;
 }
 
@@ -30,6 +32,13 @@ export interface AlarmWorker {
 const FAILED_UNIT_BACKOFF_MS = 30_000;
 /** How often the sweep looks for units without a state row (new units that never reported). */
 const NEW_UNITS_EVERY_MS = 5 * 60_000;
+/**
+ * Under a stream of commits, evaluation takes at most this share of the time: after a pass of X ms the
+ * next one waits X × (1 / share − 1) for more commits to join it (ingestion at most ~10 % slower),
+ * but never more than MAX_COALESCE_MS, which keeps a reading's alarm within about 2 s of its commit.
+ */
+const EVALUATION_SHARE = 0.1;
+const MAX_COALESCE_MS = 1_500;
 /** Pause after a pass that failed as a whole (database away): no hot loop of errors. */
 const ERROR_PAUSE_MS = 2_000;
 
@@ -57,6 +66,7 @@ export const startAlarmWorker = (deps: AlarmWorkerDeps): AlarmWorker => {
   let interrupt: AbortController = new AbortController();
   let nextSweepAt = 0;
   let nextNewUnitsAt = 0;
+  let lastPassMs = 0;
 
   const evaluateAll = async (): Promise<void> => {
     for (;;) {
@@ -64,6 +74,7 @@ export const startAlarmWorker = (deps: AlarmWorkerDeps): AlarmWorker => {
       for (const [id, until] of failedUntil) if (until <= nowMs) failedUntil.delete(id);
       const r = await evaluatePending(db, clock, { log, exclude: [...failedUntil.keys()] });
       for (const id of r.failed) failedUntil.set(id, Date.now() + FAILED_UNIT_BACKOFF_MS);
+      if (r.raised + r.cleared > 0) deps.onAlarms?.();
       if (r.raised > 0 || r.replayed > 0)
         log.debug(
           { units: r.units, raised: r.raised, cleared: r.cleared, replayed: r.replayed },
@@ -82,6 +93,7 @@ export const startAlarmWorker = (deps: AlarmWorkerDeps): AlarmWorker => {
     if (createStates) nextNewUnitsAt = Date.now() + NEW_UNITS_EVERY_MS;
     const noData = await runNoDataSweep(db, now, { log, createStates });
     await refreshOpenAlarmsGauge(db);
+    if (noData.opened + source.opened + source.cleared > 0) deps.onAlarms?.();
     if (noData.opened + source.opened + source.cleared > 0)
       log.info(
         { ...noData, sourceDown: source, ms: Math.round(performance.now() - started) },
@@ -94,7 +106,9 @@ export const startAlarmWorker = (deps: AlarmWorkerDeps): AlarmWorker => {
       woken = false;
       let pauseMs = pollMs;
       try {
+        const passStarted = performance.now();
         await evaluateAll();
+        lastPassMs = performance.now() - passStarted;
         if (Date.now() >= nextSweepAt && !stopped) {
           nextSweepAt = Date.now() + sweepMs;
           await sweep();
@@ -114,7 +128,8 @@ export const startAlarmWorker = (deps: AlarmWorkerDeps): AlarmWorker => {
       }
       interrupt = new AbortController();
       // Woken by a commit: let the commits of the next moment join this pass (one pass, many batches).
-      if (!stopped) await sleep(coalesceMs, undefined, { ref: false });
+      const waitMs = Math.min(MAX_COALESCE_MS, Math.max(coalesceMs, lastPassMs * (1 / EVALUATION_SHARE - 1)));
+      if (!stopped) await sleep(waitMs, undefined, { ref: false });
     }
   };
 

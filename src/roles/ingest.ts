@@ -15,8 +15,9 @@ import type { RoleContext, RoleHandle } from './types.ts';
 export const startIngest = async (ctx: RoleContext): Promise<RoleHandle> => {
   const { config, db, log } = ctx;
   const queue = await openQueue(config, log, { writerConcurrency: db.backend === 'postgres' ? 4 : 1 });
-  const alarms = startAlarmWorker({ db, clock: ctx.clock, log });
   const notifier = startNotifier({ db, clock: ctx.clock, log, settings: config.notify });
+  // An alarm raised or cleared queued its messages: the notifier delivers them at once.
+  const alarms = startAlarmWorker({ db, clock: ctx.clock, log, onAlarms: () => notifier.wake() });
   await queue.consume(async (batch) => {
     const r = await writeBatch(db, batch);
     // The commit marked the units for evaluation (alarm_pending); evaluate them soon.
