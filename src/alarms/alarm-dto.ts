@@ -151,6 +151,12 @@ const kindDefaults = (
 };
 
 /**
+ * For the fields where 0 is no valid value (timers, counts, limits), 0 means "not set": the JSON body
+ * parser coerces a null a client sends back from GET to 0 (Fastify's coerceTypes), so both read alike.
+ */
+const unset = (v: number | null | undefined): number | undefined => (v ? v : undefined);
+
+/**
  * Client rules → °C AlarmRules, with the defaults of each kind and severity for omitted fields
  * (the delays and deadband of domain/alarms/default-rules.ts; the no-data limit from the unit's
  * reporting period).
@@ -189,13 +195,13 @@ export const rulesFromInput = (
     const limited = isThresholdKind(r.kind) || r.kind === 'predicted_breach';
     if (limited && r.threshold !== null && r.threshold !== undefined)
       rule.threshold_c = toCelsius(r.threshold, unit);
-    set('cumulative_seconds', r.cumulative_seconds);
-    set('window_seconds', r.window_seconds);
-    set('max_gap_seconds', r.max_gap_seconds ?? d.max_gap_seconds);
-    set('failures_in_row', r.failures_in_row ?? d.failures_in_row);
-    set('no_data_seconds', r.no_data_seconds ?? d.no_data_seconds);
-    set('horizon_seconds', (r.horizon_seconds as number | null | undefined) ?? d.horizon_seconds);
-    set('lookback_seconds', (r.lookback_seconds as number | null | undefined) ?? d.lookback_seconds);
+    set('cumulative_seconds', unset(r.cumulative_seconds));
+    set('window_seconds', unset(r.window_seconds));
+    set('max_gap_seconds', unset(r.max_gap_seconds) ?? d.max_gap_seconds);
+    set('failures_in_row', unset(r.failures_in_row) ?? d.failures_in_row);
+    set('no_data_seconds', unset(r.no_data_seconds) ?? d.no_data_seconds);
+    set('horizon_seconds', unset(r.horizon_seconds as number | null | undefined) ?? d.horizon_seconds);
+    set('lookback_seconds', unset(r.lookback_seconds as number | null | undefined) ?? d.lookback_seconds);
     for (const p of alarmRuleProblems(rule)) problems.push(`rules[${i}] (${id}): ${inApiTerms(p)}`);
     return rule;
   });

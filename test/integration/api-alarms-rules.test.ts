@@ -60,6 +60,17 @@ describeEachBackend('api alarm rules', ({ create }) => {
   const url = () => `/api/v1/units/${fUnit.id}/alarm-rules`;
 
   describe('a unit’s rules', () => {
+    it('takes back exactly what it showed: GET → PUT unchanged → the same rules', async () => {
+      const shown = await call(app, 'GET', `/api/v1/units/${cUnits[0]!.id}/alarm-rules`, tok.cRead);
+      const put = await call(app, 'PUT', `/api/v1/units/${cUnits[0]!.id}/alarm-rules`, tok.cWrite, {
+        rules: shown.body.rules,
+      });
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+      expect(put.body.source).toBe('unit');
+      expect(put.body.rules).toEqual(shown.body.rules);
+      await call(app, 'DELETE', `/api/v1/units/${cUnits[0]!.id}/alarm-rules`, tok.cWrite);
+    });
+
     it('starts with the computed defaults, shown in the unit’s own °F', async () => {
       const r = await call(app, 'GET', url(), tok.cRead);
       expect(r.status).toBe(200);
