@@ -213,5 +213,6 @@ describeEachBackend('api robustness', ({ create }) => {
         { numRuns: 50 },
       );
     }
-  });
+    // ~80 routes × 50 generated requests: several seconds per route on a busy 2-core machine.
+  }, 300_000);
 });

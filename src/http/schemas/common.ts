@@ -6,7 +6,18 @@ export const StringEnum = <const T extends readonly string[]>(
   opts: Record<string, unknown> = {},
 ) => Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...opts });
 
-export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+/**
+ * A value or null. A plain typed schema gets OpenAPI's `nullable: true` rather than `anyOf [t, null]`:
+ * the validator coerces types (query strings need it), and in an anyOf it would turn a JSON null into
+ * 0 or "" through the first branch (a unit's alarm limit set to null was stored as 0 °C).
+ */
+export const Nullable = <T extends TSchema>(t: T) => {
+  const s = t as Record<string, unknown>;
+  const plain = typeof s.type === 'string' && s.enum === undefined && s.const === undefined;
+  return plain
+    ? Type.Unsafe<Static<T> | null>({ ...s, nullable: true })
+    : Type.Union([t, Type.Null()]);
+};
 
 export const Uuid = Type.String({ format: 'uuid', description: 'UUID' });
 /** A response instant: a Date is serialised as ISO 8601 UTC with `Z`. */
