@@ -1,3 +1,4 @@
+import { appendAlarmEvent } from '../db/alarm-store-repo.ts';
 import * as repo from '../db/alarms-query-repo.ts';
 import type { AlarmFilter, AlarmRow, AlarmScope } from '../db/alarms-query-repo.ts';
 import { findTokenById } from '../db/tokens-repo.ts';
@@ -115,7 +116,7 @@ export const acknowledgeAlarm = async (
         `Alarm was acknowledged already by ${row.acknowledged_by ?? 'someone'} at ${row.acknowledged_at?.toISOString()}`,
       );
     }
-    await repo.insertAlarmEvent(tx, id, 'acknowledged', at, {
+    await appendAlarmEvent(tx, id, 'acknowledged', at, {
       by: actor.name,
       token_id: actor.tokenId,
       comment: text,
@@ -146,7 +147,7 @@ export const unshelveAlarm = async (
     if (!row.shelved_until || row.shelved_until.getTime() <= at.getTime())
       throw new AppError('CONFLICT', 'Alarm is not shelved');
     await repo.setShelving(tx, id, s, { until: null, reason: null, by: null });
-    await repo.insertAlarmEvent(tx, id, 'unshelved', at, {
+    await appendAlarmEvent(tx, id, 'unshelved', at, {
       by: actor.name,
       token_id: actor.tokenId,
       ...(reason?.trim() ? { reason: reason.trim() } : {}),
@@ -181,7 +182,7 @@ export const shelveAlarm = async (
     if (!row) throw alarmNotFound();
     if (row.state === 'closed') throw new AppError('CONFLICT', 'A closed alarm cannot be shelved');
     await repo.setShelving(tx, id, s, { until, reason, by: actor.name });
-    await repo.insertAlarmEvent(tx, id, 'shelved', at, {
+    await appendAlarmEvent(tx, id, 'shelved', at, {
       by: actor.name,
       token_id: actor.tokenId,
       until: until.toISOString(),

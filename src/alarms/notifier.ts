@@ -1,8 +1,8 @@
+import { appendAlarmEvent } from '../db/alarm-store-repo.ts';
 import {
   claimDueDeliveries,
   findAlarmMessage,
   findCustomerMessage,
-  insertAlarmEvent,
   recordDeliveryOutcome,
   type OutboxRow,
 } from '../db/notification-repo.ts';
@@ -182,7 +182,7 @@ export const deliverClaimed = async (
         : { ok: false, error, retryAt: delay === null ? null : new Date(at.getTime() + delay) },
     );
     if (!stored || row.alarm_id === null || result === 'retry') return;
-    await insertAlarmEvent(tx, row.alarm_id, result === 'sent' ? 'notified' : 'notify_failed', at, {
+    await appendAlarmEvent(tx, row.alarm_id, result === 'sent' ? 'notified' : 'notify_failed', at, {
       channel_id: row.channel_id,
       channel_type: row.channel_type,
       event: row.event,

@@ -5,15 +5,13 @@ import {
   saveEquipmentTypeRules,
   saveUnitRules,
 } from '../db/alarm-rules-repo.ts';
-import { assertValidAlarmRule } from '../domain/alarms/rules.ts';
-import type { AlarmRule } from '../domain/alarms/types.ts';
 import type { TemperatureUnit } from '../domain/units.ts';
 import { unitPeriodSeconds } from '../fleet/feed.ts';
 import { assertUnit } from '../fleet/fleet.ts';
 import { AppError, notFound } from '../lib/errors.ts';
 import type { FeatureContext } from '../readings/context.ts';
 import { ruleView, rulesFromInput, type RuleInput } from './alarm-dto.ts';
-import { rulesForUnit } from './unit-rules.ts';
+import { parseStoredRules, rulesForUnit } from './unit-rules.ts';
 
 // A unit's alarm rules and a customer's defaults per equipment type, as the API and the CLI see them:
 // temperatures in the unit's own °C/°F (the equipment-type defaults in the unit the caller names),
@@ -74,18 +72,6 @@ const customerWide = (s: RuleScope): void => {
     );
 };
 
-/** Stored rules that no longer pass the engine's check are shown as none rather than failing. */
-const parsed = (raw: unknown[] | null): AlarmRule[] | null => {
-  if (!raw) return null;
-  try {
-    const rules = raw as AlarmRule[];
-    for (const r of rules) assertValidAlarmRule(r);
-    return rules;
-  } catch {
-    return null;
-  }
-};
-
 /** A customer's default rules for an equipment type, in `unit` (°C unless asked). */
 export const getEquipmentTypeRules = async (
   ctx: FeatureContext,
@@ -95,7 +81,8 @@ export const getEquipmentTypeRules = async (
 ) => {
   const row = await findEquipmentTypeRules(ctx.db, customerOf(s), equipmentType);
   if (!row) throw notFound('Customer');
-  const rules = parsed(row.rules);
+  // Stored rules that no longer pass the engine's check are shown as none rather than failing.
+  const rules = parseStoredRules(row.rules);
   return {
     equipment_type: equipmentType,
     temperature_unit: unit,

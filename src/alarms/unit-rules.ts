@@ -38,7 +38,7 @@ const deviationOf = (v: unknown): Deviation => {
 };
 
 /** Stored rules are checked when written; a row that no longer parses falls back rather than stalling evaluation. */
-const parseStored = (raw: unknown[] | null): AlarmRule[] | null => {
+export const parseStoredRules = (raw: unknown[] | null): AlarmRule[] | null => {
   if (!raw) return null;
   try {
     const rules = raw as AlarmRule[];
@@ -58,9 +58,9 @@ const resolve = (row: UnitRuleSourceRow, deviation: Deviation): UnitRules => {
     temperatureUnit: row.temperature_unit,
     reportingPeriodSeconds: period,
   };
-  const own = parseStored(row.unit_rules);
+  const own = parseStoredRules(row.unit_rules);
   if (own) return { ...base, source: 'unit', rules: own };
-  const byType = parseStored(row.type_rules);
+  const byType = parseStoredRules(row.type_rules);
   if (byType) return { ...base, source: 'equipment_type', rules: byType };
   const c = (v: number | null) => (v === null ? null : toCelsius(v, row.temperature_unit));
   const rules = defaultRules({

@@ -146,11 +146,26 @@ export const updateOpenAlarmFigures = async (q: Sql, rows: readonly OpenFigures[
   );
 };
 
-/** Appends one event to an alarm's record. */
+/** What can happen to an alarm (alarm_events.type, migration 010). */
+export type AlarmEventType =
+  | 'started'
+  | 'cleared'
+  | 'escalated'
+  | 'repeated'
+  | 'notified'
+  | 'notify_failed'
+  | 'acknowledged'
+  | 'shelved'
+  | 'unshelved';
+
+/**
+ * Appends one event to an alarm's record: the one writer of alarm_events (evaluator, sweeps, notifier,
+ * acknowledgement and shelving). `at` is event time for started/cleared, wall-clock time otherwise.
+ */
 export const appendAlarmEvent = async (
   q: Sql,
   alarmId: string,
-  type: 'started' | 'cleared',
+  type: AlarmEventType,
   at: Date,
   details: Record<string, unknown>,
 ): Promise<void> => {

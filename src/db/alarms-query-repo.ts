@@ -147,21 +147,6 @@ export const alarmEvents = (q: Sql, alarmId: string): Promise<AlarmEventRow[]> =
     [alarmId],
   );
 
-export const insertAlarmEvent = async (
-  q: Sql,
-  alarmId: string,
-  type: string,
-  at: Date,
-  details: Record<string, unknown>,
-): Promise<void> => {
-  await q.query('INSERT INTO alarm_events (alarm_id, type, at, details) VALUES ($1, $2, $3, $4::jsonb)', [
-    alarmId,
-    type,
-    at,
-    JSON.stringify(details),
-  ]);
-};
-
 export interface Acknowledgement {
   at: Date;
   by: string;

@@ -278,22 +278,6 @@ export const recordDeliveryOutcome = async (
   return rows.length > 0;
 };
 
-/** Appends an event to an alarm's record (wall-clock time). */
-export const insertAlarmEvent = async (
-  q: Sql,
-  alarmId: string,
-  type: 'notified' | 'notify_failed' | 'escalated' | 'repeated',
-  at: Date,
-  details: Record<string, unknown>,
-): Promise<void> => {
-  await q.query('INSERT INTO alarm_events (alarm_id, type, at, details) VALUES ($1, $2, $3, $4::jsonb)', [
-    alarmId,
-    type,
-    at,
-    JSON.stringify(details),
-  ]);
-};
-
 // ---------- what a message says ----------
 
 /** Everything a message about an alarm names, in one row. */
