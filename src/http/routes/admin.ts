@@ -32,6 +32,7 @@ import {
   Token,
   TokenCreate,
 } from '../schemas/resources.ts';
+import { alarmFilterOf } from './alarms.ts';
 import { BEARER, rangeOf, type App, type RouteDeps } from './deps.ts';
 
 /** Admin routes: every customer, configuration, ingestion logs, system summary. */
@@ -255,18 +256,7 @@ export const registerAdminRoutes = (app: App, { ctx }: RouteDeps): void => {
     },
     async (req) => {
       const q = req.query;
-      const r = await listAllAlarms(ctx, q.customer_id, {
-        state: q.state,
-        severity: q.severity,
-        kind: q.kind,
-        unitId: q.storage_unit_id,
-        facilityId: q.facility_id,
-        ...rangeOf(q),
-        sort: q.sort,
-        unit: q.unit,
-        limit: q.limit,
-        offset: q.offset,
-      });
+      const r = await listAllAlarms(ctx, q.customer_id, alarmFilterOf(q));
       return toPage(r.items, r.total, q.limit, q.offset);
     },
   );

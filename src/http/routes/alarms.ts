@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import {
   acknowledgeAlarm,
   getAlarm,
@@ -45,6 +45,20 @@ const rulesOf = (body: unknown): RuleList =>
 const actorOf = (ctx: RouteDeps['ctx'], req: FastifyRequest) => tokenActor(ctx, customerOf(req).tokenId);
 
 /** Alarms: list, detail, acknowledge, shelve; a unit's alarm rules; per-equipment-type defaults. */
+/** The alarm list's query string as the verbs' filter (the customer and the admin list share it). */
+export const alarmFilterOf = (q: Static<typeof AlarmListQuery>) => ({
+  state: q.state,
+  severity: q.severity,
+  kind: q.kind,
+  unitId: q.storage_unit_id,
+  facilityId: q.facility_id,
+  ...rangeOf(q),
+  sort: q.sort,
+  unit: q.unit,
+  limit: q.limit,
+  offset: q.offset,
+});
+
 export const registerAlarmRoutes = (app: App, { ctx }: RouteDeps): void => {
   const read = { scope: 'read' as const };
   const write = { scope: 'write' as const };
@@ -66,18 +80,7 @@ export const registerAlarmRoutes = (app: App, { ctx }: RouteDeps): void => {
     },
     async (req) => {
       const q = req.query;
-      const r = await listAlarms(ctx, tenantOf(req), {
-        state: q.state,
-        severity: q.severity,
-        kind: q.kind,
-        unitId: q.storage_unit_id,
-        facilityId: q.facility_id,
-        ...rangeOf(q),
-        sort: q.sort,
-        unit: q.unit,
-        limit: q.limit,
-        offset: q.offset,
-      });
+      const r = await listAlarms(ctx, tenantOf(req), alarmFilterOf(q));
       return toPage(r.items, r.total, q.limit, q.offset);
     },
   );
