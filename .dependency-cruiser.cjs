@@ -5,7 +5,7 @@
 // pure domain modules and, type-only, the API's TypeBox schemas.
 
 /** The transport-free feature folders under src/. */
-const FEATURES = 'auth|fleet|readings|admin|ingestion|alarms';
+const FEATURES = 'auth|fleet|readings|admin|ingestion|alarms|audit|reports';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -13,6 +13,8 @@ export type Principal =
   | {
       kind: 'customer';
       tokenId: string;
+      /** The token's name, as people know it (the audit trail's actor). */
+      tokenName: string;
       customerId: string;
       customerCode: string;
       scopes: string[];
@@ -22,6 +24,7 @@ export type Principal =
   | {
       kind: 'admin';
       tokenId: string;
+      tokenName: string;
       customerId: null;
       customerCode: null;
       scopes: string[];
@@ -34,6 +37,7 @@ export const principalOf = (row: TokenPrincipalRow): Principal =>
     ? {
         kind: 'admin',
         tokenId: row.id,
+        tokenName: row.token_name,
         customerId: null,
         customerCode: null,
         scopes: row.permissions,
@@ -42,6 +46,7 @@ export const principalOf = (row: TokenPrincipalRow): Principal =>
     : {
         kind: 'customer',
         tokenId: row.id,
+        tokenName: row.token_name,
         customerId: row.customer_id,
         customerCode: row.customer_code!,
         scopes: row.permissions,

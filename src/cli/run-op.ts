@@ -1,4 +1,5 @@
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config/config.ts';
 import { openDb } from '../db/open.ts';
@@ -7,6 +8,14 @@ import { systemClock } from '../lib/clock.ts';
 import { AppError, type ErrorCode } from '../lib/errors.ts';
 import { CONTROL_SOCKET } from '../roles/control-socket.ts';
 import { runOpInProcess } from '../ops/ops.ts';
+
+const osUser = (): string => {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+};
 
 const callSocket = (socketPath: string, name: string, args: Record<string, unknown>): Promise<unknown> =>
   new Promise((resolve, reject) => {
@@ -61,8 +70,10 @@ const callSocket = (socketPath: string, name: string, args: Record<string, unkno
 export const runOp = async <T = unknown>(
   config: Config,
   name: string,
-  args: Record<string, unknown> = {},
+  argsIn: Record<string, unknown> = {},
 ): Promise<T> => {
+  // Who runs the command, for the audit trail (`cli:<user>`); a `reason` in args goes with it.
+  const args = { ...argsIn, cliUser: osUser() };
   if (!config.databaseUrl) {
     const owner = await readLockOwner(config.dataDir);
     if (owner?.holder === 'up')

@@ -11,6 +11,7 @@ import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { isIsoInstant } from '../readings/time.ts';
 import { registerErrorHandling } from './errors.ts';
+import { registerAuditScope } from './plugins/audit-scope.ts';
 import { registerAuth, type RouteScope } from './plugins/auth.ts';
 import { registerHeavyRequestLimit } from './plugins/heavy-requests.ts';
 import { registerHttpMetrics, registerSecurityHeaders } from './plugins/http-metrics.ts';
@@ -129,6 +130,7 @@ export const buildApp = async (ctx: AppContext): Promise<FastifyInstance> => {
     cacheTtlMs: ctx.authCacheTtlMs,
     anonymousPerMinute: limits.anonymousPerMinute,
   });
+  registerAuditScope(app);
   const heavy = registerHeavyRequestLimit(app, { perToken: limits.heavyConcurrencyPerToken });
   await registerOpenApi(app);
 

@@ -1,3 +1,4 @@
+import { cliActor, runAs } from '../audit/context.ts';
 import type { Config } from '../config/config.ts';
 import { issueToken, listTokens, revokeToken } from '../auth/tokens.ts';
 import { countMatching, countReadings, deleteReadings, type CleanFilter } from '../db/clean-repo.ts';
@@ -124,7 +125,11 @@ const OPS: Record<string, Op> = {
   ...ALARM_OPS,
 };
 
-/** Runs an operation and returns its result as plain JSON, exactly as the control socket would. */
+/**
+ * Runs an operation and returns its result as plain JSON, exactly as the control socket would. The
+ * CLI says who runs it (`args.cliUser`, the OS user) and why (`args.reason`): the audit entries the
+ * operation writes name `cli:<user>` as the actor.
+ */
 export const runOpInProcess = async (
   ctx: OpContext,
   name: string,
@@ -132,5 +137,8 @@ export const runOpInProcess = async (
 ): Promise<unknown> => {
   const op = Object.hasOwn(OPS, name) ? OPS[name] : undefined;
   if (!op) throw notFound(`Operation '${name}'`);
-  return JSON.parse(JSON.stringify((await op(ctx, args)) ?? null)) as unknown;
+  const user = typeof args.cliUser === 'string' && args.cliUser !== '' ? args.cliUser : 'unknown';
+  const reason = typeof args.reason === 'string' && args.reason.trim() !== '' ? args.reason.trim() : undefined;
+  const result = await runAs({ actor: cliActor(user), reason }, () => op(ctx, args));
+  return JSON.parse(JSON.stringify(result ?? null)) as unknown;
 };

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { GENESIS_HASH, entryHash, type ActorKind, type AuditFields } from '../domain/audit-chain.ts';
+import type { Sql } from './types.ts';
+
+/**
+ * The lock that serialises appends to the chain, across every process on one database. It is
+ * transaction-scoped: held from the append to the commit, so the next writer reads this entry as
+ * its predecessor. (A transaction appends last, after its own changes, to keep the hold short.)
+ */
+const CHAIN_LOCK_KEY = 7_204_653_012;
+
+export interface NewAuditEntry {
+  actorKind: ActorKind;
+  actorTokenId: string | null;
+  actorName: string;
+  customerId: string | null;
+  entityType: string;
+  entityId: string | null;
+  action: string;
+  changes: Record<string, unknown>;
+  reason: string | null;
+}
+
+export interface AuditRow {
+  seq: number;
+  id: string;
+  at: Date;
+  actor_kind: ActorKind;
+  actor_token_id: string | null;
+  actor_name: string;
+  customer_id: string | null;
+  entity_type: string;
+  entity_id: string | null;
+  action: string;
+  changes: Record<string, unknown>;
+  reason: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export const fieldsOf = (r: AuditRow): AuditFields & { hash: string } => ({
+  seq: Number(r.seq),
+  id: r.id,
+  at: r.at,
+  actorKind: r.actor_kind,
+  actorTokenId: r.actor_token_id,
+  actorName: r.actor_name,
+  customerId: r.customer_id,
+  entityType: r.entity_type,
+  entityId: r.entity_id,
+  action: r.action,
+  changes: r.changes,
+  reason: r.reason,
+  prevHash: r.prev_hash,
+  hash: r.hash,
+});
+
+/**
+ * Appends one entry to the chain inside the caller's transaction: takes the chain lock, reads the
+ * head, stamps the entry with the database's clock (after the lock, so times never run backwards
+ * along the chain) and stores it with its hash.
+ */
+export const appendAuditEntry = async (tx: Sql, e: NewAuditEntry): Promise<AuditRow> => {
+  await tx.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK_KEY]);
+  const [head] = await tx.query<{ seq: string; hash: string; at: Date }>(
+    `SELECT h.seq::text AS seq, h.hash, date_trunc('milliseconds', clock_timestamp()) AS at
+     FROM (SELECT 1) one LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) h ON true`,
+  );
+  const fields: AuditFields = {
+    seq: head?.seq ? Number(head.seq) + 1 : 1,
+    id: randomUUID(),
+    at: head!.at,
+    ...e,
+    prevHash: head?.hash ?? GENESIS_HASH,
+  };
+  const hash = entryHash(fields);
+  const [row] = await tx.query<AuditRow>(
+    `INSERT INTO audit_log (seq, id, at, actor_kind, actor_token_id, actor_name, customer_id, entity_type,
+       entity_id, action, changes, reason, prev_hash, hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14)
+     RETURNING seq::int AS seq, id, at, actor_kind, actor_token_id, actor_name, customer_id, entity_type,
+       entity_id, action, changes, reason, prev_hash, hash`,
+    [
+      fields.seq,
+      fields.id,
+      fields.at,
+      fields.actorKind,
+      fields.actorTokenId,
+      fields.actorName,
+      fields.customerId,
+      fields.entityType,
+      fields.entityId,
+      fields.action,
+      JSON.stringify(fields.changes),
+      fields.reason,
+      fields.prevHash,
+      hash,
+    ],
+  );
+  return row!;
+};
+
+export interface AuditFilter {
+  /** Only this customer's entries (a customer's view); undefined: all (admin). */
+  customerId?: string;
+  entityType?: string;
+  entityId?: string;
+  action?: string;
+  /** Matches the actor's name (case-insensitive substring) or its token id. */
+  actor?: string;
+  start?: Date;
+  end?: Date;
+}
+
+const whereOf = (f: AuditFilter): { sql: string; params: unknown[] } => {
+  const parts: string[] = [];
+  const params: unknown[] = [];
+  const add = (sql: (n: string) => string, v: unknown) => {
+    params.push(v);
+    parts.push(sql(`$${params.length}`));
+  };
+  if (f.customerId !== undefined) add((p) => `customer_id = ${p}`, f.customerId);
+  if (f.entityType) add((p) => `entity_type = ${p}`, f.entityType);
+  if (f.entityId) add((p) => `entity_id = ${p}`, f.entityId);
+  if (f.action) add((p) => `action = ${p}`, f.action);
+  if (f.actor)
+    add((p) => `(actor_name ILIKE '%' || ${p} || '%' OR actor_token_id::text = ${p})`, f.actor);
+  if (f.start) add((p) => `at >= ${p}`, f.start);
+  if (f.end) add((p) => `at < ${p}`, f.end);
+  return { sql: parts.length ? parts.join(' AND ') : 'true', params };
+};
+
+const COLUMNS = `seq::int AS seq, id, at, actor_kind, actor_token_id, actor_name, customer_id, entity_type,
+  entity_id, action, changes, reason, prev_hash, hash`;
+
+/** A page of entries, newest first, and how many match. */
+export const listAuditEntries = async (
+  q: Sql,
+  f: AuditFilter,
+  limit: number,
+  offset: number,
+): Promise<{ rows: AuditRow[]; total: number }> => {
+  const w = whereOf(f);
+  const n = w.params.length;
+  const rows = await q.query<AuditRow>(
+    `SELECT ${COLUMNS} FROM audit_log WHERE ${w.sql} ORDER BY seq DESC LIMIT $${n + 1} OFFSET $${n + 2}`,
+    [...w.params, limit, offset],
+  );
+  const [c] = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_log WHERE ${w.sql}`, w.params);
+  return { rows, total: c!.n };
+};
+
+/** Entries after `afterSeq` in chain order, `limit` at a time (for verification). */
+export const auditEntriesAfter = (q: Sql, afterSeq: number, limit: number): Promise<AuditRow[]> =>
+  q.query<AuditRow>(`SELECT ${COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2`, [
+    afterSeq,
+    limit,
+  ]);
+
+/** The first entry of the chain as stored (seq may not be 1 if the start was deleted). */
+export const firstAuditSeq = async (q: Sql): Promise<number | null> => {
+  const [r] = await q.query<{ seq: number | null }>('SELECT min(seq)::int AS seq FROM audit_log');
+  return r?.seq ?? null;
+};
