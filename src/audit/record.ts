@@ -49,6 +49,15 @@ export const requireReason = (what: string): string | undefined => {
   return reason || undefined;
 };
 
+let skippedForBenchmark = false;
+/**
+ * For `npm run bench:reports` only, which measures what the trail costs by running the same writes
+ * with and without it. Nothing in the product calls this, and no setting or variable reaches it.
+ */
+export const skipAuditForBenchmark = (skip: boolean): void => {
+  skippedForBenchmark = skip;
+};
+
 /**
  * Writes one audit entry for a change, inside the transaction `tx` that makes the change (so both
  * commit or neither). Call it last in the transaction: it takes the chain's lock until the commit.
@@ -67,6 +76,7 @@ export const recordAudit = async (tx: Sql, c: AuditChange): Promise<AuditRow | n
   const changes: Record<string, unknown> = { ...fields };
   if (c.details) changes._details = JSON.parse(JSON.stringify(c.details)) as unknown;
   const actor = c.actor ?? scope.actor;
+  if (skippedForBenchmark) return null;
   return appendAuditEntry(tx, {
     actorKind: actor.kind,
     actorTokenId: actor.tokenId,
