@@ -25,6 +25,10 @@ import { AlarmsPage } from './pages/Alarms.tsx';
 import { AlarmDetailPage } from './pages/AlarmDetail.tsx';
 import { NotificationSettingsPage } from './pages/NotificationSettings.tsx';
 import { OpenAlarmCount } from './components/AlarmBadge.tsx';
+import { lazyPage } from './lib/lazy.tsx';
+
+// Rarely used pages load on first visit, in their own chunk.
+const AuditPage = lazyPage(() => import('./pages/Audit.tsx').then((m) => m.AuditPageView));
 
 interface NavItem {
   path: string;
@@ -37,6 +41,7 @@ const CUSTOMER_NAV: NavItem[] = [
   { path: '/units', label: 'Units' },
   { path: '/alarms', label: 'Alarms' },
   { path: '/analytics', label: 'Analytics' },
+  { path: '/audit', label: 'Audit trail' },
   { path: '/settings', label: 'Settings' },
   { path: '/health', label: 'System health' },
 ];
@@ -48,6 +53,7 @@ const ADMIN_NAV: NavItem[] = [
   { path: '/admin/alarms', label: 'Alarms' },
   { path: '/admin/config', label: 'Configuration' },
   { path: '/admin/ingestion', label: 'Ingestion logs' },
+  { path: '/admin/audit', label: 'Audit trail' },
   { path: '/health', label: 'System health' },
 ];
 
@@ -71,6 +77,7 @@ const customerPage = (r: Route) => {
   if (a === 'alarms') return b ? <AlarmDetailPage id={b} /> : <AlarmsPage route={r} />;
   if (a === 'notifications') return <NotificationSettingsPage />;
   if (a === 'analytics') return <AnalyticsPage route={r} />;
+  if (a === 'audit') return <AuditPage route={r} />;
   if (a === 'settings') return <SettingsPage />;
   if (a === 'health') return <HealthPage />;
   return <NotFound />;
@@ -86,6 +93,7 @@ const adminPage = (r: Route) => {
   if (b === 'alarms') return <AdminAlarms route={r} />;
   if (b === 'config') return <AdminConfig />;
   if (b === 'ingestion') return <AdminIngestion route={r} />;
+  if (b === 'audit') return <AuditPage route={r} admin />;
   return <NotFound />;
 };
 
