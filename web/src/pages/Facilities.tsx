@@ -1,3 +1,4 @@
+import { ReportDownload } from '../components/ReportDownload.tsx';
 import { UnitsTable } from '../components/UnitsTable.tsx';
 import { TrendChart } from '../components/TrendChart.tsx';
 import { useMemo } from 'preact/hooks';
@@ -191,6 +192,7 @@ export const FacilityDetailPage = ({ id }: { id: string }) => {
               <UnitsTable units={d.units} live={live} now={now} unit={unit} />
             )}
           </Card>
+          <ReportDownload kind="facility" id={id} what={facilityLabel(d)} />
         </>
       )}
       <Card title={`Trend, last 7 days (hourly, °${unit})`} id="facility-trend">

@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'preact/hooks';
 import { RangePicker, type DayRange } from '../components/RangePicker.tsx';
+import { ReportDownload } from '../components/ReportDownload.tsx';
 import { TimeChart } from '../components/TimeChart.tsx';
 import { UnitAlarms } from '../components/UnitAlarms.tsx';
 import { Card, Empty, ErrorBox, Kpi, Loading, Pager, StatusBadge } from '../components/ui.tsx';
@@ -294,6 +295,7 @@ export const UnitDetailPage = ({ id, route }: { id: string; route: Route }) => {
           </>
         )}
       </Card>
+      {u && <ReportDownload kind="unit" id={id} what={unitLabel(u)} />}
     </div>
   );
 };
