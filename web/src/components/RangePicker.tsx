@@ -24,6 +24,7 @@ export const RangePicker = ({
   onPreset,
   onCustom,
   onResetZoom,
+  idPrefix = 'range',
 }: {
   presets: readonly Preset[];
   active: string | null;
@@ -32,6 +33,8 @@ export const RangePicker = ({
   onPreset: (key: string) => void;
   onCustom: (range: DayRange) => void;
   onResetZoom: () => void;
+  /** Prefix of the form's element ids: a second picker on a page needs its own. */
+  idPrefix?: string;
 }) => {
   const today = isoDay(new Date());
   const [from, setFrom] = useState(custom?.from ?? '');
@@ -75,9 +78,9 @@ export const RangePicker = ({
       </div>
       <form class="range-form" onSubmit={apply} aria-label="Custom date range" noValidate>
         <div class="field">
-          <label for="range-from">From</label>
+          <label for={`${idPrefix}-from`}>From</label>
           <input
-            id="range-from"
+            id={`${idPrefix}-from`}
             type="date"
             max={today}
             value={from}
@@ -85,9 +88,9 @@ export const RangePicker = ({
           />
         </div>
         <div class="field">
-          <label for="range-to">To</label>
+          <label for={`${idPrefix}-to`}>To</label>
           <input
-            id="range-to"
+            id={`${idPrefix}-to`}
             type="date"
             max={today}
             value={to}
@@ -97,7 +100,7 @@ export const RangePicker = ({
         <button
           type="submit"
           class={`btn btn-small ${custom && !zoomed ? 'btn-primary' : ''}`}
-          data-testid="apply-custom-range"
+          data-testid={`apply-custom-${idPrefix}`}
         >
           Show
         </button>

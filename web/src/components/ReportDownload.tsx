@@ -6,9 +6,9 @@ import { exportFileName, saveBlob } from '../lib/download.ts';
 import { dayEnd, dayStart, isoDay, TIME_ZONE } from '../lib/format.ts';
 
 const PRESETS = [
-  { key: '1d', label: '24 h', days: 1 },
-  { key: '7d', label: '7 days', days: 7 },
-  { key: '30d', label: '30 days', days: 30 },
+  { key: 'report-1d', label: '24 h', days: 1 },
+  { key: 'report-7d', label: '7 days', days: 7 },
+  { key: 'report-30d', label: '30 days', days: 30 },
 ] as const;
 
 const presetWindow = (days: number) => {
@@ -29,7 +29,7 @@ export const ReportDownload = ({
   id: string;
   what: string;
 }) => {
-  const [preset, setPreset] = useState<string | null>('7d');
+  const [preset, setPreset] = useState<string | null>('report-7d');
   const [custom, setCustom] = useState<DayRange | null>(null);
   const [busy, setBusy] = useState<string>();
   const [error, setError] = useState<string>();
@@ -63,6 +63,7 @@ export const ReportDownload = ({
           onPreset={(k) => (setCustom(null), setPreset(k))}
           onCustom={(r) => (setPreset(null), setCustom(r))}
           onResetZoom={() => undefined}
+          idPrefix="report"
         />
         <button
           type="button"
