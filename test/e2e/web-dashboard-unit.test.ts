@@ -241,7 +241,7 @@ describe.skipIf(skip !== null)('web dashboard: the unit page', () => {
     expect(
       new Intl.DateTimeFormat('en-GB', { timeZone: BROWSER_TZ, timeStyle: 'medium' }).format(start),
     ).toBe('00:00:00');
-    expect(await page.locator('[aria-pressed=true][data-range]').count()).toBe(0);
+    expect(await page.locator('#unit-chart [aria-pressed=true][data-range]').count()).toBe(0);
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.click('[data-testid=export-csv]'),
