@@ -111,11 +111,15 @@ export const registerDbCommands = (program: Command): void => {
     .option('--customer <code>', "only this customer's readings")
     .option('--all', 'every reading (within --customer if given)')
     .option('--dry-run', 'only count what would be deleted')
+    .option(
+      '--reason <text>',
+      'why the readings are deleted (required unless --dry-run; kept in the audit trail)',
+    )
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
-      '\nExamples:\n  tms db clean --newer-than 1h --yes\n  tms db clean --older-than 730d --dry-run\n  tms db clean --customer B --all',
+      '\nExamples:\n  tms db clean --newer-than 1h --yes --reason "test ingestion"\n  tms db clean --older-than 730d --dry-run\n  tms db clean --customer B --all --reason "customer left"',
     )
     .action(
       async (opts: {
@@ -124,6 +128,7 @@ export const registerDbCommands = (program: Command): void => {
         customer?: string;
         all?: boolean;
         dryRun?: boolean;
+        reason?: string;
         yes?: boolean;
         json?: boolean;
       }) => {
@@ -141,6 +146,13 @@ export const registerDbCommands = (program: Command): void => {
             `--customer ${opts.customer} alone is ambiguous: add --all to delete all of its readings`,
           );
         }
+        // A deletion is audited with its why; refuse before counting rather than after the question.
+        const reason = opts.reason?.trim();
+        if (!opts.dryRun && !reason)
+          throw new AppError(
+            'VALIDATION',
+            'Say why with --reason <text> (kept in the audit trail), or use --dry-run',
+          );
         const args = {
           ingestedAfter: opts.newerThan ? durationBefore(opts.newerThan, '--newer-than', now) : undefined,
           recordedBefore: opts.olderThan ? durationBefore(opts.olderThan, '--older-than', now) : undefined,
@@ -162,7 +174,10 @@ export const registerDbCommands = (program: Command): void => {
         if (!opts.yes && !(await confirm(`Delete ${preview.matched} readings?`))) {
           throw new AppError('VALIDATION', 'Not confirmed; nothing deleted (use --yes to skip the question)');
         }
-        const r = await runOp<{ deleted: number; remaining: number }>(config, 'db.clean', args);
+        const r = await runOp<{ deleted: number; remaining: number }>(config, 'db.clean', {
+          ...args,
+          reason,
+        });
         if (opts.json) printJson(r);
         else console.log(`Deleted ${r.deleted} readings; ${r.remaining} remain.`);
       },

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerAlarmCommands } from './alarms.ts';
+import { registerAuditCommands } from './audit.ts';
 import { registerDbCommands } from './db.ts';
 import { registerImportCommand } from './import.ts';
 import { registerNotifyCommands } from './notify.ts';
@@ -29,5 +30,6 @@ export const buildProgram = (): Command => {
   registerOpenApiCommand(program);
   registerAlarmCommands(program);
   registerNotifyCommands(program);
+  registerAuditCommands(program);
   return program;
 };

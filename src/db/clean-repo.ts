@@ -44,14 +44,20 @@ export const countReadings = async (q: Sql): Promise<number> => {
   return row!.n;
 };
 
+/** Writes the audit entry of a deletion, given how many readings went (the last step of its transaction). */
+export type DeletionAudit = (tx: Sql, deleted: number) => Promise<unknown>;
+
 /**
  * Deletes the matching readings and rebuilds the hourly and daily rollups of every unit-hour and
- * unit-day they touched, in one transaction, so aggregates never count deleted readings.
+ * unit-day they touched, in one transaction, so aggregates never count deleted readings. Readings are
+ * deleted only with an audit entry (migration 014's trigger refuses any other DELETE): the transaction
+ * marks itself audited and `audit` writes the entry last, so the deletion and its record commit together.
  * @returns the number of readings deleted.
  */
-export const deleteReadings = async (db: Db, f: CleanFilter): Promise<number> => {
+export const deleteReadings = async (db: Db, f: CleanFilter, audit: DeletionAudit): Promise<number> => {
   const w = whereOf(f);
   return db.transaction(async (tx) => {
+    await tx.query("SELECT set_config('tms.reading_delete', 'audited', true)");
     await tx.query(
       'CREATE TEMP TABLE IF NOT EXISTS clean_touched (storage_unit_id uuid, bucket_start timestamptz) ON COMMIT DROP',
     );
@@ -78,6 +84,7 @@ export const deleteReadings = async (db: Db, f: CleanFilter): Promise<number> =>
        GROUP BY r.storage_unit_id, b`,
     );
     await rebuildTouchedDays(tx);
+    await audit(tx, res!.n);
     return res!.n;
   });
 };

@@ -1,7 +1,8 @@
 import { cliActor, runAs } from '../audit/context.ts';
 import type { Config } from '../config/config.ts';
 import { issueToken, listTokens, revokeToken } from '../auth/tokens.ts';
-import { countMatching, countReadings, deleteReadings, type CleanFilter } from '../db/clean-repo.ts';
+import { cleanReadings } from '../admin/clean-readings.ts';
+import type { CleanFilter } from '../db/clean-repo.ts';
 import { findCustomerByCode } from '../db/customers-repo.ts';
 import { migrate } from '../db/migrate.ts';
 import { seedFleet } from '../db/seed-fleet.ts';
@@ -16,6 +17,7 @@ import type { RejectionSummary } from '../domain/reading.ts';
 import type { RawRow } from '../ingestion/types.ts';
 import { verifyCustomer } from '../ingestion/verify.ts';
 import { ALARM_OPS } from './alarm-ops.ts';
+import { AUDIT_OPS } from './audit-ops.ts';
 import { sendTestNow } from '../alarms/channels.ts';
 
 /** What an operation gets: the process's open database and its settings. */
@@ -55,12 +57,12 @@ const OPS: Record<string, Op> = {
     const fleet = await loadFleet(typeof args.fleetFile === 'string' ? args.fleetFile : ctx.config.fleetFile);
     return seedFleet(ctx.db, fleet, { simHost: ctx.config.simHost, simPortStart: ctx.config.simPortStart });
   },
-  'db.clean': async (ctx, args) => {
-    const filter = await cleanFilter(ctx, args);
-    const matched = await countMatching(ctx.db, filter);
-    const deleted = args.dryRun === true ? 0 : await deleteReadings(ctx.db, filter);
-    return { matched, deleted, remaining: await countReadings(ctx.db) };
-  },
+  'db.clean': async (ctx, args) =>
+    cleanReadings(ctx.db, {
+      filter: await cleanFilter(ctx, args),
+      customerCode: typeof args.customer === 'string' ? args.customer : undefined,
+      dryRun: args.dryRun === true,
+    }),
   'tokens.create': (ctx, args) =>
     issueToken(ctx.db, {
       customerCode: typeof args.customer === 'string' ? args.customer : undefined,
@@ -123,6 +125,7 @@ const OPS: Record<string, Op> = {
       until: isoOrUndefined(args.until),
     }),
   ...ALARM_OPS,
+  ...AUDIT_OPS,
 };
 
 /**

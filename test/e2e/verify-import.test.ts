@@ -129,7 +129,10 @@ describe('tms up (embedded) with ingestion, verify and import', () => {
   });
 
   it('reports lost readings and exits 1', async () => {
-    const clean = await runTms(['db', 'clean', '--customer', 'D', '--newer-than', '1h', '--yes'], env);
+    const clean = await runTms(
+      ['db', 'clean', '--customer', 'D', '--newer-than', '1h', '--yes', '--reason', 'simulate lost readings'],
+      env,
+    );
     expect(clean.code).toBe(0);
     const r = await runTms(['verify', '--customer', 'D', '--since', '30m', '--json'], env);
     expect(r.code).toBe(1);

@@ -2,7 +2,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { deleteReadings } from '../../src/db/clean-repo.ts';
+import { recordAudit } from '../../src/audit/record.ts';
+import { deleteReadings, type DeletionAudit } from '../../src/db/clean-repo.ts';
 import { migrate, type Migration } from '../../src/db/migrate.ts';
 import type { Db } from '../../src/db/types.ts';
 import { toCelsius } from '../../src/domain/units.ts';
@@ -39,6 +40,17 @@ const drift = async (db: Db): Promise<unknown[]> => [
   )),
 ];
 
+/** The audit entry `db clean` writes with a deletion (the trigger refuses one without its mark). */
+const auditClean: DeletionAudit = (tx, deleted) =>
+  recordAudit(tx, {
+    entityType: 'readings',
+    entityId: null,
+    customerId: null,
+    action: 'clean',
+    details: { deleted },
+    reason: 'MKT rollup test',
+  });
+
 const rollupRows = async (db: Db): Promise<number> =>
   (
     await db.query<{ n: number }>(
@@ -74,9 +86,9 @@ describeEachBackend('MKT rollups', ({ create }) => {
   });
 
   it('rebuilds it where db clean deletes readings', async () => {
-    await deleteReadings(db, { recordedBefore: new Date(T0 + 10 * HOUR + 17 * 60_000) });
+    await deleteReadings(db, { recordedBefore: new Date(T0 + 10 * HOUR + 17 * 60_000) }, auditClean);
     expect(await drift(db)).toEqual([]);
-    await deleteReadings(db, { all: true });
+    await deleteReadings(db, { all: true }, auditClean);
   });
 
   it('equals the compliance figures from every reading when readings are regular (property, count- vs duration-weighted)', async () => {
@@ -98,8 +110,16 @@ describeEachBackend('MKT rollups', ({ create }) => {
         ),
         async (period, phaseS, windowStartS, faults) => {
           const unit = units[run++ % units.length]!;
-          await db.query('DELETE FROM temperature_readings WHERE storage_unit_id = $1', [unit.id]);
-          await db.query('DELETE FROM reading_rollups_hourly WHERE storage_unit_id = $1', [unit.id]);
+          // Readings are deleted only in a transaction marked audited (migration 014), as db clean does.
+          await db.transaction(async (tx) => {
+            await tx.query("SELECT set_config('tms.reading_delete', 'audited', true)");
+            const gone = await tx.query(
+              'DELETE FROM temperature_readings WHERE storage_unit_id = $1 RETURNING 1',
+              [unit.id],
+            );
+            await tx.query('DELETE FROM reading_rollups_hourly WHERE storage_unit_id = $1', [unit.id]);
+            await auditClean(tx, gone.length);
+          });
           await db.query('UPDATE storage_units SET data_frequency_seconds = $2 WHERE id = $1', [
             unit.id,
             period,

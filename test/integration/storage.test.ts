@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bootstrapTokens, issueToken, listTokens, revokeToken } from '../../src/auth/tokens.ts';
+import { recordAudit } from '../../src/audit/record.ts';
 import { countMatching, deleteReadings } from '../../src/db/clean-repo.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { seedFleet } from '../../src/db/seed-fleet.ts';
@@ -25,12 +26,22 @@ const insertReading = (
   unit: { id: string; customer_id: string; facility_id: string },
   at: string,
   c: number | null,
+  /** When it was ingested (default now); readings are immutable, so an old ingestion is inserted as such. */
+  createdAt?: Date,
 ) =>
   db.query(
     `INSERT INTO temperature_readings (customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, source_value,
-       source_unit, quality_score, equipment_status)
-     VALUES ($1, $2, $3, $4, $5, $5, 'C', 0.9, $6)`,
-    [unit.customer_id, unit.facility_id, unit.id, at, c, c === null ? 'failure' : 'normal'],
+       source_unit, quality_score, equipment_status, created_at)
+     VALUES ($1, $2, $3, $4, $5, $5, 'C', 0.9, $6, coalesce($7::timestamptz, now()))`,
+    [
+      unit.customer_id,
+      unit.facility_id,
+      unit.id,
+      at,
+      c,
+      c === null ? 'failure' : 'normal',
+      createdAt ?? null,
+    ],
   );
 
 // Every test gets a database of its own holding the default fleet, and creates the readings and
@@ -269,7 +280,10 @@ describeEachBackend('storage', ({ create }) => {
 
     it('clean deletes the matching readings only and rebuilds the touched rollups', async () => {
       const u = await unitOf(db, 'unit_B_1_1');
-      for (const [i, c] of [-3, -4, -5].entries()) await insertReading(db, u, `2026-02-01T10:0${i}:00Z`, c);
+      await insertReading(db, u, '2026-02-01T10:00:00Z', -3);
+      await insertReading(db, u, '2026-02-01T10:01:00Z', -4);
+      // Ingested two hours ago: outside the clean of the last hour below.
+      await insertReading(db, u, '2026-02-01T10:02:00Z', -5, new Date(Date.now() - 2 * 3_600_000));
       // Another customer's reading, ingested just as recently: untouched by a clean of B.
       await insertReading(db, await unitOf(db, 'unit_A_1_1'), '2026-02-01T10:00:00Z', -74.1);
       await db.query(
@@ -279,15 +293,25 @@ describeEachBackend('storage', ({ create }) => {
       );
       const before = await countMatching(db, { customerId: u.customer_id, all: true });
       expect(before).toBe(3);
-      await db.query(
-        "UPDATE temperature_readings SET created_at = now() - interval '2 hours' WHERE storage_unit_id = $1 AND temperature_c = -5",
-        [u.id],
+      const deleted = await deleteReadings(
+        db,
+        { customerId: u.customer_id, ingestedAfter: new Date(Date.now() - 3_600_000) },
+        (tx, n) =>
+          recordAudit(tx, {
+            entityType: 'readings',
+            entityId: null,
+            customerId: u.customer_id,
+            action: 'clean',
+            details: { deleted: n },
+            reason: 'storage test',
+          }),
       );
-      const deleted = await deleteReadings(db, {
-        customerId: u.customer_id,
-        ingestedAfter: new Date(Date.now() - 3_600_000),
-      });
       expect(deleted).toBe(2);
+      // Its audit entry committed with it.
+      const audit = await db.query<{ changes: unknown }>(
+        "SELECT changes FROM audit_log WHERE entity_type = 'readings' AND action = 'clean'",
+      );
+      expect(audit).toEqual([{ changes: { _details: { deleted: 2 } } }]);
       const [roll] = await db.query<{ reading_count: number; sum_c: number; min_c: number; max_c: number }>(
         'SELECT reading_count, sum_c, min_c, max_c FROM reading_rollups_hourly WHERE storage_unit_id = $1',
         [u.id],
