@@ -19,6 +19,7 @@ import { registerOpenApi } from './plugins/openapi.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerAlarmRoutes } from './routes/alarms.ts';
 import { registerAnalyticsRoutes } from './routes/analytics.ts';
+import { registerAuditRoutes } from './routes/audit.ts';
 import { registerComplianceRoutes } from './routes/compliance.ts';
 import { registerCustomerRoutes } from './routes/customers.ts';
 import type { App, RouteDeps } from './routes/deps.ts';
@@ -153,6 +154,7 @@ export const buildApp = async (ctx: AppContext): Promise<FastifyInstance> => {
   registerComplianceRoutes(typed, deps);
   registerAlarmRoutes(typed, deps);
   registerNotificationRoutes(typed, deps);
+  registerAuditRoutes(typed, deps);
   await registerDashboard(app);
   return app;
 };
