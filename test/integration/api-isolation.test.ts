@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RouteInfo } from '../../src/http/app.ts';
 import type { Db } from '../../src/db/types.ts';
 import { insertAlarm } from '../support/alarm-fixtures.ts';
+import { appendEntry } from '../support/audit-fixtures.ts';
 import { call, testApp } from '../support/api.ts';
 import { describeEachBackend, type TestDatabase } from '../support/databases.ts';
 import {
@@ -108,6 +109,8 @@ describeEachBackend('api tenant isolation', ({ create }) => {
       alarm_id: await insertAlarm(db, { unit: bUnits[0]!, startedAt: new Date(Date.now() - 3_600_000) }),
       equipment_type: 'freezer',
     };
+    // An audit entry of B's, about its unit: never in A's /audit.
+    await appendEntry(db, { customerId: bUnits[0]!.customer_id, entityId: bUnits[0]!.id, action: 'update' });
     tokens = {
       aRead: (await tokenFor(db, 'A')).token,
       aWrite: (await tokenFor(db, 'A', ['read', 'write'])).token,
@@ -182,6 +185,7 @@ describeEachBackend('api tenant isolation', ({ create }) => {
       '/api/v1/analytics/compliance',
       '/api/v1/alarms',
       '/api/v1/analytics/alarms/history',
+      '/api/v1/audit',
     ];
     for (const url of lists) {
       const res = await call(app, 'GET', url, tokens.aRead);
