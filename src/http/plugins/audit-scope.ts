@@ -33,11 +33,9 @@ export const registerAuditScope = (app: FastifyInstance): void => {
     if (!isWrite(route.method) || !route.schema || scope === 'public') return;
     const schema = route.schema as Record<string, unknown>;
     const qs = (schema.querystring as Schema | undefined) ?? { type: 'object', properties: {} };
-    route.schema = {
-      ...schema,
-      body: withReason(schema.body as Schema | undefined),
-      querystring: withReason(qs),
-    };
+    // A route without a body schema keeps none (a `body: undefined` key makes Fastify warn at start).
+    const body = withReason(schema.body as Schema | undefined);
+    route.schema = { ...schema, ...(body ? { body } : {}), querystring: withReason(qs) };
   });
 
   app.addHook('preHandler', (req, _reply, done) => {
