@@ -141,6 +141,7 @@ describe.skipIf(!pg)('alarm → e-mail → acknowledge → clear, on tms up [pos
     }).map((r) => r.temperature!);
     const threshold = Math.round((Math.max(...predicted) - 0.6) * 100) / 100;
     await request('PUT', `/api/v1/units/${unit!.id}/alarm-rules`, token, {
+      reason: 'e2e: threshold just below the fault',
       rules: [
         {
           kind: 'high',

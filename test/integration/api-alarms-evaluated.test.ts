@@ -36,7 +36,7 @@ describeEachBackend('api alarms raised by the evaluator', ({ create }) => {
 
   it('shows the excursion in °F from start to acknowledgement', async () => {
     const threshold = 46.4; // 8 °C
-    const put = await call(app, 'PUT', `/api/v1/units/${unit.id}/alarm-rules`, token, [
+    const put = await call(app, 'PUT', `/api/v1/units/${unit.id}/alarm-rules?reason=test`, token, [
       {
         id: 'hot',
         kind: 'high',

@@ -58,17 +58,20 @@ describeEachBackend('api alarm rules', ({ create }) => {
   });
 
   const url = () => `/api/v1/units/${fUnit.id}/alarm-rules`;
+  /** Rule changes carry a reason, as the audit trail demands (its refusal: audit-alarms.test.ts). */
+  const change = (method: 'PUT' | 'DELETE', path: string, token: string, body?: unknown) =>
+    call(app, method, `${path}?reason=${encodeURIComponent('test change')}`, token, body);
 
   describe('a unit’s rules', () => {
     it('takes back exactly what it showed: GET → PUT unchanged → the same rules', async () => {
       const shown = await call(app, 'GET', `/api/v1/units/${cUnits[0]!.id}/alarm-rules`, tok.cRead);
-      const put = await call(app, 'PUT', `/api/v1/units/${cUnits[0]!.id}/alarm-rules`, tok.cWrite, {
+      const put = await change('PUT', `/api/v1/units/${cUnits[0]!.id}/alarm-rules`, tok.cWrite, {
         rules: shown.body.rules,
       });
       expect(put.status, JSON.stringify(put.body)).toBe(200);
       expect(put.body.source).toBe('unit');
       expect(put.body.rules).toEqual(shown.body.rules);
-      await call(app, 'DELETE', `/api/v1/units/${cUnits[0]!.id}/alarm-rules`, tok.cWrite);
+      await change('DELETE', `/api/v1/units/${cUnits[0]!.id}/alarm-rules`, tok.cWrite);
     });
 
     it('starts with the computed defaults, shown in the unit’s own °F', async () => {
@@ -110,7 +113,7 @@ describeEachBackend('api alarm rules', ({ create }) => {
     });
 
     it('stores edited rules in °C and shows them back in °F', async () => {
-      const put = await call(app, 'PUT', url(), tok.cWrite, {
+      const put = await change('PUT', url(), tok.cWrite, {
         rules: [
           { id: 'hot', kind: 'high', severity: 'critical', threshold: 50, delay_seconds: 600, deadband: 1.8 },
           {
@@ -151,10 +154,10 @@ describeEachBackend('api alarm rules', ({ create }) => {
     });
 
     it('carries predicted_breach rules: direction, horizon and lookback, threshold in °F', async () => {
-      const defaults = await call(app, 'DELETE', url(), tok.cWrite);
+      const defaults = await change('DELETE', url(), tok.cWrite);
       const predicted = defaults.body.rules.find((x: { id: string }) => x.id === 'predicted-high');
       expect(predicted).toMatchObject({ kind: 'predicted_breach', direction: 'high', horizon_seconds: 3600 });
-      const put = await call(app, 'PUT', url(), tok.cWrite, {
+      const put = await change('PUT', url(), tok.cWrite, {
         rules: [
           {
             kind: 'predicted_breach',
@@ -183,7 +186,7 @@ describeEachBackend('api alarm rules', ({ create }) => {
       );
       expect(stored!.rules[0]!.threshold_c).toBeCloseTo(0, 9);
       expect(stored!.rules[1]).not.toHaveProperty('junk');
-      const bad = await call(app, 'PUT', url(), tok.cWrite, {
+      const bad = await change('PUT', url(), tok.cWrite, {
         rules: [{ kind: 'predicted_breach', severity: 'warning', threshold: 40 }],
       });
       expect(bad.status).toBe(422);
@@ -191,7 +194,7 @@ describeEachBackend('api alarm rules', ({ create }) => {
     });
 
     it('takes the bare list too', async () => {
-      const put = await call(app, 'PUT', url(), tok.cWrite, [
+      const put = await change('PUT', url(), tok.cWrite, [
         { id: 'hot', kind: 'high', severity: 'critical', threshold: 41 },
       ]);
       expect(put.status).toBe(200);
@@ -200,7 +203,7 @@ describeEachBackend('api alarm rules', ({ create }) => {
     });
 
     it('answers 422 with the engine’s messages for a rule it cannot evaluate, and keeps the old rules', async () => {
-      const bad = await call(app, 'PUT', url(), tok.cWrite, {
+      const bad = await change('PUT', url(), tok.cWrite, {
         rules: [
           { kind: 'high', severity: 'critical' },
           { kind: 'low', severity: 'warning', threshold: 30, cumulative_seconds: 600 },
@@ -212,25 +215,25 @@ describeEachBackend('api alarm rules', ({ create }) => {
       expect(bad.body.detail).toMatch(/rules\[0\] \(high-critical\): threshold is required/);
       expect(bad.body.detail).toMatch(/cumulative_seconds and window_seconds go together/);
       expect(bad.body.detail).toMatch(/id 'x' is used twice/);
-      const schema = await call(app, 'PUT', url(), tok.cWrite, { rules: [{ kind: 'warm', severity: 'x' }] });
+      const schema = await change('PUT', url(), tok.cWrite, { rules: [{ kind: 'warm', severity: 'x' }] });
       expect(schema.status).toBe(422);
       const get = await call(app, 'GET', url(), tok.cRead);
       expect(get.body.rules[0].threshold).toBe(41);
     });
 
     it('goes back to the defaults on DELETE', async () => {
-      const del = await call(app, 'DELETE', url(), tok.cWrite);
+      const del = await change('DELETE', url(), tok.cWrite);
       expect(del.status).toBe(200);
       expect(del.body.source).toBe('default');
       expect(del.body.rules).toHaveLength(defaultCount);
     });
 
     it('needs write scope, and is a 404 for another customer’s unit or a unit outside a limited token', async () => {
-      expect((await call(app, 'PUT', url(), tok.cRead, { rules: [] })).status).toBe(403);
+      expect((await change('PUT', url(), tok.cRead, { rules: [] })).status).toBe(403);
       expect((await call(app, 'GET', url(), tok.aRead)).status).toBe(404);
-      expect((await call(app, 'PUT', url(), tok.aWrite, { rules: [] })).status).toBe(404);
+      expect((await change('PUT', url(), tok.aWrite, { rules: [] })).status).toBe(404);
       const other = cUnits.find((u) => u.id !== fUnit.id)!;
-      const limited = await call(app, 'PUT', `/api/v1/units/${other.id}/alarm-rules`, tok.cLimited, {
+      const limited = await change('PUT', `/api/v1/units/${other.id}/alarm-rules`, tok.cLimited, {
         rules: [],
       });
       expect(limited.status).toBe(404);
@@ -244,7 +247,7 @@ describeEachBackend('api alarm rules', ({ create }) => {
       const path = `/api/v1/alarm-rule-defaults/${encodeURIComponent(type)}`;
       const none = await call(app, 'GET', path, tok.cRead);
       expect(none.body).toMatchObject({ equipment_type: type, stored: false, rules: [] });
-      const put = await call(app, 'PUT', path, tok.cWrite, {
+      const put = await change('PUT', path, tok.cWrite, {
         temperature_unit: 'F',
         rules: [{ kind: 'high', severity: 'critical', threshold: 50, delay_seconds: 0 }],
       });
@@ -258,8 +261,8 @@ describeEachBackend('api alarm rules', ({ create }) => {
       const aSame = a.find(() => true)!;
       const aRules = await call(app, 'GET', `/api/v1/units/${aSame.id}/alarm-rules`, tok.aRead);
       expect(aRules.body.source).toBe('default');
-      expect((await call(app, 'PUT', path, tok.cLimited, { rules: [] })).status).toBe(403);
-      const del = await call(app, 'DELETE', path, tok.cWrite);
+      expect((await change('PUT', path, tok.cLimited, { rules: [] })).status).toBe(403);
+      const del = await change('DELETE', path, tok.cWrite);
       expect(del.body.stored).toBe(false);
       expect((await call(app, 'GET', url(), tok.cRead)).body.source).toBe('default');
     });
