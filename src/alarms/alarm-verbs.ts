@@ -1,7 +1,8 @@
+import { currentAuditScope } from '../audit/context.ts';
+import { recordAudit } from '../audit/record.ts';
 import { appendAlarmEvent } from '../db/alarm-store-repo.ts';
 import * as repo from '../db/alarms-query-repo.ts';
 import type { AlarmFilter, AlarmRow, AlarmScope } from '../db/alarms-query-repo.ts';
-import { findTokenById } from '../db/tokens-repo.ts';
 import type { TemperatureUnit } from '../domain/units.ts';
 import { readInScope } from '../fleet/fleet.ts';
 import { AppError, notFound } from '../lib/errors.ts';
@@ -11,7 +12,8 @@ import { adminAlarmItem, alarmDetail, alarmItem, historyItem } from './alarm-dto
 
 // The human side of alarms, transport-free (the API and the CLI call these): list, show, acknowledge
 // with a comment, shelve for a while with a reason. Acknowledgement and shelving are wall-clock acts;
-// each writes its event in the same transaction as the change.
+// each writes its event and its audit entry (entity alarm) in the same transaction as the change. Who
+// acts is the audit scope's actor: the request's token (API) or `cli:<os user>` (CLI).
 
 /** Who acts: a token's name and id (API), or `cli:<os user>` without a token (CLI). */
 export interface AlarmActor {
@@ -19,16 +21,16 @@ export interface AlarmActor {
   tokenId: string | null;
 }
 
+/** The actor of the current request or CLI operation, as alarm events name it. */
+const currentActor = (): AlarmActor => {
+  const { name, tokenId } = currentAuditScope().actor;
+  return { name, tokenId };
+};
+
 /** Longest shelving: a week; an alarm shelved longer is an alarm switched off. */
 export const MAX_SHELVE_MS = 7 * 24 * 3_600_000;
 
 const alarmNotFound = () => notFound('Alarm');
-
-/** The actor of an API request: the token's name (as people know it) and its id. */
-export const tokenActor = async (ctx: FeatureContext, tokenId: string): Promise<AlarmActor> => {
-  const t = await findTokenById(ctx.db, tokenId);
-  return { name: t?.token_name ?? tokenId, tokenId };
-};
 
 export interface AlarmListOptions extends AlarmFilter {
   unit?: TemperatureUnit;
@@ -90,16 +92,11 @@ export const getAlarm = async (ctx: FeatureContext, id: string, s: AlarmScope, u
  * Acknowledges an alarm: who, when (now) and a comment, which is required (every excursion is
  * reviewed in words). A second acknowledgement is a 409 naming the first.
  */
-export const acknowledgeAlarm = async (
-  ctx: FeatureContext,
-  id: string,
-  s: AlarmScope,
-  actor: AlarmActor,
-  comment: string,
-) => {
+export const acknowledgeAlarm = async (ctx: FeatureContext, id: string, s: AlarmScope, comment: string) => {
   const text = comment.trim();
   if (text === '')
     throw new AppError('VALIDATION', 'comment is required: say what was found and what was done');
+  const actor = currentActor();
   const at = ctx.clock.now();
   await ctx.db.transaction(async (tx) => {
     const done = await repo.acknowledgeAlarm(tx, id, s, {
@@ -121,25 +118,38 @@ export const acknowledgeAlarm = async (
       token_id: actor.tokenId,
       comment: text,
     });
+    await recordAudit(tx, {
+      entityType: 'alarm',
+      entityId: id,
+      customerId: done.customer_id,
+      action: 'acknowledge',
+      after: { acknowledged_at: at, acknowledged_by: actor.name, comment: text },
+      details: { kind: done.kind, severity: done.severity, storage_unit_id: done.storage_unit_id },
+      reason: text,
+    });
   });
   return getAlarm(ctx, id, s);
 };
+
+/** An alarm's shelving fields, before a change, for its audit entry. */
+const shelvingOf = (row: AlarmRow) => ({
+  shelved_until: row.shelved_until,
+  shelved_reason: row.shelved_reason,
+  shelved_by: row.shelved_by,
+});
 
 export interface ShelveRequest {
   minutes?: number;
   /** An instant, already parsed. */
   until?: Date;
+  /** Defaults to the `reason` of the request or operation (the API takes it out of the body). */
   reason?: string;
 }
 
 /** Lifts an alarm's shelving (event 'unshelved'); 409 when it is not shelved. */
-export const unshelveAlarm = async (
-  ctx: FeatureContext,
-  id: string,
-  s: AlarmScope,
-  actor: AlarmActor,
-  reason?: string,
-) => {
+export const unshelveAlarm = async (ctx: FeatureContext, id: string, s: AlarmScope, reasonIn?: string) => {
+  const actor = currentActor();
+  const reason = (reasonIn ?? currentAuditScope().reason)?.trim() || undefined;
   const at = ctx.clock.now();
   await ctx.db.transaction(async (tx) => {
     const row = await repo.findAlarm(tx, id, s);
@@ -150,7 +160,16 @@ export const unshelveAlarm = async (
     await appendAlarmEvent(tx, id, 'unshelved', at, {
       by: actor.name,
       token_id: actor.tokenId,
-      ...(reason?.trim() ? { reason: reason.trim() } : {}),
+      ...(reason ? { reason } : {}),
+    });
+    await recordAudit(tx, {
+      entityType: 'alarm',
+      entityId: id,
+      customerId: row.customer_id,
+      action: 'unshelve',
+      before: shelvingOf(row),
+      after: { shelved_until: null, shelved_reason: null, shelved_by: null },
+      reason,
     });
   });
   return getAlarm(ctx, id, s);
@@ -160,17 +179,12 @@ export const unshelveAlarm = async (
  * Shelves an alarm until a time (at most a week ahead) with a required reason: while shelved it is
  * neither escalated nor repeated. `minutes: 0` unshelves. A closed alarm cannot be shelved (409).
  */
-export const shelveAlarm = async (
-  ctx: FeatureContext,
-  id: string,
-  s: AlarmScope,
-  actor: AlarmActor,
-  req: ShelveRequest,
-) => {
+export const shelveAlarm = async (ctx: FeatureContext, id: string, s: AlarmScope, req: ShelveRequest) => {
   if ((req.minutes === undefined) === (req.until === undefined))
     throw new AppError('VALIDATION', 'Give either minutes or until');
-  if (req.minutes === 0) return unshelveAlarm(ctx, id, s, actor, req.reason);
-  const reason = req.reason?.trim() ?? '';
+  if (req.minutes === 0) return unshelveAlarm(ctx, id, s, req.reason);
+  const actor = currentActor();
+  const reason = (req.reason ?? currentAuditScope().reason)?.trim() ?? '';
   if (reason === '') throw new AppError('VALIDATION', 'reason is required to shelve an alarm');
   const at = ctx.clock.now();
   const until = req.until ?? new Date(at.getTime() + (req.minutes as number) * 60_000);
@@ -186,6 +200,16 @@ export const shelveAlarm = async (
       by: actor.name,
       token_id: actor.tokenId,
       until: until.toISOString(),
+      reason,
+    });
+    await recordAudit(tx, {
+      entityType: 'alarm',
+      entityId: id,
+      customerId: row.customer_id,
+      action: 'shelve',
+      before: shelvingOf(row),
+      after: { shelved_until: until, shelved_reason: reason, shelved_by: actor.name },
+      details: { until: until.toISOString() },
       reason,
     });
   });

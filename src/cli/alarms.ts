@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import os from 'node:os';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.ts';
 import { AppError } from '../lib/errors.ts';
@@ -72,15 +71,6 @@ const checkId = (what: string, id: string): string => {
 
 const when = (v: string | null | undefined): string => (v ? v.replace(/\.\d{3}Z$/, 'Z') : '-');
 const temp = (v: number | null, unit: string): string => (v === null ? '-' : `${v} °${unit}`);
-
-/** Who acknowledges from a terminal: the OS user, marked as the CLI. */
-const cliActor = (): string => {
-  try {
-    return `cli:${os.userInfo().username}`;
-  } catch {
-    return `cli:${process.env.USER ?? 'unknown'}`;
-  }
-};
 
 const printAlarm = (a: AlarmShown): void => {
   const where = [a.customer_code, a.facility_code, a.unit_code].filter(Boolean).join(' / ');
@@ -242,7 +232,6 @@ export const registerAlarmCommands = (program: Command): void => {
       const a = await runOp<AlarmShown>(loadConfig(), 'alarms.ack', {
         id: checkId('Alarm', id),
         comment: opts.comment,
-        by: cliActor(),
       });
       if (opts.json) return printJson(a);
       console.log(`Acknowledged alarm ${a.id} as ${a.acknowledged_by}; it is now ${a.state}`);
@@ -254,22 +243,33 @@ export const registerAlarmCommands = (program: Command): void => {
     .argument('<unit-id>', 'storage unit id')
     .option('--set <file>', 'a JSON list of rules, or {"rules": [...]}')
     .option('--reset', 'drop the unit’s own rules (back to the defaults)')
+    .option(
+      '--reason <text>',
+      'why the rules change (required with --set and --reset; kept in the audit trail)',
+    )
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
-      '\nExample rules file:\n  [{"kind": "high", "severity": "critical", "threshold": 8, "delay_seconds": 1800}]',
+      '\nExample rules file:\n  [{"kind": "high", "severity": "critical", "threshold": 8, "delay_seconds": 1800}]\n' +
+        'Example:\n  tms alarms rules 3f2a… --set rules.json --reason "Vaccine fridge: 2–8 °C per SOP-12"',
     )
-    .action(async (unitId: string, opts: { set?: string; reset?: boolean; json?: boolean }) => {
-      if (opts.set && opts.reset) throw new AppError('VALIDATION', 'Give --set or --reset, not both');
-      const id = checkId('Unit', unitId);
-      const config = loadConfig();
-      const r = opts.set
-        ? await runOp<UnitRules>(config, 'alarms.rules-set', {
-            unitId: id,
-            rules: await readRulesFile(opts.set),
-          })
-        : await runOp<UnitRules>(config, opts.reset ? 'alarms.rules-reset' : 'alarms.rules', { unitId: id });
-      if (opts.json) return printJson(r);
-      printRules(r);
-    });
+    .action(
+      async (unitId: string, opts: { set?: string; reset?: boolean; reason?: string; json?: boolean }) => {
+        if (opts.set && opts.reset) throw new AppError('VALIDATION', 'Give --set or --reset, not both');
+        const id = checkId('Unit', unitId);
+        const config = loadConfig();
+        const r = opts.set
+          ? await runOp<UnitRules>(config, 'alarms.rules-set', {
+              unitId: id,
+              rules: await readRulesFile(opts.set),
+              reason: opts.reason,
+            })
+          : await runOp<UnitRules>(config, opts.reset ? 'alarms.rules-reset' : 'alarms.rules', {
+              unitId: id,
+              reason: opts.reason,
+            });
+        if (opts.json) return printJson(r);
+        printRules(r);
+      },
+    );
 };

@@ -154,24 +154,34 @@ export interface Acknowledgement {
   comment: string;
 }
 
+/** What the audit entry of an acknowledgement names. */
+export interface AcknowledgedAlarm {
+  id: string;
+  customer_id: string;
+  storage_unit_id: string;
+  kind: string;
+  severity: string;
+}
+
 /**
  * Acknowledges an alarm that is not acknowledged yet, in one statement (two callers at once: one
- * wins). Returns false when it was acknowledged already (or is not in the scope).
+ * wins). Returns undefined when it was acknowledged already (or is not in the scope).
  */
 export const acknowledgeAlarm = async (
   q: Sql,
   id: string,
   s: AlarmScope,
   ack: Acknowledgement,
-): Promise<boolean> => {
+): Promise<AcknowledgedAlarm | undefined> => {
   const params: unknown[] = [id, ack.at, ack.by, ack.tokenId, ack.comment];
   const c = ['a.id = $1::uuid', 'a.acknowledged_at IS NULL', ...scopeConditions(s, params)];
-  const rows = await q.query(
+  const rows = await q.query<AcknowledgedAlarm>(
     `UPDATE alarms a SET acknowledged_at = $2, acknowledged_by = $3, acknowledged_by_token_id = $4::uuid,
-       comment = $5, updated_at = now() ${where(c)} RETURNING a.id`,
+       comment = $5, updated_at = now() ${where(c)}
+     RETURNING a.id, a.customer_id, a.storage_unit_id, a.kind, a.severity`,
     params,
   );
-  return rows.length > 0;
+  return rows[0];
 };
 
 /** Sets (until = a time) or lifts (until = null) an alarm's shelving. Returns false when not in the scope. */

@@ -42,14 +42,8 @@ export const ALARM_OPS: Record<string, Op> = {
     });
   },
   'alarms.show': (ctx, args) => getAlarm(ctx, String(args.id), {}),
-  'alarms.ack': (ctx, args) =>
-    acknowledgeAlarm(
-      ctx,
-      String(args.id),
-      {},
-      { name: String(args.by), tokenId: null },
-      String(args.comment ?? ''),
-    ),
+  // Acknowledged as the operation's actor (`cli:<os user>`, ops.ts runOpInProcess).
+  'alarms.ack': (ctx, args) => acknowledgeAlarm(ctx, String(args.id), {}, String(args.comment ?? '')),
   'alarms.rules': (ctx, args) => getUnitRules(ctx, String(args.unitId), {}),
   'alarms.rules-set': (ctx, args) => {
     if (!Array.isArray(args.rules))

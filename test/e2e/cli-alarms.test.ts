@@ -110,17 +110,20 @@ describe('tms alarms', () => {
       file,
       JSON.stringify([{ kind: 'high', severity: 'critical', threshold: -60, delay_seconds: 300 }]),
     );
-    const set = await runTms(['alarms', 'rules', unit.id, '--set', file, '--json'], env);
+    const unreasoned = await runTms(['alarms', 'rules', unit.id, '--set', file], env);
+    expect(unreasoned.code).toBe(2);
+    expect(unreasoned.stderr).toMatch(/reason is required/);
+    const set = await runTms(['alarms', 'rules', unit.id, '--set', file, '--reason', 'e2e', '--json'], env);
     expect(set.stderr).toBe('');
     expect(JSON.parse(set.stdout)).toMatchObject({
       source: 'unit',
       rules: [{ id: 'high-critical', threshold: -60, delay_seconds: 300 }],
     });
     await writeFile(file, JSON.stringify({ rules: [{ kind: 'high', severity: 'critical' }] }));
-    const bad = await runTms(['alarms', 'rules', unit.id, '--set', file], env);
+    const bad = await runTms(['alarms', 'rules', unit.id, '--set', file, '--reason', 'e2e'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/threshold is required/);
-    const reset = await runTms(['alarms', 'rules', unit.id, '--reset', '--json'], env);
+    const reset = await runTms(['alarms', 'rules', unit.id, '--reset', '--reason', 'e2e', '--json'], env);
     expect(JSON.parse(reset.stdout).source).toBe('default');
   }, 120_000);
 });
