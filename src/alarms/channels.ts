@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import dns from 'node:dns/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { recordAudit, requireReason } from '../audit/record.ts';
 import * as repo from '../db/notification-repo.ts';
 import type {
   ChannelFields,
@@ -21,7 +22,9 @@ import { DEFAULT_TUNING, deliverDue, type NotifierSettings } from './notifier.ts
 
 // Notification channels of a customer and their delivery log: the verbs behind the API (and the
 // dashboard's settings page). Channels act for the whole customer, so a token limited to some units
-// may read them but not change them, like the profile and tokens.
+// may read them but not change them, like the profile and tokens. Creating, changing and deleting a
+// channel is audited (entity notification_channel) in the same transaction, never with a webhook's
+// signing secret; a deletion needs a reason. A test send changes no record and is not audited.
 
 export interface ChannelCaller {
   customerId: string;
@@ -106,6 +109,23 @@ export const toDeliveryDto = (o: OutboxRow) => ({
   next_attempt_at: o.status === 'pending' ? o.next_attempt_at : null,
 });
 
+/** A channel's fields as the audit trail records them (ChannelRow never holds the secret). */
+const auditedChannel = (c: ChannelRow) => ({
+  name: c.name,
+  type: c.type,
+  target: c.target,
+  min_severity: c.min_severity,
+  escalate_after_seconds: c.escalate_after_seconds,
+  repeat_seconds: c.repeat_seconds,
+  is_active: c.is_active,
+});
+
+const channelChange = (c: ChannelRow) => ({
+  entityType: 'notification_channel',
+  entityId: c.id,
+  customerId: c.customer_id,
+});
+
 export const listChannelsOf = async (ctx: FeatureContext, caller: ChannelCaller) =>
   (await repo.listChannels(ctx.db, caller.customerId)).map(toChannelDto);
 
@@ -125,7 +145,11 @@ export const createChannel = async (ctx: FeatureContext, caller: ChannelCaller, 
   requireWholeCustomer(caller);
   const target = await checkTarget(input.type, input.target);
   const secret = input.type === 'webhook' ? randomBytes(32).toString('hex') : null;
-  const row = await repo.insertChannel(ctx.db, caller.customerId, { ...input, target, secret });
+  const row = await ctx.db.transaction(async (tx) => {
+    const created = await repo.insertChannel(tx, caller.customerId, { ...input, target, secret });
+    await recordAudit(tx, { ...channelChange(created), action: 'create', after: auditedChannel(created) });
+    return created;
+  });
   return secret ? { ...toChannelDto(row), secret } : toChannelDto(row);
 };
 
@@ -139,19 +163,44 @@ export const updateChannel = async (
   requireWholeCustomer(caller);
   const current = await repo.findChannel(ctx.db, caller.customerId, id);
   if (!current) throw notFound('Notification channel');
+  // The target is checked (a DNS lookup for a webhook) before the transaction, so none waits on it.
   const target = input.target === undefined ? undefined : await checkTarget(current.type, input.target);
-  const row = await repo.updateChannel(ctx.db, caller.customerId, id, { ...input, target });
-  if (!row) throw notFound('Notification channel');
+  const row = await ctx.db.transaction(async (tx) => {
+    const before = await repo.findChannel(tx, caller.customerId, id);
+    const after = before && (await repo.updateChannel(tx, caller.customerId, id, { ...input, target }));
+    if (!before || !after) throw notFound('Notification channel');
+    await recordAudit(tx, {
+      ...channelChange(after),
+      action: 'update',
+      before: auditedChannel(before),
+      after: auditedChannel(after),
+    });
+    return after;
+  });
   return toChannelDto(row);
 };
 
-/** Deletes a channel; its delivery log stays, and messages still waiting for it are given up. */
+/**
+ * Deletes a channel, with a reason (422 without); its delivery log stays, and messages still waiting
+ * for it are given up.
+ */
 export const deleteChannel = async (ctx: FeatureContext, caller: ChannelCaller, id: string) => {
   requireWholeCustomer(caller);
-  const current = await repo.findChannel(ctx.db, caller.customerId, id);
-  if (!current) throw notFound('Notification channel');
-  const gone = await ctx.db.transaction((tx) => repo.deleteChannel(tx, caller.customerId, id));
-  if (!gone) throw notFound('Notification channel');
+  // Another customer's channel is a 404 before a missing reason is a 422.
+  if (!(await repo.findChannel(ctx.db, caller.customerId, id))) throw notFound('Notification channel');
+  requireReason('deleting a notification channel');
+  const current = await ctx.db.transaction(async (tx) => {
+    const row = await repo.findChannel(tx, caller.customerId, id);
+    if (!row || !(await repo.deleteChannel(tx, caller.customerId, id)))
+      throw notFound('Notification channel');
+    await recordAudit(tx, {
+      ...channelChange(row),
+      action: 'delete',
+      before: auditedChannel(row),
+      reasonRequired: true,
+    });
+    return row;
+  });
   return toChannelDto(current);
 };
 

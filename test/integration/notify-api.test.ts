@@ -115,11 +115,11 @@ describeEachBackend('notification channels API', ({ create }) => {
       422,
     );
 
-    const del = await call(app, 'DELETE', `${CH}/${mail.body.id}`, tok.aWrite);
+    const del = await call(app, 'DELETE', `${CH}/${mail.body.id}?reason=test`, tok.aWrite);
     expect(del.status).toBe(200);
-    expect((await call(app, 'DELETE', `${CH}/${mail.body.id}`, tok.aWrite)).status).toBe(404);
+    expect((await call(app, 'DELETE', `${CH}/${mail.body.id}?reason=test`, tok.aWrite)).status).toBe(404);
     expect((await call(app, 'GET', CH, tok.aRead)).body).toHaveLength(1);
-    await call(app, 'DELETE', `${CH}/${wh.body.id}`, tok.aWrite);
+    await call(app, 'DELETE', `${CH}/${wh.body.id}?reason=test`, tok.aWrite);
   });
 
   it('refuses malformed targets and settings with 422, never 500', async () => {
@@ -156,7 +156,7 @@ describeEachBackend('notification channels API', ({ create }) => {
       target: 'http://localhost:9/hook',
     });
     expect(ok.status).toBe(201);
-    await call(app, 'DELETE', `${CH}/${ok.body.id}`, tok.aWrite);
+    await call(app, 'DELETE', `${CH}/${ok.body.id}?reason=test`, tok.aWrite);
     expect((await call(app, 'GET', CH, tok.aRead)).body).toHaveLength(0);
   });
 
@@ -180,7 +180,7 @@ describeEachBackend('notification channels API', ({ create }) => {
     const aLog = await call(app, 'GET', `/api/v1/notifications?alarm_id=${alarm}`, tok.aRead);
     expect(aLog.body.total).toBe(1);
     expect((await call(app, 'GET', CH, tok.admin)).status).toBe(403);
-    await call(app, 'DELETE', `${CH}/${a.body.id}`, tok.aWrite);
+    await call(app, 'DELETE', `${CH}/${a.body.id}?reason=test`, tok.aWrite);
   });
 
   it('lets read tokens and tokens limited to some units read, but not change channels (403)', async () => {
@@ -198,7 +198,7 @@ describeEachBackend('notification channels API', ({ create }) => {
         expect({ method, url, status: r.status }).toEqual({ method, url, status: 403 });
       }
     }
-    await call(app, 'DELETE', `${CH}/${a.body.id}`, tok.aWrite);
+    await call(app, 'DELETE', `${CH}/${a.body.id}?reason=test`, tok.aWrite);
   });
 
   it('sends a test message through the notifier and answers with the outcome; the log lists it', async () => {

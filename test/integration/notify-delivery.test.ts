@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { deleteChannel } from '../../src/alarms/channels.ts';
+import { cliActor, runAs } from '../../src/audit/context.ts';
 import {
   startNotifier,
   sweepEscalations,
@@ -353,7 +354,10 @@ describeEachBackend('notifier', ({ create }) => {
     const channel = await addChannel(db, customer, { type: 'email', target: 'gone@pharmacy.test' });
     const alarmId = await insertAlarm(db, units[6]!);
     await queueAlarmNotifications(db, alarmId, 'started');
-    await deleteChannel({ db, clock: systemClock }, { customerId: customer, accessibleUnits: [] }, channel);
+    // As a CLI user giving the reason a deletion needs (audit trail).
+    await runAs({ actor: cliActor('ops'), reason: 'channel retired' }, () =>
+      deleteChannel({ db, clock: systemClock }, { customerId: customer, accessibleUnits: [] }, channel),
+    );
     expect(await outbox(db, alarmId)).toMatchObject([
       { status: 'failed', last_error: 'channel deleted before delivery', channel_id: null },
     ]);
