@@ -1,3 +1,4 @@
+import { recordAudit } from '../audit/record.ts';
 import { aggregateReadings } from '../db/analytics-repo.ts';
 import { findUnit } from '../db/fleet-repo.ts';
 import {
@@ -184,7 +185,8 @@ export interface NewReadingInput {
 }
 
 /**
- * Stores one reading sent through the API, with its rollup, in one statement.
+ * Stores one reading sent through the API, with its rollup, in one statement, and its audit entry
+ * (entity reading, the values as sent) in the same transaction.
  * @throws AppError NOT_FOUND for a unit outside the scope, VALIDATION for a timestamp beyond the
  * future tolerance or a missing temperature on a non-failure, CONFLICT for a duplicate (unit, recorded_at).
  */
@@ -203,22 +205,42 @@ export const recordReading = async (
   const c = input.temperature === null ? null : toCelsius(input.temperature, input.temperature_unit);
   if (c !== null && (c < -273.15 || c > 1000))
     throw new AppError('VALIDATION', 'temperature is outside the physically possible range');
-  const [id] = await insertReadingsWithRollups(ctx.db, [
-    {
+  // The hot write path: the insert and the audit entry only; the row is read back after the commit.
+  const id = await ctx.db.transaction(async (tx) => {
+    const [inserted] = await insertReadingsWithRollups(tx, [
+      {
+        customerId: unit.customer_id,
+        facilityId: unit.facility_id,
+        unitId: unit.id,
+        recordedAt: input.recorded_at,
+        temperatureC: c,
+        sourceValue: input.temperature,
+        sourceUnit: input.temperature_unit,
+        sensorId: input.sensor_id,
+        qualityScore: input.quality_score,
+        equipmentStatus: input.equipment_status,
+      },
+    ]);
+    if (!inserted)
+      throw new AppError('CONFLICT', 'A reading for this storage unit at this recorded_at exists already');
+    await recordAudit(tx, {
+      entityType: 'reading',
+      entityId: inserted,
       customerId: unit.customer_id,
-      facilityId: unit.facility_id,
-      unitId: unit.id,
-      recordedAt: input.recorded_at,
-      temperatureC: c,
-      sourceValue: input.temperature,
-      sourceUnit: input.temperature_unit,
-      sensorId: input.sensor_id,
-      qualityScore: input.quality_score,
-      equipmentStatus: input.equipment_status,
-    },
-  ]);
-  if (!id)
-    throw new AppError('CONFLICT', 'A reading for this storage unit at this recorded_at exists already');
+      action: 'create',
+      after: {
+        storage_unit_id: unit.id,
+        recorded_at: input.recorded_at,
+        temperature: input.temperature,
+        temperature_unit: input.temperature_unit,
+        temperature_c: c,
+        sensor_id: input.sensor_id,
+        quality_score: input.quality_score,
+        equipment_status: input.equipment_status,
+      },
+    });
+    return inserted;
+  });
   const row = await findReadingRow(ctx.db, id);
   return toReadingDto(row!, input.temperature_unit);
 };
