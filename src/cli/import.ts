@@ -18,7 +18,7 @@ import type { Db } from '../db/types.ts';
 import { readLockOwner } from '../lib/data-dir-lock.ts';
 import { systemClock } from '../lib/clock.ts';
 import { runOpInProcess } from '../ops/ops.ts';
-import { runOp } from './run-op.ts';
+import { osUser, runOp } from './run-op.ts';
 
 interface OpSession {
   run<T>(name: string, args: Record<string, unknown>): Promise<T>;
@@ -28,15 +28,17 @@ interface OpSession {
 /**
  * For commands that run many operations (an import sends a file in chunks): through the running
  * `tms up` when it owns the embedded store, else on one database handle opened once for the command.
+ * Either way the operations act as `cli:<os user>` for the audit trail, as runOp's do.
  */
 const openOpSession = async (config: Config, holder: string): Promise<OpSession> => {
   if (!config.databaseUrl && (await readLockOwner(config.dataDir))?.holder === 'up')
     return { run: (name, args) => runOp(config, name, args), close: async () => undefined };
   let db: Db | undefined;
+  const cliUser = osUser();
   return {
     run: async <T>(name: string, args: Record<string, unknown>) => {
       db ??= await openDb(config, { holder, poolSize: 2 });
-      return (await runOpInProcess({ db, config, clock: systemClock }, name, args)) as T;
+      return (await runOpInProcess({ db, config, clock: systemClock }, name, { ...args, cliUser })) as T;
     },
     close: async () => {
       await db?.close();
@@ -64,7 +66,7 @@ export interface FileSummary {
 const importOne = async (
   ops: OpSession,
   file: string,
-  opts: { customer?: string; timezone?: string; progress: boolean },
+  opts: { customer?: string; timezone?: string; reason?: string; progress: boolean },
 ): Promise<FileSummary> => {
   const base = { file, rows: 0, stored: 0, duplicates: 0, rejected: 0 };
   try {
@@ -102,7 +104,8 @@ const importOne = async (
       bar?.update(Math.min(f.rows.length, i + CHUNK_ROWS));
     }
     bar?.stop();
-    const log = await ops.run<RunLogRow>('ingest.import-finish', { logId, rejections });
+    // The import's audit entry is written as it finishes, with the reason given.
+    const log = await ops.run<RunLogRow>('ingest.import-finish', { logId, rejections, reason: opts.reason });
     const nothingUsable = f.rows.length > 0 && totals.stored + totals.duplicates === 0;
     return {
       file,
@@ -150,28 +153,34 @@ export const registerImportCommand = (program: Command): void => {
     .argument('<files...>', 'CSV or JSON files')
     .option('--customer <code>', 'customer the files belong to (default: from the rows)')
     .option('--timezone <zone>', "IANA zone for timestamps without offset (default: the customer's)")
+    .option('--reason <text>', 'why these files are imported (kept in the audit trail, one entry per file)')
     .option('--json', 'print JSON')
     .addHelpText(
       'after',
       '\nImporting a file twice stores nothing the second time. A file whose rows belong to another customer is refused.\n' +
         'Examples:\n  tms import data/customer_B_data.csv\n  tms import --customer E --timezone UTC exports/*.csv',
     )
-    .action(async (files: string[], opts: { customer?: string; timezone?: string; json?: boolean }) => {
-      const ops = await openOpSession(loadConfig(), 'tms import');
-      const summaries: FileSummary[] = [];
-      try {
-        for (const file of files) {
-          const s = await importOne(ops, file, {
-            ...opts,
-            progress: !opts.json && process.stderr.isTTY === true,
-          });
-          summaries.push(s);
-          if (!opts.json) printSummary(s);
+    .action(
+      async (
+        files: string[],
+        opts: { customer?: string; timezone?: string; reason?: string; json?: boolean },
+      ) => {
+        const ops = await openOpSession(loadConfig(), 'tms import');
+        const summaries: FileSummary[] = [];
+        try {
+          for (const file of files) {
+            const s = await importOne(ops, file, {
+              ...opts,
+              progress: !opts.json && process.stderr.isTTY === true,
+            });
+            summaries.push(s);
+            if (!opts.json) printSummary(s);
+          }
+        } finally {
+          await ops.close();
         }
-      } finally {
-        await ops.close();
-      }
-      if (opts.json) printJson(summaries);
-      if (summaries.some((s) => s.status === 'rejected')) process.exitCode = 1;
-    });
+        if (opts.json) printJson(summaries);
+        if (summaries.some((s) => s.status === 'rejected')) process.exitCode = 1;
+      },
+    );
 };

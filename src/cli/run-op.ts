@@ -9,7 +9,8 @@ import { AppError, type ErrorCode } from '../lib/errors.ts';
 import { CONTROL_SOCKET } from '../roles/control-socket.ts';
 import { runOpInProcess } from '../ops/ops.ts';
 
-const osUser = (): string => {
+/** The operating-system user running the CLI, for the audit trail's `cli:<user>`. */
+export const osUser = (): string => {
   try {
     return os.userInfo().username;
   } catch {

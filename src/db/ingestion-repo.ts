@@ -44,6 +44,17 @@ export const recordProcessed = async (q: Sql, logId: string, c: ProcessedCounts)
     [logId, c.processed, c.rejected, JSON.stringify(c.rejections), c.accepted],
   ));
 
+/**
+ * Widens a run's data window to cover [start, end]: a file import's, chunk by chunk (an import's
+ * window is where its readings lie, not a collection window; it never moves a high-water mark).
+ */
+export const widenRunWindow = async (q: Sql, logId: string, start: Date, end: Date): Promise<void> =>
+  void (await q.query(
+    `UPDATE ingestion_logs SET window_start = LEAST(window_start, $2), window_end = GREATEST(window_end, $3)
+     WHERE id = $1`,
+    [logId, start, end],
+  ));
+
 /** Declares a run's total of accepted readings (a file import, once its last chunk is written). */
 export const setAccepted = async (q: Sql, logId: string, accepted: number, rejections: RejectionSummary) =>
   void (await q.query(
@@ -172,3 +183,13 @@ export interface RunLogRow {
 
 export const getRunLog = async (q: Sql, logId: string): Promise<RunLogRow | undefined> =>
   (await q.query<RunLogRow>('SELECT * FROM ingestion_logs WHERE id = $1', [logId]))[0];
+
+/** A run's customer code (null for a run of no customer), for what a person reads about the run. */
+export const runCustomerCode = async (q: Sql, logId: string): Promise<string | null> =>
+  (
+    await q.query<{ customer_code: string | null }>(
+      `SELECT c.customer_code FROM ingestion_logs l LEFT JOIN customers c ON c.id = l.customer_id
+       WHERE l.id = $1`,
+      [logId],
+    )
+  )[0]?.customer_code ?? null;

@@ -2,12 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { recordAudit } from '../audit/record.ts';
 import { findCustomerByCode } from '../db/customers-repo.ts';
 import {
   createRunLog,
   getRunLog,
   recordProcessed,
+  runCustomerCode,
   setAccepted,
+  widenRunWindow,
   type RunLogRow,
 } from '../db/ingestion-repo.ts';
 import type { Db } from '../db/types.ts';
@@ -212,6 +215,15 @@ export const importChunk = async (
     rejections: emptyRejections(),
     accepted: null,
   });
+  if (result.readings.length > 0) {
+    let first = Infinity;
+    let last = -Infinity;
+    for (const r of result.readings) {
+      first = Math.min(first, r.recordedAtMs);
+      last = Math.max(last, r.recordedAtMs);
+    }
+    await widenRunWindow(db, input.logId, new Date(first), new Date(last));
+  }
   let stored = 0;
   let duplicates = 0;
   for (const readings of splitIntoBatches(result.readings)) {
@@ -233,15 +245,37 @@ export const importChunk = async (
   };
 };
 
-/** Closes a file import's log with the merged rejection summary; status as for collection runs. */
-export const finishImport = async (
-  db: Db,
-  logId: string,
-  rejections: RejectionSummary,
-): Promise<RunLogRow> => {
-  const log = await getRunLog(db, logId);
-  if (!log) throw notFound(`Ingestion log ${logId}`);
-  await setAccepted(db, logId, log.records_succeeded + log.records_duplicate, rejections);
-  await completeRun(db, logId);
-  return (await getRunLog(db, logId))!;
-};
+/**
+ * Closes a file import's log with the merged rejection summary (status as for collection runs) and
+ * writes the import's one audit entry (entity import, id the log's) in the same transaction: the
+ * file, the customer, the counts and the time range of its readings. The reason is the operation's
+ * (`tms import --reason`).
+ */
+export const finishImport = async (db: Db, logId: string, rejections: RejectionSummary): Promise<RunLogRow> =>
+  db.transaction(async (tx) => {
+    const log = await getRunLog(tx, logId);
+    if (!log) throw notFound(`Ingestion log ${logId}`);
+    await setAccepted(tx, logId, log.records_succeeded + log.records_duplicate, rejections);
+    await completeRun(tx, logId);
+    const done = (await getRunLog(tx, logId))!;
+    await recordAudit(tx, {
+      entityType: 'import',
+      entityId: logId,
+      customerId: done.customer_id,
+      action: 'import',
+      details: {
+        file: done.source_url ? path.basename(done.source_url) : null,
+        source: done.source_url,
+        customer: await runCustomerCode(tx, logId),
+        status: done.status,
+        rows: done.records_processed,
+        accepted: done.records_accepted,
+        stored: done.records_succeeded,
+        duplicates: done.records_duplicate,
+        rejected: done.records_failed,
+        from: done.window_start,
+        to: done.window_end,
+      },
+    });
+    return done;
+  });
