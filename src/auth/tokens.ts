@@ -1,3 +1,5 @@
+import { systemActor, runAs } from '../audit/context.ts';
+import { recordAudit } from '../audit/record.ts';
 import { findCustomerByCode, listCustomers } from '../db/customers-repo.ts';
 import * as repo from '../db/tokens-repo.ts';
 import type { TokenRecord } from '../db/tokens-repo.ts';
@@ -53,6 +55,17 @@ const limitsUnder = (input: IssueTokenInput): { expiresAt: Date | null; rateLimi
   return { expiresAt, rateLimitPerHour };
 };
 
+/** What the audit trail keeps of a token: never the token or its hash. */
+const auditedFields = (t: TokenRecord): Record<string, unknown> => ({
+  token_name: t.token_name,
+  token_prefix: t.token_prefix,
+  permissions: t.permissions,
+  expires_at: t.expires_at,
+  rate_limit_per_hour: t.rate_limit_per_hour,
+  accessible_units: t.accessible_units,
+  parent_token_id: t.parent_token_id,
+});
+
 /** Runs `fn` in a transaction: its own on a Db, the caller's on a transaction handle. */
 const inTransaction = <T>(q: Sql | Db, fn: (tx: Sql) => Promise<T>): Promise<T> =>
   'transaction' in q ? q.transaction(fn) : fn(q);
@@ -99,6 +112,13 @@ export const issueToken = async (db: Sql | Db, input: IssueTokenInput): Promise<
       expiresAt,
       parentTokenId: input.parent?.id ?? null,
     });
+    await recordAudit(tx, {
+      entityType: 'token',
+      entityId: record.id,
+      customerId,
+      action: 'create',
+      after: auditedFields(record),
+    });
     return { ...record, token };
   });
 };
@@ -126,9 +146,22 @@ export interface RevokedToken extends TokenRecord {
  */
 export const revokeToken = async (db: Db, id: string, customerId?: string): Promise<RevokedToken> => {
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw new AppError('VALIDATION', `'${id}' is not a token id (a UUID)`);
-  const revoked = await repo.revokeToken(db, id, customerId);
-  if (!revoked) throw notFound('Token');
-  return { ...revoked.record, descendants_revoked: revoked.descendantIds };
+  return db.transaction(async (tx) => {
+    const before = await repo.lockToken(tx, id, customerId);
+    if (!before) throw notFound('Token');
+    const revoked = (await repo.revokeToken(tx, id, customerId))!;
+    await recordAudit(tx, {
+      entityType: 'token',
+      entityId: id,
+      customerId: before.customer_id,
+      action: 'revoke',
+      before: { is_active: before.is_active, revoked_at: before.revoked_at },
+      after: { is_active: revoked.record.is_active, revoked_at: revoked.record.revoked_at },
+      // One entry per request: the tokens created from this one, revoked with it, are named here.
+      details: { token_name: before.token_name, descendants_revoked: revoked.descendantIds },
+    });
+    return { ...revoked.record, descendants_revoked: revoked.descendantIds };
+  });
 };
 
 export interface BootstrapTokens {
@@ -149,20 +182,23 @@ export const bootstrapTokens = async (
   keep: (tokens: BootstrapTokens) => Promise<void>,
 ): Promise<BootstrapTokens | undefined> => {
   if ((await repo.countTokens(db)) > 0) return undefined;
-  return db.transaction(async (tx) => {
-    await repo.lockTokensTable(tx);
-    if ((await repo.countTokens(tx)) > 0) return undefined;
-    const admin = await issueToken(tx, { admin: true, name: 'Bootstrap admin token' });
-    const customers: Record<string, IssuedToken> = {};
-    for (const c of await listCustomers(tx)) {
-      customers[c.customer_code] = await issueToken(tx, {
-        customerCode: c.customer_code,
-        scopes: ['read'],
-        name: `Read token for ${c.customer_code}`,
-      });
-    }
-    const tokens = { admin, customers };
-    await keep(tokens);
-    return tokens;
-  });
+  // Minted by the system itself (no request, no CLI user): one `create` entry per token.
+  return runAs({ actor: systemActor('first-start') }, () =>
+    db.transaction(async (tx) => {
+      await repo.lockTokensTable(tx);
+      if ((await repo.countTokens(tx)) > 0) return undefined;
+      const admin = await issueToken(tx, { admin: true, name: 'Bootstrap admin token' });
+      const customers: Record<string, IssuedToken> = {};
+      for (const c of await listCustomers(tx)) {
+        customers[c.customer_code] = await issueToken(tx, {
+          customerCode: c.customer_code,
+          scopes: ['read'],
+          name: `Read token for ${c.customer_code}`,
+        });
+      }
+      const tokens = { admin, customers };
+      await keep(tokens);
+      return tokens;
+    }),
+  );
 };

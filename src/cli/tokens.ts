@@ -36,6 +36,7 @@ export const registerTokenCommands = (program: Command): void => {
     .option('--name <name>', 'a label to recognise the token by')
     .option('--expires <duration>', 'lifetime such as 30d, 12h, 2w (default: no expiry)')
     .option('--rate-limit <perHour>', 'requests per hour allowed (default 1000)')
+    .option('--reason <text>', 'why the token is created (kept in the audit trail)')
     .option('--json', 'print JSON including the token')
     .addHelpText(
       'after',
@@ -49,6 +50,7 @@ export const registerTokenCommands = (program: Command): void => {
         name?: string;
         expires?: string;
         rateLimit?: string;
+        reason?: string;
         json?: boolean;
       }) => {
         let expiresAt: string | undefined;
@@ -74,6 +76,7 @@ export const registerTokenCommands = (program: Command): void => {
           name: opts.name,
           expiresAt,
           rateLimitPerHour,
+          reason: opts.reason,
         });
         if (opts.json) return printJson(t);
         console.log(
@@ -119,9 +122,10 @@ export const registerTokenCommands = (program: Command): void => {
     .command('revoke')
     .description('Revoke a token by its id (see tms tokens list); it stops working at once')
     .argument('<id>', 'token id')
+    .option('--reason <text>', 'why the token is revoked (kept in the audit trail)')
     .option('--json', 'print JSON')
-    .action(async (id: string, opts: { json?: boolean }) => {
-      const t = await runOp<RevokedToken>(loadConfig(), 'tokens.revoke', { id });
+    .action(async (id: string, opts: { reason?: string; json?: boolean }) => {
+      const t = await runOp<RevokedToken>(loadConfig(), 'tokens.revoke', { id, reason: opts.reason });
       if (opts.json) return printJson(t);
       const more = t.descendants_revoked?.length ?? 0;
       console.log(

@@ -62,6 +62,16 @@ export const findTokenById = async (q: Sql, id: string): Promise<TokenRecord | u
   return rows[0];
 };
 
+/** A token (optionally only within one customer), row-locked until the transaction ends. */
+export const lockToken = async (tx: Sql, id: string, customerId?: string): Promise<TokenRecord | undefined> =>
+  (
+    await tx.query<TokenRecord>(
+      `SELECT ${COLUMNS} FROM api_tokens t LEFT JOIN customers c ON c.id = t.customer_id
+       WHERE t.id = $1 AND ($2::uuid IS NULL OR t.customer_id = $2::uuid) FOR UPDATE OF t`,
+      [id, customerId ?? null],
+    )
+  )[0];
+
 export interface TokenFilter {
   customerId?: string;
   includeRevoked?: boolean;
