@@ -22,18 +22,25 @@ export const listCustomers = async (q: Sql, activeOnly = false): Promise<Custome
     `SELECT * FROM customers ${activeOnly ? 'WHERE is_active' : ''} ORDER BY customer_code`,
   );
 
-/** A customer's zone and when it last changed, row-locked until the transaction ends. */
-export const lockCustomerZone = async (
+/**
+ * A customer's row, locked until the transaction ends: the state an update changes from, for the
+ * audit trail, and the zone's last change. NO KEY UPDATE: serialises updates and zone changes of
+ * this customer without blocking the writers of its readings (their foreign keys).
+ */
+export const lockCustomer = async (
   tx: Sql,
   id: string,
-): Promise<{ timezone: string; timezone_changed_at: Date | null } | undefined> =>
+): Promise<(CustomerRow & { timezone_changed_at: Date | null }) | undefined> =>
   (
-    await tx.query<{ timezone: string; timezone_changed_at: Date | null }>(
-      // NO KEY UPDATE: serialises zone changes of this customer without blocking its writers.
-      'SELECT timezone, timezone_changed_at FROM customers WHERE id = $1::uuid FOR NO KEY UPDATE',
+    await tx.query<CustomerRow & { timezone_changed_at: Date | null }>(
+      'SELECT * FROM customers WHERE id = $1::uuid FOR NO KEY UPDATE',
       [id],
     )
   )[0];
+
+/** A customer's row as stored (no counts). */
+export const findCustomerRow = async (q: Sql, id: string): Promise<CustomerRow | undefined> =>
+  (await q.query<CustomerRow>('SELECT * FROM customers WHERE id = $1::uuid', [id]))[0];
 
 export const markZoneChanged = async (tx: Sql, id: string, at: Date): Promise<void> => {
   await tx.query('UPDATE customers SET timezone_changed_at = $2 WHERE id = $1::uuid', [id, at]);

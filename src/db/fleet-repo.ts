@@ -70,6 +70,25 @@ export const findFacility = async (q: Sql, id: string, s: FleetScope): Promise<F
   )[0];
 };
 
+/**
+ * A facility's stored row (no counts or names), in the scope, locked until the transaction ends:
+ * the state an update changes from, for the audit trail. NO KEY UPDATE does not block the units'
+ * foreign keys.
+ */
+export const lockFacilityRow = async (
+  tx: Sql,
+  id: string,
+  s: FleetScope,
+): Promise<Record<string, unknown> | undefined> => {
+  const params: unknown[] = [id];
+  const c = ['f.id = $1::uuid', ...facilityConditions(s, params)];
+  return (await tx.query(`SELECT f.* FROM facilities f ${where(c)} FOR NO KEY UPDATE OF f`, params))[0];
+};
+
+/** A facility's stored row (no counts or names). */
+export const findFacilityRow = async (q: Sql, id: string): Promise<Record<string, unknown> | undefined> =>
+  (await q.query('SELECT * FROM facilities WHERE id = $1::uuid', [id]))[0];
+
 export interface FacilityInput {
   facility_code?: string;
   name?: string | null;
@@ -201,6 +220,21 @@ export const findUnit = async (q: Sql, id: string, s: FleetScope): Promise<UnitR
   const c = ['u.id = $1::uuid', ...unitConditions(s, params)];
   return (await q.query<UnitRow>(`SELECT ${UNIT_COLUMNS} FROM ${UNIT_FROM} ${where(c)}`, params))[0];
 };
+
+/** A unit's stored row (no reading or alarms), in the scope, locked until the transaction ends. */
+export const lockUnitRow = async (
+  tx: Sql,
+  id: string,
+  s: FleetScope,
+): Promise<Record<string, unknown> | undefined> => {
+  const params: unknown[] = [id];
+  const c = ['u.id = $1::uuid', ...unitConditions(s, params)];
+  return (await tx.query(`SELECT u.* FROM storage_units u ${where(c)} FOR NO KEY UPDATE OF u`, params))[0];
+};
+
+/** A unit's stored row (no reading or alarms). */
+export const findUnitRow = async (q: Sql, id: string): Promise<Record<string, unknown> | undefined> =>
+  (await q.query('SELECT * FROM storage_units WHERE id = $1::uuid', [id]))[0];
 
 export interface UnitInput {
   unit_code?: string;

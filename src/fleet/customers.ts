@@ -1,5 +1,11 @@
+import { recordAudit } from '../audit/record.ts';
 import { issueToken, listTokens, revokeToken } from '../auth/tokens.ts';
-import { findCustomerDetailForUnits, lockCustomerZone, markZoneChanged } from '../db/customers-repo.ts';
+import {
+  findCustomerDetailForUnits,
+  findCustomerRow,
+  lockCustomer,
+  markZoneChanged,
+} from '../db/customers-repo.ts';
 import * as repo from '../db/fleet-repo.ts';
 import type { CustomerInput } from '../db/fleet-repo.ts';
 import { findTokenById, listTokens as listTokenRows, type TokenRecord } from '../db/tokens-repo.ts';
@@ -121,13 +127,18 @@ export const updateOwnProfile = async (
   return toProfile((await repo.findCustomerDetail(ctx.db, caller.customerId))!);
 };
 
+/** Columns of a customer row the trail leaves out: bookkeeping, not what anyone changed. */
+const CUSTOMER_AUDIT_OMIT = ['created_at', 'timezone_changed_at'];
+
 /**
- * Updates a customer. A new time zone is switched in one short transaction that also queues the
- * rebuild of the customer's daily rollups (run in the background by zone-rebuild.ts; analytics use
- * hourly rows for it meanwhile), so no other customer's writer ever waits for it.
+ * Updates a customer, with its audit entry, in one short transaction on the locked row. A new time
+ * zone is switched in the same transaction, which also queues the rebuild of the customer's daily
+ * rollups (run in the background by zone-rebuild.ts; analytics use hourly rows for it meanwhile),
+ * so no other customer's writer ever waits for it; the entry says so in `details.rebuild`.
  * - `customer` (self-service): the current zone again is refused (409: a no-op that would cost a
  *   rebuild), and the zone may change once per ZONE_CHANGE_INTERVAL_MINUTES (429, Retry-After).
  * - `admin`: the current zone again is no change (admin clients may send whole records); no limit.
+ * Returns false when there is no such customer.
  */
 const updateCustomerRow = async (
   ctx: FeatureContext,
@@ -135,29 +146,42 @@ const updateCustomerRow = async (
   input: CustomerInput,
   by: 'customer' | 'admin',
 ): Promise<boolean> => {
-  if (!input.timezone) return repo.updateCustomer(ctx.db, id, input);
-  const zone = input.timezone;
   const switched = await ctx.db.transaction(async (tx) => {
-    const current = await lockCustomerZone(tx, id);
-    if (!current) return undefined;
-    if (current.timezone === zone) {
-      if (by === 'customer')
-        throw new AppError('CONFLICT', `The time zone is already '${zone}'; nothing to change`);
-      return repo.updateCustomer(tx, id, { ...input, timezone: undefined }).then(() => false);
-    }
+    const before = await lockCustomer(tx, id);
+    if (!before) return undefined;
+    const zone = input.timezone;
+    const zoneChanges = zone !== undefined && zone !== null && zone !== before.timezone;
+    if (zone && !zoneChanges && by === 'customer')
+      throw new AppError('CONFLICT', `The time zone is already '${zone}'; nothing to change`);
     const now = ctx.clock.now();
-    const nextAllowedMs =
-      (current.timezone_changed_at?.getTime() ?? -Infinity) + ZONE_CHANGE_INTERVAL_MINUTES * 60_000;
-    if (by === 'customer' && now.getTime() < nextAllowedMs)
-      throw new AppError(
-        'RATE_LIMITED',
-        `The time zone can change once every ${ZONE_CHANGE_INTERVAL_MINUTES} minutes; try again later`,
-        { retryAfterSeconds: Math.ceil((nextAllowedMs - now.getTime()) / 1000) },
-      );
-    await repo.updateCustomer(tx, id, input);
-    await markZoneChanged(tx, id, now);
-    await requestZoneRebuild(tx, id, zone);
-    return true;
+    if (zoneChanges) {
+      const nextAllowedMs =
+        (before.timezone_changed_at?.getTime() ?? -Infinity) + ZONE_CHANGE_INTERVAL_MINUTES * 60_000;
+      if (by === 'customer' && now.getTime() < nextAllowedMs)
+        throw new AppError(
+          'RATE_LIMITED',
+          `The time zone can change once every ${ZONE_CHANGE_INTERVAL_MINUTES} minutes; try again later`,
+          { retryAfterSeconds: Math.ceil((nextAllowedMs - now.getTime()) / 1000) },
+        );
+    }
+    await repo.updateCustomer(tx, id, zoneChanges ? input : { ...input, timezone: undefined });
+    if (zoneChanges) {
+      await markZoneChanged(tx, id, now);
+      await requestZoneRebuild(tx, id, zone);
+    }
+    await recordAudit(tx, {
+      entityType: 'customer',
+      entityId: id,
+      customerId: id,
+      action: 'update',
+      before: { ...before },
+      after: { ...(await findCustomerRow(tx, id)) },
+      omit: CUSTOMER_AUDIT_OMIT,
+      ...(zoneChanges
+        ? { details: { rebuild: { daily_rollups: 'queued', from_zone: before.timezone, to_zone: zone } } }
+        : {}),
+    });
+    return zoneChanges;
   });
   if (switched === undefined) return false;
   if (switched) ctx.zoneRebuilds?.wake();
@@ -171,8 +195,19 @@ const checkSourceUrl = (input: CustomerInput): void => {
 
 export const createCustomer = async (ctx: FeatureContext, input: CustomerInput) => {
   checkSourceUrl(input);
-  const id = await repo.insertCustomer(ctx.db, input);
-  if (!id) throw new AppError('CONFLICT', `Customer code '${input.customer_code}' exists already`);
+  const id = await ctx.db.transaction(async (tx) => {
+    const created = await repo.insertCustomer(tx, input);
+    if (!created) throw new AppError('CONFLICT', `Customer code '${input.customer_code}' exists already`);
+    await recordAudit(tx, {
+      entityType: 'customer',
+      entityId: created,
+      customerId: created,
+      action: 'create',
+      after: { ...(await findCustomerRow(tx, created)) },
+      omit: [...CUSTOMER_AUDIT_OMIT, 'id'],
+    });
+    return created;
+  });
   return getCustomerDetail(ctx, id);
 };
 

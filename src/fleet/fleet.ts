@@ -1,3 +1,4 @@
+import { recordAudit, requireReason } from '../audit/record.ts';
 import { aggregateReadings } from '../db/analytics-repo.ts';
 import { getConfigValue } from '../db/config-repo.ts';
 import * as repo from '../db/fleet-repo.ts';
@@ -211,6 +212,10 @@ const noUnitRestriction = (s: FleetScope): void => {
     );
 };
 
+/** Row columns the trail leaves out of a create (the id is the entry's entity id) and of updates. */
+const CREATE_OMIT = ['id', 'created_at'];
+const UPDATE_OMIT = ['created_at'];
+
 export const createFacility = async (
   ctx: FeatureContext,
   customerId: string,
@@ -218,8 +223,19 @@ export const createFacility = async (
   input: FacilityInput,
 ) => {
   noUnitRestriction(s);
-  const id = await repo.insertFacility(ctx.db, customerId, input);
-  if (!id) throw new AppError('CONFLICT', `Facility code '${input.facility_code}' exists already`);
+  const id = await ctx.db.transaction(async (tx) => {
+    const created = await repo.insertFacility(tx, customerId, input);
+    if (!created) throw new AppError('CONFLICT', `Facility code '${input.facility_code}' exists already`);
+    await recordAudit(tx, {
+      entityType: 'facility',
+      entityId: created,
+      customerId,
+      action: 'create',
+      after: await repo.findFacilityRow(tx, created),
+      omit: CREATE_OMIT,
+    });
+    return created;
+  });
   return getFacility(ctx, id, s);
 };
 
@@ -231,19 +247,44 @@ export const updateFacility = async (
 ) => {
   await getFacility(ctx, id, s);
   noUnitRestriction(s);
-  if (!(await repo.updateFacility(ctx.db, id, s.customerId, input))) throw notFound('Facility');
+  await ctx.db.transaction(async (tx) => {
+    const before = await repo.lockFacilityRow(tx, id, s);
+    if (!before) throw notFound('Facility');
+    await repo.updateFacility(tx, id, s.customerId, input);
+    await recordAudit(tx, {
+      entityType: 'facility',
+      entityId: id,
+      customerId: before.customer_id as string,
+      action: 'update',
+      before,
+      after: await repo.findFacilityRow(tx, id),
+      omit: UPDATE_OMIT,
+    });
+  });
   return getFacility(ctx, id, s);
 };
 
-const checkLimits = (
-  u: UnitInput,
-  current?: { alarm_low_limit: number | null; alarm_high_limit: number | null },
-) => {
+const checkLimits = (u: UnitInput, current?: { alarm_low_limit?: unknown; alarm_high_limit?: unknown }) => {
   const low = u.alarm_low_limit ?? current?.alarm_low_limit ?? null;
   const high = u.alarm_high_limit ?? current?.alarm_high_limit ?? null;
-  if (low !== null && high !== null && low >= high)
+  if (low !== null && high !== null && (low as number) >= (high as number))
     throw new AppError('VALIDATION', 'alarm_low_limit must be below alarm_high_limit');
 };
+
+/**
+ * The fields whose change is a limit change, which needs a reason (21 CFR 11): the alarm limits,
+ * the set point, and the temperature unit, which gives those numbers their meaning.
+ */
+export const LIMIT_FIELDS = [
+  'alarm_low_limit',
+  'alarm_high_limit',
+  'set_temperature',
+  'temperature_unit',
+] as const;
+
+/** Whether the update sets a limit field to another value (null and absent fields are left as they are). */
+const changesLimits = (input: UnitInput, before: Record<string, unknown>): boolean =>
+  LIMIT_FIELDS.some((k) => input[k] !== undefined && input[k] !== null && input[k] !== before[k]);
 
 export const createUnit = async (
   ctx: FeatureContext,
@@ -254,14 +295,45 @@ export const createUnit = async (
   const facility = await getFacility(ctx, facilityId, s);
   noUnitRestriction(s);
   checkLimits(input);
-  const id = await repo.insertUnit(ctx.db, facility, input);
-  if (!id) throw new AppError('CONFLICT', `Unit code '${input.unit_code}' exists already in this facility`);
+  const id = await ctx.db.transaction(async (tx) => {
+    const created = await repo.insertUnit(tx, facility, input);
+    if (!created)
+      throw new AppError('CONFLICT', `Unit code '${input.unit_code}' exists already in this facility`);
+    await recordAudit(tx, {
+      entityType: 'storage_unit',
+      entityId: created,
+      customerId: facility.customer_id,
+      action: 'create',
+      after: await repo.findUnitRow(tx, created),
+      omit: CREATE_OMIT,
+    });
+    return created;
+  });
   return getUnit(ctx, id, s);
 };
 
+/**
+ * Updates a unit on its locked row. A limit change (LIMIT_FIELDS) without a reason is refused
+ * (422) before anything changes, unless the setting `require_change_reason` is off.
+ */
 export const updateUnit = async (ctx: FeatureContext, id: string, s: FleetScope, input: UnitInput) => {
-  const current = await getUnit(ctx, id, s);
-  checkLimits(input, current);
-  if (!(await repo.updateUnit(ctx.db, id, s, input))) throw notFound('Storage unit');
+  await ctx.db.transaction(async (tx) => {
+    const before = await repo.lockUnitRow(tx, id, s);
+    if (!before) throw notFound('Storage unit');
+    checkLimits(input, before);
+    const limitChange = changesLimits(input, before);
+    if (limitChange) requireReason("a change of a unit's alarm limits, set point or temperature unit");
+    await repo.updateUnit(tx, id, s, input);
+    await recordAudit(tx, {
+      entityType: 'storage_unit',
+      entityId: id,
+      customerId: before.customer_id as string,
+      action: 'update',
+      before,
+      after: await repo.findUnitRow(tx, id),
+      omit: UPDATE_OMIT,
+      reasonRequired: limitChange,
+    });
+  });
   return getUnit(ctx, id, s);
 };
