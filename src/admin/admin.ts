@@ -1,5 +1,13 @@
 import os from 'node:os';
-import { listConfig, listIngestionLogs, upsertConfig, type IngestionLogFilter } from '../db/config-repo.ts';
+import { recordAudit, setReasonDemanded } from '../audit/record.ts';
+import { REQUIRE_CHANGE_REASON, reasonDemandedBy } from '../audit/reason-setting.ts';
+import {
+  listConfig,
+  listIngestionLogs,
+  lockConfigRow,
+  upsertConfig,
+  type IngestionLogFilter,
+} from '../db/config-repo.ts';
 import { AppError } from '../lib/errors.ts';
 import type { FeatureContext } from '../readings/context.ts';
 
@@ -25,6 +33,7 @@ const CHECKS: Record<string, (v: unknown) => boolean> = {
     typeof v.critical === 'number' &&
     v.warning >= 0 &&
     v.critical >= v.warning,
+  [REQUIRE_CHANGE_REASON]: (v) => typeof v === 'boolean',
 };
 
 export const setSystemConfig = async (
@@ -38,7 +47,22 @@ export const setSystemConfig = async (
   if (check && !check(value)) throw new AppError('VALIDATION', `Invalid value for '${key}'`);
   if (JSON.stringify(value).length > 65_536)
     throw new AppError('VALIDATION', 'value is too large (64 KiB at most)');
-  return upsertConfig(ctx.db, key, value, description);
+  const row = await ctx.db.transaction(async (tx) => {
+    const before = await lockConfigRow(tx, key);
+    const after = await upsertConfig(tx, key, value, description);
+    await recordAudit(tx, {
+      entityType: 'config',
+      entityId: key,
+      customerId: null,
+      action: before ? 'update' : 'create',
+      before: before ? { value: before.value, description: before.description } : undefined,
+      after: { value: after.value, description: after.description },
+    });
+    return after;
+  });
+  // This process applies it at once; the others re-read it within 30 s (audit/reason-setting.ts).
+  if (key === REQUIRE_CHANGE_REASON) setReasonDemanded(reasonDemandedBy(row.value));
+  return row;
 };
 
 export const ingestionLogs = async (

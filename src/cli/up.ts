@@ -59,10 +59,9 @@ const writeTokensFile = async (config: Config, tokens: BootstrapTokens): Promise
 const firstStart = async (config: Config, db: Db, log: Logger): Promise<void> => {
   const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM customers');
   if (row!.n === 0) {
-    const result = (await runOpInProcess({ db, config, clock: systemClock }, 'db.seed', {})) as {
-      customersCreated: number;
-      unitsCreated: number;
-    };
+    const result = (await runOpInProcess({ db, config, clock: systemClock }, 'db.seed', {
+      firstStart: true,
+    })) as { customersCreated: number; unitsCreated: number };
     log.info({ customers: result.customersCreated, units: result.unitsCreated }, 'seeded the default fleet');
   }
   let file = '';

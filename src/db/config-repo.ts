@@ -14,6 +14,15 @@ export const listConfig = (q: Sql): Promise<ConfigRow[]> =>
 export const getConfigValue = async (q: Sql, key: string): Promise<unknown> =>
   (await q.query<{ value: unknown }>('SELECT value FROM system_config WHERE key = $1', [key]))[0]?.value;
 
+/** A setting's row, locked until the transaction ends (undefined: not set yet). */
+export const lockConfigRow = async (tx: Sql, key: string): Promise<ConfigRow | undefined> =>
+  (
+    await tx.query<ConfigRow>(
+      'SELECT key, value, description, updated_at FROM system_config WHERE key = $1 FOR UPDATE',
+      [key],
+    )
+  )[0];
+
 /** Inserts or replaces a setting; a missing description keeps the stored one. */
 export const upsertConfig = async (
   q: Sql,

@@ -38,7 +38,13 @@ const upsertCustomer = async (
  * Loads a fleet into the database: customers, facilities and storage units. Idempotent: what
  * exists (matched by code) is left as it is, so admin edits survive a re-seed.
  */
-export const seedFleet = async (db: Db, fleet: Fleet, opts: SeedOptions): Promise<SeedResult> =>
+export const seedFleet = async (
+  db: Db,
+  fleet: Fleet,
+  opts: SeedOptions,
+  /** Runs last in the seeding transaction, with its counts (the audit entry of fleet/seed.ts). */
+  beforeCommit?: (tx: Sql, result: SeedResult) => Promise<void>,
+): Promise<SeedResult> =>
   db.transaction(async (tx) => {
     const result: SeedResult = { customersCreated: 0, facilitiesCreated: 0, unitsCreated: 0 };
     for (const [index, c] of fleet.customers.entries()) {
@@ -92,5 +98,6 @@ export const seedFleet = async (db: Db, fleet: Fleet, opts: SeedOptions): Promis
         [customer.id],
       );
     }
+    await beforeCommit?.(tx, result);
     return result;
   });

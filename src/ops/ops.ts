@@ -1,11 +1,11 @@
-import { cliActor, runAs } from '../audit/context.ts';
+import { cliActor, runAs, systemActor } from '../audit/context.ts';
+import { loadReasonSetting } from '../audit/reason-setting.ts';
 import type { Config } from '../config/config.ts';
 import { issueToken, listTokens, revokeToken } from '../auth/tokens.ts';
 import { cleanReadings } from '../admin/clean-readings.ts';
 import type { CleanFilter } from '../db/clean-repo.ts';
 import { findCustomerByCode } from '../db/customers-repo.ts';
 import { migrate } from '../db/migrate.ts';
-import { seedFleet } from '../db/seed-fleet.ts';
 import { readDbStatus } from '../db/status-repo.ts';
 import type { Db } from '../db/types.ts';
 import type { Scope } from '../domain/tokens.ts';
@@ -16,6 +16,7 @@ import { beginImport, finishImport, importChunk } from '../ingestion/importer.ts
 import type { RejectionSummary } from '../domain/reading.ts';
 import type { RawRow } from '../ingestion/types.ts';
 import { verifyCustomer } from '../ingestion/verify.ts';
+import { seedFleetAudited } from '../fleet/seed.ts';
 import { ALARM_OPS } from './alarm-ops.ts';
 import { AUDIT_OPS } from './audit-ops.ts';
 import { sendTestNow } from '../alarms/channels.ts';
@@ -54,8 +55,15 @@ const OPS: Record<string, Op> = {
   'db.status': (ctx) => readDbStatus(ctx.db),
   'db.migrate': async (ctx) => ({ applied: await migrate(ctx.db) }),
   'db.seed': async (ctx, args) => {
-    const fleet = await loadFleet(typeof args.fleetFile === 'string' ? args.fleetFile : ctx.config.fleetFile);
-    return seedFleet(ctx.db, fleet, { simHost: ctx.config.simHost, simPortStart: ctx.config.simPortStart });
+    const file = typeof args.fleetFile === 'string' ? args.fleetFile : ctx.config.fleetFile;
+    const fleet = await loadFleet(file);
+    return seedFleetAudited(ctx.db, fleet, {
+      simHost: ctx.config.simHost,
+      simPortStart: ctx.config.simPortStart,
+      source: file ?? 'built-in fleet',
+      // tms up seeds an empty database on its first start: the system acts, not a CLI user.
+      ...(args.firstStart === true ? { actor: systemActor('first-start') } : {}),
+    });
   },
   'db.clean': async (ctx, args) =>
     cleanReadings(ctx.db, {
@@ -142,6 +150,8 @@ export const runOpInProcess = async (
   if (!op) throw notFound(`Operation '${name}'`);
   const user = typeof args.cliUser === 'string' && args.cliUser !== '' ? args.cliUser : 'unknown';
   const reason = typeof args.reason === 'string' && args.reason.trim() !== '' ? args.reason.trim() : undefined;
+  // Follow the system setting require_change_reason (a database not migrated yet has none: default).
+  await loadReasonSetting(ctx.db).catch(() => undefined);
   const result = await runAs({ actor: cliActor(user), reason }, () => op(ctx, args));
   return JSON.parse(JSON.stringify(result ?? null)) as unknown;
 };

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { startReasonSettingRefresh } from '../audit/reason-setting.ts';
 import { buildApp, type AppContext } from '../http/app.ts';
 import type { Config } from '../config/config.ts';
 import { openPostgres } from '../db/postgres.ts';
@@ -71,6 +72,8 @@ const openApiDb = async (ctx: RoleContext): Promise<{ db: Db; close(): Promise<v
 /** Serves the REST API and the dashboard on HOST:PORT. */
 export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
   const apiDb = await openApiDb(ctx);
+  // Whether limit changes and deletions need a reason: the system setting, re-read every 30 s.
+  const stopReasonRefresh = await startReasonSettingRefresh(ctx.db);
   // Resumes rebuilds left pending by a restart; on the role's db, outside the API statement budget.
   const zoneRebuilds = startZoneRebuilder({ db: ctx.db, log: ctx.log.child({ module: 'zone-rebuild' }) });
   const app = await buildApp({
@@ -85,6 +88,7 @@ export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
   try {
     await app.listen({ host: ctx.config.host, port: ctx.config.port });
   } catch (e) {
+    stopReasonRefresh();
     await app.close();
     await zoneRebuilds.stop();
     await apiDb.close();
@@ -106,6 +110,7 @@ export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
       try {
         await app.close();
       } finally {
+        stopReasonRefresh();
         clearTimeout(grace);
         await zoneRebuilds.stop();
         await apiDb.close();

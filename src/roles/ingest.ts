@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startNotifier } from '../alarms/notifier.ts';
 import { startAlarmWorker } from '../alarms/worker.ts';
+import { startReasonSettingRefresh } from '../audit/reason-setting.ts';
 import { CodeMapCache } from '../ingestion/code-map.ts';
 import { Scheduler } from '../ingestion/scheduler.ts';
 import { writeBatch } from '../ingestion/writer.ts';
@@ -14,6 +15,8 @@ import type { RoleContext, RoleHandle } from './types.ts';
  */
 export const startIngest = async (ctx: RoleContext): Promise<RoleHandle> => {
   const { config, db, log } = ctx;
+  // Imports and alarm verbs here may demand a reason: follow the system setting.
+  const stopReasonRefresh = await startReasonSettingRefresh(db);
   const queue = await openQueue(config, log, { writerConcurrency: db.backend === 'postgres' ? 4 : 1 });
   const notifier = startNotifier({ db, clock: ctx.clock, log, settings: config.notify });
   // An alarm raised or cleared queued its messages: the notifier delivers them at once.
@@ -59,6 +62,7 @@ export const startIngest = async (ctx: RoleContext): Promise<RoleHandle> => {
       `ingest:    collecting active customers (${queue.kind === 'rabbitmq' ? `RabbitMQ queue ${config.ingest.queuePrefix}temperature_readings` : 'in-process queue'}), lease owner ${scheduler.owner}`,
     ],
     stop: async () => {
+      stopReasonRefresh();
       clearInterval(depthTimer);
       // Runs blocked on a full queue (database away) must not hold the shutdown: closing the queue
       // fails them, and their windows are fetched again next time.
