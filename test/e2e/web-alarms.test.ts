@@ -360,6 +360,12 @@ describe.skipIf(skip !== null)('web dashboard: alarms and notifications', () => 
     // The editor shows the °C threshold in °F.
     expect(Number(await input.inputValue())).toBeCloseTo((target.threshold! * 9) / 5 + 32, 1);
     await input.fill('50');
+    // A rule change needs a reason (audit trail): without one the editor says so and saves nothing.
+    await page.click('[data-testid=rules-save]');
+    const noReason = page.locator('[data-testid=rule-editor] .alert-error');
+    await noReason.waitFor();
+    expect(await noReason.textContent()).toMatch(/reason/i);
+    await page.fill('[data-testid=rules-reason]', 'Vaccines: high alarm at 10 °C (SOP-12)');
     await page.click('[data-testid=rules-save]');
     await page.waitForSelector('[data-testid=rules-saved]');
     const after = await sys.api<{ rules: Rule[]; source: string }>(
@@ -367,6 +373,15 @@ describe.skipIf(skip !== null)('web dashboard: alarms and notifications', () => 
       token,
     );
     expect(after.source).toBe('unit');
+    const audit = await sys.api<{ items: { actor: { name: string }; action: string; reason: string }[] }>(
+      `/api/v1/audit?entity_type=alarm_rules&entity_id=${seeded.unitId}`,
+      token,
+    );
+    expect(audit.items).toHaveLength(1);
+    expect(audit.items[0]).toMatchObject({
+      action: 'update',
+      reason: 'Vaccines: high alarm at 10 °C (SOP-12)',
+    });
     const saved = after.rules.find((r) => r.id === target.id)!;
     expect(saved.threshold).toBeCloseTo(10, 6); // 50 °F
     // Untouched rules and fields come back as they were (the fields the editor shows).

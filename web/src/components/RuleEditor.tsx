@@ -87,6 +87,10 @@ export const RuleEditor = ({ unitId, unit }: { unitId: string; unit: TempUnit })
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
+  // Rule changes are audited and need a reason (21 CFR 11: limits change with their why).
+  const [reason, setReason] = useState('');
+  const why = reason.trim();
+  const NO_REASON = 'Give a reason for the change: it is kept in the audit trail.';
   const [newKind, setNewKind] = useState<Kind>('high');
   const [newSeverity, setNewSeverity] = useState<AlarmSeverity>('warning');
   // Typed values are in the display unit: a °C/°F switch starts the edit again from the loaded rules
@@ -120,10 +124,12 @@ export const RuleEditor = ({ unitId, unit }: { unitId: string; unit: TempUnit })
     } catch (err) {
       return setError((err as Error).message);
     }
+    if (!why) return setError(NO_REASON);
     setBusy(true);
     try {
-      await api(`/units/${unitId}/alarm-rules`, { method: 'PUT', body: { rules } });
+      await api(`/units/${unitId}/alarm-rules`, { method: 'PUT', body: { rules, reason: why } });
       setSaved(`Saved ${rules.length} rule${rules.length === 1 ? '' : 's'}.`);
+      setReason('');
       loaded.reload();
     } catch (err) {
       setError((err as Error).message);
@@ -134,12 +140,14 @@ export const RuleEditor = ({ unitId, unit }: { unitId: string; unit: TempUnit })
 
   /** Drops the unit's own rules: back to its equipment type's default, else the computed ones. */
   const reset = async () => {
-    if (!confirm('Drop this unit’s own rules and use the defaults?')) return;
     setError(null);
     setSaved(null);
+    if (!why) return setError(NO_REASON);
+    if (!confirm('Drop this unit’s own rules and use the defaults?')) return;
     try {
-      await api(`/units/${unitId}/alarm-rules`, { method: 'DELETE' });
+      await api(`/units/${unitId}/alarm-rules?reason=${encodeURIComponent(why)}`, { method: 'DELETE' });
       setSaved('Back to the default rules.');
+      setReason('');
       loaded.reload();
     } catch (err) {
       setError((err as Error).message);
@@ -255,6 +263,17 @@ export const RuleEditor = ({ unitId, unit }: { unitId: string; unit: TempUnit })
           </table>
         </TableWrap>
       )}
+      <div class="field">
+        <label for="rule-reason">Reason for the change (required, kept in the audit trail)</label>
+        <input
+          id="rule-reason"
+          data-testid="rules-reason"
+          maxLength={2000}
+          value={reason}
+          placeholder="e.g. SOP-12: vaccines 2–8 °C"
+          onInput={(e) => setReason((e.target as HTMLInputElement).value)}
+        />
+      </div>
       <div class="actions rule-actions">
         <label for="rule-new-kind">Add a rule</label>
         <select

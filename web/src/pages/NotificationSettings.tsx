@@ -59,10 +59,17 @@ export const NotificationSettingsPage = () => {
   };
 
   const remove = async (c: NotificationChannel) => {
-    if (!confirm(`Delete the channel “${c.name || c.target}”? Alarms will no longer be sent to it.`)) return;
+    // A deletion is audited and needs a reason: the prompt asks for it (Cancel keeps the channel).
+    const answer = prompt(
+      `Delete the channel “${c.name || c.target}”? Alarms will no longer be sent to it.\nWhy (kept in the audit trail)?`,
+    );
+    if (answer === null) return;
     setError(null);
+    if (!answer.trim()) return setError('A reason is required to delete a channel; it was kept.');
     try {
-      await api(`/notification-channels/${c.id}`, { method: 'DELETE' });
+      await api(`/notification-channels/${c.id}?reason=${encodeURIComponent(answer.trim())}`, {
+        method: 'DELETE',
+      });
       setMessage(`Channel “${c.name || c.target}” deleted.`);
       channels.reload();
     } catch (e) {
