@@ -30,7 +30,7 @@ const HEADER = [
  * One CSV cell. Text that a spreadsheet would run as a formula (leading = + - @, tab or CR) gets
  * a leading apostrophe (OWASP CSV injection); quotes, commas and newlines are quoted per RFC 4180.
  */
-const csvText = (v: string | null | undefined): string => {
+export const csvText = (v: string | null | undefined): string => {
   if (v === null || v === undefined) return '';
   return csvCell(/^[=+\-@\t\r]/.test(v) ? `'${v}` : v);
 };
