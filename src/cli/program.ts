@@ -5,6 +5,7 @@ import { registerDbCommands } from './db.ts';
 import { registerImportCommand } from './import.ts';
 import { registerNotifyCommands } from './notify.ts';
 import { registerOpenApiCommand } from './openapi.ts';
+import { registerReportCommands } from './reports.ts';
 import { registerSimCommands } from './sim.ts';
 import { registerTokenCommands } from './tokens.ts';
 import { registerUpCommand } from './up.ts';
@@ -31,5 +32,6 @@ export const buildProgram = (): Command => {
   registerAlarmCommands(program);
   registerNotifyCommands(program);
   registerAuditCommands(program);
+  registerReportCommands(program);
   return program;
 };

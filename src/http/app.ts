@@ -27,6 +27,7 @@ import { registerExportRoutes } from './routes/export.ts';
 import { registerFacilityRoutes } from './routes/facilities.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerNotificationRoutes } from './routes/notifications.ts';
+import { registerReportRoutes } from './routes/reports.ts';
 import { registerDashboard } from './web.ts';
 import { registerSystemRoutes } from './routes/system.ts';
 import { registerTemperatureRoutes } from './routes/temperature.ts';
@@ -155,6 +156,7 @@ export const buildApp = async (ctx: AppContext): Promise<FastifyInstance> => {
   registerAlarmRoutes(typed, deps);
   registerNotificationRoutes(typed, deps);
   registerAuditRoutes(typed, deps);
+  registerReportRoutes(typed, deps);
   await registerDashboard(app);
   return app;
 };

@@ -31,9 +31,12 @@ export const MAX_REPORT_DAYS = 366;
 const DAY_MS = 86_400_000;
 
 export interface ReportRequest {
-  /** An instant, or an ISO 8601 text; a text without an offset (`2026-03-01`) is read in the report's zone. */
-  start: Date | string;
-  end: Date | string;
+  /**
+   * An instant, or an ISO 8601 text; a text without an offset (`2026-03-01`) is read in the report's
+   * zone. Required: undefined is a 422, after the scope's 404 (the API checks ownership first).
+   */
+  start: Date | string | undefined;
+  end: Date | string | undefined;
   /** IANA zone of the report's times; default the customer's zone. */
   tz?: string;
   /** Temperatures of the PDF in °C (default) or °F; the CSV adds a °F column for F. */
@@ -72,8 +75,10 @@ export interface ReportFigures {
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-const instantOf = (v: Date | string, name: string, tz: string): Date => {
+const instantOf = (v: Date | string | undefined, name: string, tz: string): Date => {
   if (v instanceof Date) return v;
+  if (v === undefined || v.trim() === '')
+    throw new AppError('VALIDATION', `${name} is required (ISO 8601; without an offset it is read in tz)`);
   const ms = parseSourceTimestamp(v, tz);
   if (ms === undefined) throw new AppError('VALIDATION', `${name} is not an ISO 8601 date or date-time`);
   return new Date(ms);

@@ -53,10 +53,33 @@ export const readReportMarkers = (
   };
 };
 
+/** What a file says about itself: the markers it names and the SHA-256 of its bytes. */
+export interface ReportFileFacts {
+  format: 'pdf' | 'csv' | null;
+  reportId: string | null;
+  dataSha256: string | null;
+  fileSha256: string;
+}
+
+/** The facts of a file, read where the file is (the CLI), so only they travel to the database. */
+export const reportFileFacts = (bytes: Buffer): ReportFileFacts => ({
+  ...readReportMarkers(bytes),
+  fileSha256: createHash('sha256').update(bytes).digest('hex'),
+});
+
 /** Checks a report file against its record and the database; never throws for a bad file. */
-export const verifyReportFile = async (ctx: FeatureContext, bytes: Buffer): Promise<ReportCheck> => {
-  const fileSha256 = createHash('sha256').update(bytes).digest('hex');
-  const markers = readReportMarkers(bytes);
+export const verifyReportFile = (ctx: FeatureContext, bytes: Buffer): Promise<ReportCheck> =>
+  checkReportFacts(ctx, reportFileFacts(bytes));
+
+/** Checks a file's facts (reportFileFacts) against the report's record and the database now. */
+export const checkReportFacts = async (ctx: FeatureContext, facts: ReportFileFacts): Promise<ReportCheck> => {
+  const { fileSha256 } = facts;
+  // Facts may come over the control socket: only well-formed values are looked up.
+  const markers = {
+    format: facts.format,
+    reportId: facts.reportId && new RegExp(`^${UUID}$`).test(facts.reportId) ? facts.reportId : null,
+    dataSha256: facts.dataSha256 && new RegExp(`^${HEX64}$`).test(facts.dataSha256) ? facts.dataSha256 : null,
+  };
   const base = { reportId: markers.reportId, format: markers.format, fileSha256 };
   if (!markers.reportId || !markers.dataSha256)
     return {
