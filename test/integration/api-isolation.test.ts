@@ -172,6 +172,17 @@ describeEachBackend('api tenant isolation', ({ create }) => {
       const res = await call(app, 'GET', `/api/v1/alarms?${q}`, tokens.aRead);
       expect({ q, status: res.status }).toEqual({ q, status: 404 });
     }
+    // Reports: a valid window changes nothing (the scope is checked before the query).
+    const window = `start_date=${new Date(Date.now() - 86_400_000).toISOString()}&end_date=${new Date().toISOString()}`;
+    for (const url of [
+      `/api/v1/reports/unit/${foreign.unit_id}.pdf`,
+      `/api/v1/reports/unit/${foreign.unit_id}.csv`,
+      `/api/v1/reports/facility/${foreign.facility_id}.pdf`,
+      `/api/v1/reports/facility/${foreign.facility_id}.csv`,
+    ]) {
+      const res = await call(app, 'GET', `${url}?${window}`, tokens.aRead);
+      expect({ url, status: res.status }).toEqual({ url, status: 404 });
+    }
     const b = await call(app, 'GET', `/api/v1/temperature/unit/${foreign.unit_id}`, tokens.aRead);
     expect(b.body).toEqual({ detail: 'Storage unit not found', code: 'NOT_FOUND' });
   });
