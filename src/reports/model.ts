@@ -160,7 +160,7 @@ const gapsOf = async (
   return { items: items.slice(0, MAX_GAPS_LISTED), total, overMinutes: overMs / 60_000 };
 };
 
-/** One unit's section: chart, gaps, alarms and data hash, next to its compliance figures. */
+/** One unit's section but its data hash (unitDataHashes): chart, gaps and alarms, next to its figures. */
 export const unitSection = async (
   ctx: FeatureContext,
   unit: ReportUnitRow,
@@ -168,14 +168,33 @@ export const unitSection = async (
   setC: number,
   start: Date,
   end: Date,
-): Promise<UnitSection> => {
-  const [chart, gaps, alarms, hash] = await Promise.all([
+): Promise<Omit<UnitSection, 'dataSha256' | 'readings'>> => {
+  const [chart, gaps, alarms] = await Promise.all([
     chartOf(ctx, unit.id, start, end),
     gapsOf(ctx, figures, start, end),
     alarmsInWindow(ctx.db, [unit.id], start, end),
-    unitDataHash(ctx.db, unit.id, start, end),
   ]);
-  return { unit, figures, chart, setC, gaps, alarms, dataSha256: hash.sha256, readings: hash.readings };
+  return { unit, figures, chart, setC, gaps, alarms };
+};
+
+/**
+ * Every unit's data hash, one unit after the other: the longest reads of a report, started before the
+ * figures so that they run beside them (two statements at a time rather than the whole pool).
+ */
+export const unitDataHashes = (
+  ctx: FeatureContext,
+  unitIds: readonly string[],
+  start: Date,
+  end: Date,
+): Promise<Map<string, { sha256: string; readings: number }>> => {
+  const hashing = (async () => {
+    const out = new Map<string, { sha256: string; readings: number }>();
+    for (const id of unitIds) out.set(id, await unitDataHash(ctx.db, id, start, end));
+    return out;
+  })();
+  // Awaited later; a failure meanwhile must not count as unhandled (the await rethrows it).
+  hashing.catch(() => undefined);
+  return hashing;
 };
 
 /** Just the figures of a compliance report or of one unit of it (no per-unit list, notes, limits). */

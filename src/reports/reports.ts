@@ -16,7 +16,14 @@ import type { FeatureContext } from '../readings/context.ts';
 import { checkTimeZone } from '../readings/time.ts';
 import { renderCsv } from './csv.ts';
 import { localText } from './format.ts';
-import { combineDataHashes, summaryOf, unitSection, type ReportModel, type UnitSection } from './model.ts';
+import {
+  combineDataHashes,
+  summaryOf,
+  unitDataHashes,
+  unitSection,
+  type ReportModel,
+  type UnitSection,
+} from './model.ts';
 import { renderPdf } from './pdf.ts';
 
 // Compliance reports of a unit or a facility over [start, end) (issue 12): PDF or CSV, each generation
@@ -127,6 +134,12 @@ const generate = async (
   const reportId = randomUUID();
   const generatedAt = ctx.clock.now();
 
+  const hashing = unitDataHashes(
+    ctx,
+    subject.units.map((u) => u.id),
+    start,
+    end,
+  );
   // The same figures as GET /analytics/compliance for this window and these units.
   const compliance = await complianceReport(
     ctx,
@@ -136,15 +149,20 @@ const generate = async (
     { start, end },
   );
   const byId = new Map(compliance.units.map((u) => [u.storage_unit_id, u]));
-  const sections: UnitSection[] = [];
+  const parts: Array<Omit<UnitSection, 'dataSha256' | 'readings'>> = [];
   // One unit after the other, as the compliance figures do: a facility should not take the whole pool.
   for (const u of subject.units) {
     const figures = byId.get(u.id);
     if (!figures) continue;
-    sections.push(
+    parts.push(
       await unitSection(ctx, u, figures, toCelsius(u.set_temperature, u.temperature_unit), start, end),
     );
   }
+  const hashes = await hashing;
+  const sections: UnitSection[] = parts.map((p) => {
+    const h = hashes.get(p.unit.id)!;
+    return { ...p, dataSha256: h.sha256, readings: h.readings };
+  });
   const dataSha256 = combineDataHashes(sections.map((s) => ({ unitId: s.unit.id, sha256: s.dataSha256 })));
   const model: ReportModel = {
     reportId,
