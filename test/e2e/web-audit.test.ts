@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { browserSkipReason } from '../support/browser.ts';
@@ -87,13 +88,16 @@ describe.skipIf(skip !== null)('web dashboard: audit trail and reports', () => {
     }
     await login(page, sys.writeTokenA);
     await go(page, `#/units/${unit.id}`);
-    const [response] = await Promise.all([
+    // The file the browser saves (a fetch with the token, handed over as a blob) is the PDF itself.
+    const [response, download] = await Promise.all([
       page.waitForResponse((r) => r.url().includes(`/api/v1/reports/unit/${unit.id}.pdf`)),
+      page.waitForEvent('download'),
       page.click('[data-testid=report-pdf]'),
     ]);
     expect(response.status()).toBe(200);
     expect(response.headers()['content-type']).toContain('application/pdf');
-    const body = await response.body();
+    const body = await readFile(await download.path());
     expect(body.subarray(0, 4).toString('latin1')).toBe('%PDF');
+    expect(download.suggestedFilename()).toMatch(/report_\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}\.pdf$/);
   });
 });

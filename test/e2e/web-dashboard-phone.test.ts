@@ -193,6 +193,7 @@ describe.skipIf(skip !== null)('web dashboard: feed truth and phones', () => {
       ['#/analytics', 'analytics'],
       ['#/settings', 'settings'],
       ['#/health', 'health'],
+      ['#/audit', 'audit'],
     ] as const;
     for (const [hash, name] of pages) {
       await go(page, hash);
@@ -203,7 +204,8 @@ describe.skipIf(skip !== null)('web dashboard: feed truth and phones', () => {
         nav.filter((n) => !n.visible),
         name,
       ).toEqual([]);
-      expect(nav.length).toBe(7);
+      // Home, facilities, units, alarms, analytics, audit, settings, health.
+      expect(nav.length).toBe(8);
       expect(await rowsWithHiddenCells(page, 'units-table', ['unit-status', 'unit-last-reading']), name).toBe(
         0,
       );
