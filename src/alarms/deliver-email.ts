@@ -12,9 +12,21 @@ export interface EmailSettings {
   mailFrom: string;
 }
 
+/** A file sent with a message (scheduled reports: the PDF or CSV). */
+export interface MailAttachment {
+  filename: string;
+  content: Buffer;
+  contentType: string;
+}
+
 export interface Mailer {
   /** Resolves when the SMTP server accepted the message; rejects with the reason otherwise. */
-  send(to: string, message: RenderedMessage, idempotencyKey: string): Promise<void>;
+  send(
+    to: string,
+    message: Pick<RenderedMessage, 'subject' | 'text' | 'html'>,
+    idempotencyKey: string,
+    attachments?: readonly MailAttachment[],
+  ): Promise<void>;
   close(): void;
 }
 
@@ -42,7 +54,7 @@ export const createMailer = (s: EmailSettings): Mailer => {
     socketTimeout: 20_000,
   });
   return {
-    send: async (to, m, key) => {
+    send: async (to, m, key, attachments) => {
       await transport.sendMail({
         from: s.mailFrom,
         to,
@@ -51,6 +63,7 @@ export const createMailer = (s: EmailSettings): Mailer => {
         html: m.html,
         messageId: messageIdOf(key, s.mailFrom),
         headers: { 'X-TMS-Idempotency-Key': key },
+        ...(attachments?.length ? { attachments: attachments.map((a) => ({ ...a })) } : {}),
       });
     },
     close: () => transport.close(),

@@ -27,6 +27,7 @@ import { registerExportRoutes } from './routes/export.ts';
 import { registerFacilityRoutes } from './routes/facilities.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerNotificationRoutes } from './routes/notifications.ts';
+import { registerReportScheduleRoutes } from './routes/report-schedules.ts';
 import { registerReportRoutes } from './routes/reports.ts';
 import { registerDashboard } from './web.ts';
 import { registerSystemRoutes } from './routes/system.ts';
@@ -157,6 +158,7 @@ export const buildApp = async (ctx: AppContext): Promise<FastifyInstance> => {
   registerNotificationRoutes(typed, deps);
   registerAuditRoutes(typed, deps);
   registerReportRoutes(typed, deps);
+  registerReportScheduleRoutes(typed, deps);
   await registerDashboard(app);
   return app;
 };

@@ -7,6 +7,7 @@ import { Scheduler } from '../ingestion/scheduler.ts';
 import { writeBatch } from '../ingestion/writer.ts';
 import { queueDepth, readingsDuplicateTotal, readingsStoredTotal } from '../lib/metrics.ts';
 import { openQueue } from '../queue/index.ts';
+import { startReportScheduler } from '../reports/schedule-runner.ts';
 import type { RoleContext, RoleHandle } from './types.ts';
 
 /**
@@ -21,6 +22,8 @@ export const startIngest = async (ctx: RoleContext): Promise<RoleHandle> => {
   const notifier = startNotifier({ db, clock: ctx.clock, log, settings: config.notify });
   // An alarm raised or cleared queued its messages: the notifier delivers them at once.
   const alarms = startAlarmWorker({ db, clock: ctx.clock, log, onAlarms: () => notifier.wake() });
+  // Scheduled facility reports, e-mailed through the notifier's SMTP settings (every minute).
+  const reportSchedules = startReportScheduler({ db, clock: ctx.clock, log, settings: config.notify });
   await queue.consume(async (batch) => {
     const r = await writeBatch(db, batch);
     // The commit marked the units for evaluation (alarm_pending); evaluate them soon.
@@ -69,6 +72,7 @@ export const startIngest = async (ctx: RoleContext): Promise<RoleHandle> => {
       await Promise.race([scheduler.stop(), sleep(15_000, undefined, { ref: false })]);
       await queue.close();
       await alarms.stop();
+      await reportSchedules.stop();
       await notifier.stop();
     },
   };
