@@ -87,13 +87,28 @@ export const insertSchedule = async (
   const [row] = await q.query<{ id: string }>(
     `INSERT INTO report_schedules (customer_id, facility_id, period, format, tz, channel_ids, enabled, period_end_at, next_run_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-    [s.customer_id, s.facility_id, s.period, s.format, s.tz, s.channel_ids, s.enabled, s.period_end_at, s.next_run_at],
+    [
+      s.customer_id,
+      s.facility_id,
+      s.period,
+      s.format,
+      s.tz,
+      s.channel_ids,
+      s.enabled,
+      s.period_end_at,
+      s.next_run_at,
+    ],
   );
   return (await findSchedule(q, row!.id))!;
 };
 
 /** Replaces the settings; a new timetable forgets a pending retry. */
-export const updateSchedule = async (q: Sql, id: string, s: ScheduleFields, now: Date): Promise<ScheduleRow> => {
+export const updateSchedule = async (
+  q: Sql,
+  id: string,
+  s: ScheduleFields,
+  now: Date,
+): Promise<ScheduleRow> => {
   await q.query(
     `UPDATE report_schedules SET period = $2, format = $3, tz = $4, channel_ids = $5, enabled = $6,
        attempts = CASE WHEN period_end_at = $7 AND next_run_at = $8 THEN attempts ELSE 0 END,
@@ -142,7 +157,16 @@ export const claimSchedule = async (q: Sql, c: Claim): Promise<boolean> =>
               last_error = NULL
         WHERE id = $1 AND enabled AND next_run_at = $2 AND period_end_at = $3 AND attempts = $4
         RETURNING id`,
-      [c.id, c.seenNextRunAt, c.seenPeriodEndAt, c.seenAttempts, c.nextPeriodEndAt, c.nextRunAt, c.now, c.periodStart],
+      [
+        c.id,
+        c.seenNextRunAt,
+        c.seenPeriodEndAt,
+        c.seenAttempts,
+        c.nextPeriodEndAt,
+        c.nextRunAt,
+        c.now,
+        c.periodStart,
+      ],
     )
   ).length > 0;
 
@@ -181,7 +205,18 @@ export const recordScheduleFailure = async (q: Sql, f: Failure): Promise<'retryi
               last_status = 'retrying', last_error = $7, last_report_id = $8
         WHERE id = $1 AND last_run_at = $2 AND enabled AND next_run_at = $9 AND period_end_at = $10
         RETURNING id`,
-      [f.id, f.claimedAt, r.periodEndAt, r.retryAt, r.attempts, r.channelIds, f.error, f.reportId, r.claimedNextRunAt, r.claimedNextPeriodEndAt],
+      [
+        f.id,
+        f.claimedAt,
+        r.periodEndAt,
+        r.retryAt,
+        r.attempts,
+        r.channelIds,
+        f.error,
+        f.reportId,
+        r.claimedNextRunAt,
+        r.claimedNextPeriodEndAt,
+      ],
     );
     if (back.length > 0) return 'retrying';
   }
@@ -214,7 +249,11 @@ export interface EmailChannel {
 }
 
 /** The customer's channels with these ids (null: every channel), whatever their type. */
-export const channelsOf = (q: Sql, customerId: string, ids: readonly string[] | null): Promise<EmailChannel[]> =>
+export const channelsOf = (
+  q: Sql,
+  customerId: string,
+  ids: readonly string[] | null,
+): Promise<EmailChannel[]> =>
   q.query<EmailChannel>(
     `SELECT id, target, type, is_active FROM notification_channels
       WHERE customer_id = $1 AND ($2::uuid[] IS NULL OR id = ANY($2)) ORDER BY created_at, id`,

@@ -16,7 +16,9 @@ describe('report periods', () => {
     // Monday 00:00 local is its own start; one millisecond before belongs to the previous week.
     const monday = at('2026-06-07T22:00:00Z');
     expect(periodStartAtOrBefore(monday, 'weekly', 'Europe/Berlin')).toBe(monday);
-    expect(iso(periodStartAtOrBefore(monday - 1, 'weekly', 'Europe/Berlin'))).toBe('2026-05-31T22:00:00.000Z');
+    expect(iso(periodStartAtOrBefore(monday - 1, 'weekly', 'Europe/Berlin'))).toBe(
+      '2026-05-31T22:00:00.000Z',
+    );
     expect(iso(periodStartAtOrBefore(at('2026-06-14T12:00:00Z'), 'weekly', 'UTC'))).toBe(
       '2026-06-08T00:00:00.000Z',
     );
@@ -26,7 +28,9 @@ describe('report periods', () => {
     expect(iso(periodStartAtOrBefore(at('2026-06-15T00:00:00Z'), 'monthly', 'America/New_York'))).toBe(
       '2026-06-01T04:00:00.000Z',
     );
-    expect(iso(periodEndAfter(at('2026-12-31T23:00:00Z'), 'monthly', 'UTC'))).toBe('2027-01-01T00:00:00.000Z');
+    expect(iso(periodEndAfter(at('2026-12-31T23:00:00Z'), 'monthly', 'UTC'))).toBe(
+      '2027-01-01T00:00:00.000Z',
+    );
     // 2026-12-31 23:00 UTC is already January 1st in Berlin.
     expect(iso(periodEndAfter(at('2026-12-31T23:00:00Z'), 'monthly', 'Europe/Berlin'))).toBe(
       '2027-01-31T23:00:00.000Z',

@@ -58,8 +58,7 @@ export const periodLabel = (s: Pick<ScheduleRow, 'period' | 'tz'>, start: number
     ? MONTH.format(new Date(Date.parse(`${day(start, s.tz)}T12:00:00Z`)))
     : `${day(start, s.tz)} to ${day(end - 1, s.tz)}`;
 
-const escapeHtml = (t: string) =>
-  t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (t: string) => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const messageOf = (s: ScheduleRow, r: RenderedReport, start: number, end: number) => {
   const facility = s.facility_name ? `${s.facility_name} (${s.facility_code})` : s.facility_code;
@@ -83,7 +82,8 @@ const messageOf = (s: ScheduleRow, r: RenderedReport, start: number, end: number
 };
 
 /** Why a send failed, on one line. */
-const reasonOf = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 500);
+const reasonOf = (e: unknown): string =>
+  (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 500);
 
 /** Makes and sends one claimed period; returns the outcome it recorded. */
 const sendPeriod = async (
@@ -100,7 +100,8 @@ const sendPeriod = async (
   let error: string;
   try {
     const channels = (await repo.channelsOf(db, s.customer_id, s.channel_ids)).filter(
-      (c) => c.type === 'email' && c.is_active && (!s.retry_channel_ids || s.retry_channel_ids.includes(c.id)),
+      (c) =>
+        c.type === 'email' && c.is_active && (!s.retry_channel_ids || s.retry_channel_ids.includes(c.id)),
     );
     if (channels.length === 0) {
       // Nothing to retry for: the customer must add or activate an e-mail channel.
@@ -113,18 +114,14 @@ const sendPeriod = async (
       return 'failed';
     }
     report = await runAs({ actor: systemActor(SCHEDULE_JOB) }, () =>
-      renderFacilityReport(
-        { db, clock: deps.clock },
-        s.facility_id,
-        {
-          start: claim.periodStart,
-          end: claim.seenPeriodEndAt,
-          tz: s.tz,
-          format: s.format,
-          scope: { customerId: s.customer_id },
-          actor: systemActor(SCHEDULE_JOB),
-        },
-      ),
+      renderFacilityReport({ db, clock: deps.clock }, s.facility_id, {
+        start: claim.periodStart,
+        end: claim.seenPeriodEndAt,
+        tz: s.tz,
+        format: s.format,
+        scope: { customerId: s.customer_id },
+        actor: systemActor(SCHEDULE_JOB),
+      }),
     );
     const message = messageOf(s, report, start, end);
     const attachment = { filename: report.fileName, content: report.bytes, contentType: report.contentType };
@@ -132,9 +129,12 @@ const sendPeriod = async (
     failed = [];
     for (const c of channels) {
       try {
-        await deps.mailer.send(c.target, message, `report:${s.id}:${claim.seenPeriodEndAt.toISOString()}:${c.id}`, [
-          attachment,
-        ]);
+        await deps.mailer.send(
+          c.target,
+          message,
+          `report:${s.id}:${claim.seenPeriodEndAt.toISOString()}:${c.id}`,
+          [attachment],
+        );
       } catch (e) {
         failed.push(c.id);
         errors.push(`${c.target}: ${reasonOf(e)}`);
@@ -142,7 +142,10 @@ const sendPeriod = async (
     }
     if (failed.length === 0) {
       await repo.recordScheduleSent(db, s.id, claim.now, report.reportId);
-      log.info({ scheduleId: s.id, reportId: report.reportId, channels: channels.length }, 'scheduled report sent');
+      log.info(
+        { scheduleId: s.id, reportId: report.reportId, channels: channels.length },
+        'scheduled report sent',
+      );
       return 'sent';
     }
     error = errors.join('; ');

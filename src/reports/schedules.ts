@@ -108,9 +108,13 @@ const checkChannels = async (
   const found = new Map((await repo.channelsOf(ctx.db, customerId, unique)).map((c) => [c.id, c]));
   for (const id of unique) {
     const c = found.get(id);
-    if (!c) throw new AppError('VALIDATION', `channel_ids: ${id} is not a notification channel of this customer`);
+    if (!c)
+      throw new AppError('VALIDATION', `channel_ids: ${id} is not a notification channel of this customer`);
     if (c.type !== 'email')
-      throw new AppError('VALIDATION', `channel_ids: ${id} is a ${c.type} channel; reports are sent by e-mail only`);
+      throw new AppError(
+        'VALIDATION',
+        `channel_ids: ${id} is a ${c.type} channel; reports are sent by e-mail only`,
+      );
   }
   return unique;
 };
@@ -128,7 +132,11 @@ const findOwn = async (ctx: FeatureContext, caller: ScheduleCaller, id: string):
   const s = await repo.findSchedule(ctx.db, id, caller.customerId);
   if (!s) throw notFound('Report schedule');
   if (caller.accessibleUnits?.length) {
-    const visible = await repo.listSchedules(ctx.db, { customerId: caller.customerId, unitIds: caller.accessibleUnits, facilityId: s.facility_id });
+    const visible = await repo.listSchedules(ctx.db, {
+      customerId: caller.customerId,
+      unitIds: caller.accessibleUnits,
+      facilityId: s.facility_id,
+    });
     if (!visible.some((v) => v.id === id)) throw notFound('Report schedule');
   }
   return s;
@@ -178,7 +186,9 @@ export const updateSchedule = async (
   requireWholeCustomer(caller);
   const tz = input.tz === undefined ? current.tz : checkTimeZone(input.tz);
   const channelIds =
-    input.channel_ids === undefined ? current.channel_ids : await checkChannels(ctx, current.customer_id, input.channel_ids);
+    input.channel_ids === undefined
+      ? current.channel_ids
+      : await checkChannels(ctx, current.customer_id, input.channel_ids);
   const row = await ctx.db.transaction(async (tx) => {
     const before = await repo.findSchedule(tx, id, current.customer_id, true);
     if (!before) throw notFound('Report schedule');
@@ -200,7 +210,12 @@ export const updateSchedule = async (
       },
       ctx.clock.now(),
     );
-    await recordAudit(tx, { ...change(after), action: 'update', before: audited(before), after: audited(after) });
+    await recordAudit(tx, {
+      ...change(after),
+      action: 'update',
+      before: audited(before),
+      after: audited(after),
+    });
     return after;
   });
   return toScheduleDto(row);

@@ -51,7 +51,13 @@ export const registerReportScheduleRoutes = (app: App, { ctx }: RouteDeps): void
     '/api/v1/report-schedules/:schedule_id',
     {
       config: read,
-      schema: { tags, security: BEARER, summary: 'One report schedule', params: id, response: { 200: ReportSchedule } },
+      schema: {
+        tags,
+        security: BEARER,
+        summary: 'One report schedule',
+        params: id,
+        response: { 200: ReportSchedule },
+      },
     },
     async (req) => getSchedule(ctx, caller(req), req.params.schedule_id),
   );

@@ -15,7 +15,7 @@ const Tz = Type.String({
 const ChannelIds = Nullable(
   Type.Array(Uuid, {
     maxItems: 50,
-    description: "E-mail notification channels to send to; null: every active e-mail channel of the customer",
+    description: 'E-mail notification channels to send to; null: every active e-mail channel of the customer',
   }),
 );
 const Status = Nullable(
