@@ -1,4 +1,4 @@
-import { appendAuditEntry, type AuditRow } from '../db/audit-repo.ts';
+import { appendAuditEntry, type AuditRow, type NewAuditEntry } from '../db/audit-repo.ts';
 import type { Sql } from '../db/types.ts';
 import { diffFields } from '../domain/audit-chain.ts';
 import { AppError } from '../lib/errors.ts';
@@ -59,11 +59,10 @@ export const skipAuditForBenchmark = (skip: boolean): void => {
 };
 
 /**
- * Writes one audit entry for a change, inside the transaction `tx` that makes the change (so both
- * commit or neither). Call it last in the transaction: it takes the chain's lock until the commit.
- * An update that changed no field writes nothing and returns null.
+ * The entry a change writes, or null when nothing is written (an update that changed no field, or a
+ * benchmark run without the trail). Refuses (422) a change that needs a reason and has none.
  */
-export const recordAudit = async (tx: Sql, c: AuditChange): Promise<AuditRow | null> => {
+export const auditEntryFor = (c: AuditChange): NewAuditEntry | null => {
   const scope = currentAuditScope();
   const reason = (c.reason ?? scope.reason)?.trim() || null;
   if (c.reasonRequired && !reason && reasonDemanded)
@@ -77,7 +76,7 @@ export const recordAudit = async (tx: Sql, c: AuditChange): Promise<AuditRow | n
   if (c.details) changes._details = JSON.parse(JSON.stringify(c.details)) as unknown;
   const actor = c.actor ?? scope.actor;
   if (skippedForBenchmark) return null;
-  return appendAuditEntry(tx, {
+  return {
     actorKind: actor.kind,
     actorTokenId: actor.tokenId,
     actorName: actor.name,
@@ -87,5 +86,15 @@ export const recordAudit = async (tx: Sql, c: AuditChange): Promise<AuditRow | n
     action: c.action,
     changes,
     reason,
-  });
+  };
+};
+
+/**
+ * Writes one audit entry for a change, inside the transaction `tx` that makes the change (so both
+ * commit or neither). Call it last in the transaction: it takes the chain's lock until the commit.
+ * An update that changed no field writes nothing and returns null.
+ */
+export const recordAudit = async (tx: Sql, c: AuditChange): Promise<AuditRow | null> => {
+  const entry = auditEntryFor(c);
+  return entry ? appendAuditEntry(tx, entry) : null;
 };

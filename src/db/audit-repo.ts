@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { GENESIS_HASH, entryHash, type ActorKind, type AuditFields } from '../domain/audit-chain.ts';
+import { entryBody, type ActorKind, type AuditFields } from '../domain/audit-chain.ts';
 import type { Sql } from './types.ts';
 
-/**
- * The lock that serialises appends to the chain, across every process on one database. It is
- * transaction-scoped: held from the append to the commit, so the next writer reads this entry as
- * its predecessor. (A transaction appends last, after its own changes, to keep the hold short.)
- */
-const CHAIN_LOCK_KEY = 7_204_653_012;
+// Appends go through the database function audit_append (migration 018): it takes the chain's
+// transaction-scoped advisory lock (held to the commit, so the next writer reads this entry as its
+// predecessor), reads the head and stores the entry with its hash, in one round trip. A transaction
+// appends last, after its own changes, to keep the hold short.
 
 export interface NewAuditEntry {
   actorKind: ActorKind;
@@ -55,48 +53,39 @@ export const fieldsOf = (r: AuditRow): AuditFields & { hash: string } => ({
   hash: r.hash,
 });
 
+const RETURNED = `seq::int AS seq, id, at, actor_kind, actor_token_id, actor_name, customer_id, entity_type,
+  entity_id, action, changes, reason, prev_hash, hash`;
+
 /**
- * Appends one entry to the chain inside the caller's transaction: takes the chain lock, reads the
- * head, stamps the entry with the database's clock (after the lock, so times never run backwards
- * along the chain) and stores it with its hash.
+ * The call `audit_append(...)` for an entry, with its parameters numbered from `$first`, to put in a
+ * statement of the caller's. `entityIdSql` replaces the entity id parameter with an SQL expression
+ * (a reading's id from the INSERT of the same statement).
+ */
+export const auditAppendCall = (
+  e: NewAuditEntry,
+  first: number,
+  entityIdSql?: string,
+): { sql: string; params: unknown[] } => {
+  const id = randomUUID();
+  const body = entryBody({ ...e, id });
+  const params: unknown[] = [body, id, e.actorKind, e.actorTokenId, e.actorName, e.customerId, e.entityType];
+  if (!entityIdSql) params.push(e.entityId);
+  params.push(e.action, JSON.stringify(e.changes), e.reason);
+  const p = params.map((_, i) => `$${first + i}`);
+  const entity = entityIdSql ?? `${p[7]}::text`;
+  const rest = entityIdSql ? p.slice(7) : p.slice(8);
+  const sql = `audit_append(${p[0]}::text, ${p[1]}::uuid, ${p[2]}::text, ${p[3]}::uuid, ${p[4]}::text, ${p[5]}::uuid,
+    ${p[6]}::text, ${entity}, ${rest[0]}::text, ${rest[1]}::jsonb, ${rest[2]}::text)`;
+  return { sql, params };
+};
+
+/**
+ * Appends one entry to the chain inside the caller's transaction (one round trip): the database
+ * stamps it with its clock after the lock, so times never run backwards along the chain.
  */
 export const appendAuditEntry = async (tx: Sql, e: NewAuditEntry): Promise<AuditRow> => {
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK_KEY]);
-  const [head] = await tx.query<{ seq: string; hash: string; at: Date }>(
-    `SELECT h.seq::text AS seq, h.hash, date_trunc('milliseconds', clock_timestamp()) AS at
-     FROM (SELECT 1) one LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) h ON true`,
-  );
-  const fields: AuditFields = {
-    seq: head?.seq ? Number(head.seq) + 1 : 1,
-    id: randomUUID(),
-    at: head!.at,
-    ...e,
-    prevHash: head?.hash ?? GENESIS_HASH,
-  };
-  const hash = entryHash(fields);
-  const [row] = await tx.query<AuditRow>(
-    `INSERT INTO audit_log (seq, id, at, actor_kind, actor_token_id, actor_name, customer_id, entity_type,
-       entity_id, action, changes, reason, prev_hash, hash)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14)
-     RETURNING seq::int AS seq, id, at, actor_kind, actor_token_id, actor_name, customer_id, entity_type,
-       entity_id, action, changes, reason, prev_hash, hash`,
-    [
-      fields.seq,
-      fields.id,
-      fields.at,
-      fields.actorKind,
-      fields.actorTokenId,
-      fields.actorName,
-      fields.customerId,
-      fields.entityType,
-      fields.entityId,
-      fields.action,
-      JSON.stringify(fields.changes),
-      fields.reason,
-      fields.prevHash,
-      hash,
-    ],
-  );
+  const call = auditAppendCall(e, 1);
+  const [row] = await tx.query<AuditRow>(`SELECT ${RETURNED} FROM ${call.sql}`, call.params);
   return row!;
 };
 

@@ -1,4 +1,5 @@
 import { alarmPendingCte, rollupCtes } from './readings-repo.ts';
+import { auditAppendCall, type NewAuditEntry } from './audit-repo.ts';
 import type { Sql } from './types.ts';
 
 /** Which readings a query may see: a customer (always, for customer tokens), a facility, units. */
@@ -210,31 +211,57 @@ export interface NewReading {
  * `reading_rollups_hourly`, in one statement, with the ingestion writer's rollup SQL.
  * Returns the ids of the rows inserted.
  */
-export const insertReadingsWithRollups = async (q: Sql, rows: readonly NewReading[]): Promise<string[]> => {
-  if (rows.length === 0) return [];
-  const col = <T>(fn: (r: NewReading) => T) => rows.map(fn);
-  const result = await q.query<{ id: string }>(
-    `WITH ins AS (
+const INSERT_WITH_ROLLUPS = `WITH ins AS (
        INSERT INTO temperature_readings (customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, source_value,
          source_unit, sensor_id, quality_score, equipment_status)
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::float8[], $6::float8[],
          $7::text[], $8::text[], $9::float8[], $10::text[])
        ON CONFLICT (storage_unit_id, recorded_at) DO NOTHING
        RETURNING id, customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, quality_score),
-     ${rollupCtes('ins.customer_id')}, ${alarmPendingCte('ins')}
+     ${rollupCtes('ins.customer_id')}, ${alarmPendingCte('ins')}`;
+
+const insertParams = (rows: readonly NewReading[]): unknown[] => {
+  const col = <T>(fn: (r: NewReading) => T) => rows.map(fn);
+  return [
+    col((r) => r.customerId),
+    col((r) => r.facilityId),
+    col((r) => r.unitId),
+    col((r) => r.recordedAt),
+    col((r) => r.temperatureC),
+    col((r) => r.sourceValue),
+    col((r) => r.sourceUnit),
+    col((r) => r.sensorId),
+    col((r) => r.qualityScore),
+    col((r) => r.equipmentStatus),
+  ];
+};
+
+export const insertReadingsWithRollups = async (q: Sql, rows: readonly NewReading[]): Promise<string[]> => {
+  if (rows.length === 0) return [];
+  const result = await q.query<{ id: string }>(
+    `${INSERT_WITH_ROLLUPS}
      SELECT id::text AS id FROM ins`,
-    [
-      col((r) => r.customerId),
-      col((r) => r.facilityId),
-      col((r) => r.unitId),
-      col((r) => r.recordedAt),
-      col((r) => r.temperatureC),
-      col((r) => r.sourceValue),
-      col((r) => r.sourceUnit),
-      col((r) => r.sensorId),
-      col((r) => r.qualityScore),
-      col((r) => r.equipmentStatus),
-    ],
+    insertParams(rows),
   );
   return result.map((r) => r.id);
+};
+
+/**
+ * One reading and its audit entry in one statement (so one round trip and no explicit transaction:
+ * the statement is atomic). The entry is appended only when the reading was inserted, with the
+ * reading's id as its entity id. Returns the id, or undefined for a duplicate.
+ */
+export const insertReadingAudited = async (
+  q: Sql,
+  row: NewReading,
+  audit: NewAuditEntry | null,
+): Promise<string | undefined> => {
+  const params = insertParams([row]);
+  const call = audit ? auditAppendCall(audit, params.length + 1, 'ins.id::text') : null;
+  const [r] = await q.query<{ id: string }>(
+    `${INSERT_WITH_ROLLUPS}
+     SELECT id::text AS id${call ? `, (${call.sql}).seq AS audit_seq` : ''} FROM ins`,
+    [...params, ...(call?.params ?? [])],
+  );
+  return r?.id;
 };

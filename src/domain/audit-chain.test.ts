@@ -58,29 +58,24 @@ describe('canonicalJson', () => {
 });
 
 describe('entryHash', () => {
-  it('is SHA-256 over the previous hash and the canonical fields', () => {
+  it('is SHA-256 of prev_hash, seq, at, entity and the canonical body, one per line (as audit_append)', () => {
     const e = entry(1, GENESIS_HASH);
-    const expected = createHash('sha256')
-      .update(`${GENESIS_HASH}\n`)
-      .update(
-        canonicalJson([
-          e.seq,
-          e.id,
-          e.at.toISOString(),
-          e.actorKind,
-          e.actorTokenId,
-          e.actorName,
-          e.customerId,
-          e.entityType,
-          e.entityId,
-          e.action,
-          e.changes,
-          e.reason,
-        ]),
-      )
-      .digest('hex');
-    expect(e.hash).toBe(expected);
+    const body = canonicalJson([
+      e.id,
+      e.actorKind,
+      e.actorTokenId,
+      e.actorName,
+      e.customerId,
+      e.entityType,
+      e.action,
+      e.changes,
+      e.reason,
+    ]);
+    const text = `${GENESIS_HASH}\n1\n${e.at.toISOString()}\n=${e.entityId}\n${body}`;
+    expect(e.hash).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
     expect(e.hash).toMatch(/^[0-9a-f]{64}$/);
+    // No entity is '-', not an empty id.
+    expect(entryHash({ ...e, entityId: null })).not.toBe(entryHash({ ...e, entityId: '' }));
   });
 
   it('changes with every field, and with the previous hash', () => {

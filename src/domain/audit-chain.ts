@@ -50,26 +50,39 @@ const sortKeys = (v: unknown): unknown => {
   return v;
 };
 
-/** SHA-256 (hex) of an entry, chained to `fields.prevHash`. */
+/**
+ * The canonical JSON of the fields the writer knows before it appends (the database adds seq, at,
+ * prev_hash and, for a reading, the entity id: see migration 018's audit_append).
+ */
+export const entryBody = (f: Omit<AuditFields, 'seq' | 'at' | 'prevHash' | 'entityId'>): string =>
+  canonicalJson([
+    f.id,
+    f.actorKind,
+    f.actorTokenId,
+    f.actorName,
+    f.customerId,
+    f.entityType,
+    f.action,
+    f.changes,
+    f.reason,
+  ]);
+
+/**
+ * SHA-256 (hex) of an entry, chained to `fields.prevHash`: of the UTF-8 text
+ * `prev_hash \n seq \n at \n entity \n body`, exactly as audit_append computes it in the database.
+ * `entity` is '-' for none or '=' + the id (the only part that may hold a newline is the id, and the
+ * body never does, so the text reads back one way only).
+ */
 export const entryHash = (f: AuditFields): string =>
   createHash('sha256')
-    .update(f.prevHash)
-    .update('\n')
     .update(
-      canonicalJson([
-        f.seq,
-        f.id,
+      [
+        f.prevHash,
+        String(f.seq),
         f.at.toISOString(),
-        f.actorKind,
-        f.actorTokenId,
-        f.actorName,
-        f.customerId,
-        f.entityType,
-        f.entityId,
-        f.action,
-        f.changes,
-        f.reason,
-      ]),
+        f.entityId === null ? '-' : `=${f.entityId}`,
+        entryBody(f),
+      ].join('\n'),
     )
     .digest('hex');
 

@@ -1,10 +1,10 @@
-import { recordAudit } from '../audit/record.ts';
+import { auditEntryFor } from '../audit/record.ts';
 import { aggregateReadings } from '../db/analytics-repo.ts';
 import { findUnit } from '../db/fleet-repo.ts';
 import {
   countReadingsRaw,
   findReadingRow,
-  insertReadingsWithRollups,
+  insertReadingAudited,
   isTimeOnly,
   latestPerUnit,
   listReadings,
@@ -205,42 +205,41 @@ export const recordReading = async (
   const c = input.temperature === null ? null : toCelsius(input.temperature, input.temperature_unit);
   if (c !== null && (c < -273.15 || c > 1000))
     throw new AppError('VALIDATION', 'temperature is outside the physically possible range');
-  // The hot write path: the insert and the audit entry only; the row is read back after the commit.
-  const id = await ctx.db.transaction(async (tx) => {
-    const [inserted] = await insertReadingsWithRollups(tx, [
-      {
-        customerId: unit.customer_id,
-        facilityId: unit.facility_id,
-        unitId: unit.id,
-        recordedAt: input.recorded_at,
-        temperatureC: c,
-        sourceValue: input.temperature,
-        sourceUnit: input.temperature_unit,
-        sensorId: input.sensor_id,
-        qualityScore: input.quality_score,
-        equipmentStatus: input.equipment_status,
-      },
-    ]);
-    if (!inserted)
-      throw new AppError('CONFLICT', 'A reading for this storage unit at this recorded_at exists already');
-    await recordAudit(tx, {
-      entityType: 'reading',
-      entityId: inserted,
-      customerId: unit.customer_id,
-      action: 'create',
-      after: {
-        storage_unit_id: unit.id,
-        recorded_at: input.recorded_at,
-        temperature: input.temperature,
-        temperature_unit: input.temperature_unit,
-        temperature_c: c,
-        sensor_id: input.sensor_id,
-        quality_score: input.quality_score,
-        equipment_status: input.equipment_status,
-      },
-    });
-    return inserted;
+  // The hot write path: the reading, its rollups and its audit entry in one statement (atomic, one
+  // round trip); the row is read back after it.
+  const entry = auditEntryFor({
+    entityType: 'reading',
+    entityId: null, // the reading's id, filled in by the statement
+    customerId: unit.customer_id,
+    action: 'create',
+    after: {
+      storage_unit_id: unit.id,
+      recorded_at: input.recorded_at,
+      temperature: input.temperature,
+      temperature_unit: input.temperature_unit,
+      temperature_c: c,
+      sensor_id: input.sensor_id,
+      quality_score: input.quality_score,
+      equipment_status: input.equipment_status,
+    },
   });
+  const id = await insertReadingAudited(
+    ctx.db,
+    {
+      customerId: unit.customer_id,
+      facilityId: unit.facility_id,
+      unitId: unit.id,
+      recordedAt: input.recorded_at,
+      temperatureC: c,
+      sourceValue: input.temperature,
+      sourceUnit: input.temperature_unit,
+      sensorId: input.sensor_id,
+      qualityScore: input.quality_score,
+      equipmentStatus: input.equipment_status,
+    },
+    entry,
+  );
+  if (!id) throw new AppError('CONFLICT', 'A reading for this storage unit at this recorded_at exists already');
   const row = await findReadingRow(ctx.db, id);
   return toReadingDto(row!, input.temperature_unit);
 };
