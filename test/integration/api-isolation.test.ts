@@ -50,6 +50,9 @@ const BODIES: Record<string, (ids: Record<string, string>) => unknown> = {
     rules: [{ kind: 'high', severity: 'critical', threshold: 99 }],
   }),
   'PUT /api/v1/alarm-rule-defaults/:equipment_type': () => ({ rules: [] }),
+  'POST /api/v1/report-schedules': (ids) => ({ facility_id: ids.facility_id, period: 'monthly' }),
+  'PUT /api/v1/report-schedules/:schedule_id': () => ({ enabled: false }),
+  'PATCH /api/v1/report-schedules/:schedule_id': () => ({ enabled: false }),
 };
 
 /**
@@ -67,6 +70,7 @@ const NON_PATH_IDS: Array<[string, string, (ids: Record<string, string>) => unkn
     '/api/v1/temperature/aggregate',
     (ids) => ({ group_by: ['day'], aggregations: ['avg'], storage_unit_id: ids.unit_id }),
   ],
+  ['POST', '/api/v1/report-schedules', BODIES['POST /api/v1/report-schedules']!],
 ];
 const QUERY_ID_ROUTES = [
   '/api/v1/analytics/temperature/summary',
@@ -101,8 +105,15 @@ describeEachBackend('api tenant isolation', ({ create }) => {
       `INSERT INTO notification_channels (customer_id, type, target) VALUES ($1, 'email', 'b@example.com') RETURNING id`,
       [bUnits[0]!.customer_id],
     );
+    const bFacility = (await facilitiesOf(db, 'B'))[0]!;
+    const [bSchedule] = await db.query<{ id: string }>(
+      `INSERT INTO report_schedules (customer_id, facility_id, period, tz, period_end_at, next_run_at)
+       VALUES ($1, $2, 'monthly', 'UTC', now() + interval '1 day', now() + interval '1 day') RETURNING id`,
+      [bUnits[0]!.customer_id, bFacility],
+    );
     foreign = {
-      facility_id: (await facilitiesOf(db, 'B'))[0]!,
+      facility_id: bFacility,
+      schedule_id: bSchedule!.id,
       unit_id: bUnits[0]!.id,
       token_id: bToken.id,
       channel_id: bChannel!.id,
@@ -197,6 +208,7 @@ describeEachBackend('api tenant isolation', ({ create }) => {
       '/api/v1/alarms',
       '/api/v1/analytics/alarms/history',
       '/api/v1/audit',
+      '/api/v1/report-schedules',
     ];
     for (const url of lists) {
       const res = await call(app, 'GET', url, tokens.aRead);
