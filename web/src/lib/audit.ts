@@ -1,46 +1,22 @@
-/**
- * The audit API's shapes, as the dashboard reads them. Local until src/http/schemas/audit.ts lands;
- * then these should become `Static<typeof …>` type-only imports like the other pages use.
- */
-export interface AuditActor {
-  kind: 'token' | 'cli' | 'system';
-  token_id: string | null;
-  name: string;
-}
+// The audit API's shapes, derived from the server's TypeBox schemas (type-only imports: nothing of the
+// schemas is bundled), so a field added there reaches the audit page.
+import type {
+  AuditActor as AuditActorSchema,
+  AuditChainReport,
+  AuditEntry as AuditEntrySchema,
+} from '../../../src/http/schemas/audit.ts';
+import type { Api, Page } from './types.ts';
 
+export type AuditActor = Api<typeof AuditActorSchema>;
+/** `changes` is an open object in the schema: {field: {old, new}} and `_details`. */
+export type AuditEntry = Omit<Api<typeof AuditEntrySchema>, 'changes'> & { changes: Record<string, unknown> };
+export type AuditPage = Page<AuditEntry>;
+export type AuditVerify = Api<typeof AuditChainReport>;
+
+/** One field's change in `changes`: absent on one side for a create or a delete. */
 export interface AuditChange {
   old?: unknown;
   new?: unknown;
-}
-
-export interface AuditEntry {
-  id: string;
-  seq: number;
-  at: string;
-  actor: AuditActor;
-  customer_id: string | null;
-  entity_type: string;
-  entity_id: string | null;
-  action: string;
-  changes: Record<string, unknown>;
-  reason: string | null;
-  hash: string;
-  prev_hash: string;
-}
-
-export interface AuditPage {
-  items: AuditEntry[];
-  total: number;
-  page: number;
-  page_size: number;
-  pages: number;
-}
-
-export interface AuditVerify {
-  ok: boolean;
-  verified: number;
-  head: { seq: number; hash: string } | null;
-  broken?: { seq: number; id: string; at: string; problem: string };
 }
 
 const show = (v: unknown): string =>

@@ -41,7 +41,7 @@ type Json<T> = T extends Date
     : T extends object
       ? { [K in keyof T]: Json<T[K]> }
       : T;
-type Api<S extends TSchema> = Json<Static<S>>;
+export type Api<S extends TSchema> = Json<Static<S>>;
 
 export type Page<T> = ServerPage<T>;
 export type Reading = Api<typeof ReadingSchema>;
