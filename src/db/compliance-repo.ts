@@ -19,6 +19,8 @@ export interface ComplianceUnitRow {
   customer_frequency_seconds: number;
   data_sharing_method: 'api' | 'csv';
   mkt_activation_energy_kj_mol: number | null;
+  /** Raw readings before this instant were deleted by retention (db/retention-repo.ts); null: none. */
+  deleted_before: Date | null;
 }
 
 /** The units in scope (a unit, a facility, a customer, a token's units), by unit code. */
@@ -30,7 +32,8 @@ export const complianceUnits = (q: Sql, scope: ReadingScope): Promise<Compliance
             u.set_temperature, u.temperature_unit, u.alarm_low_limit, u.alarm_high_limit,
             u.data_frequency_seconds AS unit_frequency_seconds,
             cu.data_frequency_seconds AS customer_frequency_seconds, cu.data_sharing_method,
-            u.mkt_activation_energy_kj_mol
+            u.mkt_activation_energy_kj_mol,
+            (SELECT rr.deleted_before FROM reading_retention rr WHERE rr.customer_id = u.customer_id) AS deleted_before
      FROM storage_units u JOIN customers cu ON cu.id = u.customer_id
      ${c.length ? `WHERE ${c.join(' AND ')}` : ''} ORDER BY u.unit_code, u.id`,
     params,
@@ -155,5 +158,58 @@ export const hoursToRead = async (
       : { n: 0, s: 0, e: 0, mn: null, mx: null },
     filled: first?.filled ?? 0,
     hours: rows.map((r) => ({ t: r.t, i: r.i })),
+  };
+};
+
+/** What the hourly rollups keep of whole hours whose raw readings retention deleted. */
+export interface DeletedHours {
+  totals: HourTotals;
+  /** Hours with a reading (a temperature). */
+  filled: number;
+  first_t: number | null;
+  last_t: number | null;
+  /** The longest step between consecutive hours with readings, ms (0: fewer than two). */
+  max_step_ms: number;
+  /** Hours whose min or max lies beyond the limits: start (epoch ms), readings, min and max. */
+  beyond: Array<{ t: number; n: number; mn: number; mx: number }>;
+}
+
+/**
+ * Over a unit's hourly rollup rows with bucket_start in [from, to): the sums, the span and the hours
+ * beyond `lowC`/`highC` (for the part of a window whose raw readings retention deleted).
+ */
+export const deletedHours = async (
+  q: Sql,
+  unitId: string,
+  from: Date,
+  to: Date,
+  limits: { lowC: number; highC: number },
+): Promise<DeletedHours> => {
+  const [row] = await q.query<DeletedHours & HourTotals>(
+    `WITH h AS (
+       SELECT bucket_start AS b, reading_count - null_count AS n, sum_c AS s, mkt_term_sum AS e, min_c AS mn, max_c AS mx
+       FROM reading_rollups_hourly
+       WHERE storage_unit_id = $1::uuid AND bucket_start >= $2::timestamptz AND bucket_start < $3::timestamptz
+         AND reading_count > null_count
+     ), k AS (SELECT b, b - lag(b) OVER (ORDER BY b) AS step FROM h)
+     SELECT coalesce(sum(n), 0)::int AS n, coalesce(sum(s), 0)::float8 AS s, coalesce(sum(e), 0)::float8 AS e,
+            min(mn) AS mn, max(mx) AS mx, count(*)::int AS filled,
+            (extract(epoch FROM min(b)) * 1000)::float8 AS first_t, (extract(epoch FROM max(b)) * 1000)::float8 AS last_t,
+            coalesce((SELECT (extract(epoch FROM max(step)) * 1000)::float8 FROM k), 0)::float8 AS max_step_ms,
+            coalesce((SELECT json_agg(json_build_object('t', (extract(epoch FROM b) * 1000)::float8, 'n', n, 'mn', mn,
+                                                        'mx', mx) ORDER BY b)
+                      FROM h WHERE mn < $4::float8 OR mx > $5::float8), '[]'::json) AS beyond
+     FROM h`,
+    [unitId, from, to, limits.lowC, limits.highC],
+  );
+  const r = row!;
+  const beyond = (typeof r.beyond === 'string' ? JSON.parse(r.beyond) : r.beyond) as DeletedHours['beyond'];
+  return {
+    totals: { n: r.n, s: r.s, e: r.e, mn: r.mn, mx: r.mx },
+    filled: r.filled,
+    first_t: r.first_t,
+    last_t: r.last_t,
+    max_step_ms: r.max_step_ms,
+    beyond: beyond.map((x) => ({ t: Number(x.t), n: Number(x.n), mn: Number(x.mn), mx: Number(x.mx) })),
   };
 };

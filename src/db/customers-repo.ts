@@ -9,6 +9,8 @@ export interface CustomerRow {
   data_frequency_seconds: number;
   api_url: string | null;
   timezone: string;
+  /** Days raw readings are kept; null: the system's data_retention_days. */
+  data_retention_days: number | null;
   is_active: boolean;
   created_at: Date;
   updated_at: Date;

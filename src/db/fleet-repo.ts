@@ -345,14 +345,17 @@ export interface CustomerInput {
   api_url?: string | null;
   timezone?: string;
   is_active?: boolean;
+  /** null clears the customer's own retention (the system's applies); undefined leaves it. */
+  data_retention_days?: number | null;
 }
 
 /** Returns undefined when the customer code is taken. */
 export const insertCustomer = async (q: Sql, c: CustomerInput): Promise<string | undefined> =>
   (
     await q.query<{ id: string }>(
-      `INSERT INTO customers (customer_code, name, data_sharing_method, data_frequency_seconds, api_url, timezone, is_active)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (customer_code) DO NOTHING RETURNING id`,
+      `INSERT INTO customers (customer_code, name, data_sharing_method, data_frequency_seconds, api_url, timezone, is_active,
+         data_retention_days)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (customer_code) DO NOTHING RETURNING id`,
       [
         c.customer_code,
         c.name,
@@ -361,6 +364,7 @@ export const insertCustomer = async (q: Sql, c: CustomerInput): Promise<string |
         c.api_url ?? null,
         c.timezone ?? 'UTC',
         c.is_active ?? true,
+        c.data_retention_days ?? null,
       ],
     )
   )[0]?.id;
@@ -379,6 +383,8 @@ export const updateCustomer = async (q: Sql, id: string, c: CustomerInput): Prom
     const v = c[k];
     if (v !== undefined && v !== null) sets.push(`${k} = ${param(params, v)}`);
   }
+  if (c.data_retention_days !== undefined)
+    sets.push(`data_retention_days = ${param(params, c.data_retention_days)}::int`);
   sets.push('updated_at = now()');
   const rows = await q.query(
     `UPDATE customers SET ${sets.join(', ')} WHERE id = $1::uuid RETURNING id`,

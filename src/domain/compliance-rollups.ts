@@ -1,5 +1,6 @@
 import {
   addEdgeGaps,
+  excessC,
   addToSums,
   emptySums,
   expectedReadings,
@@ -103,5 +104,61 @@ export const complianceOfRollups = (input: RollupInput, u: UnitConventions): Com
   const untilMs = Math.min(input.endMs, input.nowMs);
   addEdgeGaps(sums, firstAt, lastAt, input.startMs, untilMs);
   sums.expectedReadings = expectedReadings(input.startMs, untilMs, u.intervalMs);
+  return sums;
+};
+
+/** What the hourly rollups keep of whole hours whose raw readings were deleted by retention. */
+export interface DeletedHoursInput {
+  totals: RollupTotals;
+  /** Hours with a reading beyond the limits: start (epoch ms), readings, min and max (°C). */
+  beyond: ReadonlyArray<{ t: number; n: number; mn: number; mx: number }>;
+  /** Start of the first and last hour with a reading (null: none). */
+  firstHourMs: number | null;
+  lastHourMs: number | null;
+  /** The longest step between consecutive hours with readings (0: fewer than two). */
+  maxStepMs: number;
+  startMs: number;
+  untilMs: number;
+}
+
+/**
+ * The figures of a period whose raw readings retention deleted, from its hourly rollups alone.
+ * MKT, mean, min, max, readings and completeness are as on the rollup path (count-weighted). What the
+ * rollups cannot tell is bounded on the safe side: every reading of an hour with its min or max beyond
+ * the limits counts as out of range, by the hour's largest excess (so excursion and degree-minutes are
+ * upper bounds and time in range a lower bound); each run of such consecutive hours is one excursion;
+ * gaps are measured in whole hours.
+ * @throws Error when `u.activationK` is not the default (the rollups keep only its terms).
+ */
+export const complianceOfDeletedHours = (input: DeletedHoursInput, u: UnitConventions): ComplianceSums => {
+  if (u.activationK !== DEFAULT_ACTIVATION_KELVIN)
+    throw new Error('The rollups keep MKT terms for the default activation energy only');
+  const sums = emptySums();
+  const hold = u.intervalMs;
+  const t = input.totals;
+  sums.weightMs = t.readings * hold;
+  sums.termSum = t.termSum * hold;
+  sums.celsiusSum = t.celsiusSum * hold;
+  sums.minC = t.minC;
+  sums.maxC = t.maxC;
+  sums.readings = t.readings;
+  let prevBeyond: number | null = null;
+  for (const h of input.beyond) {
+    if (prevBeyond === null || h.t - prevBeyond > HOUR_MS) sums.excursions += 1;
+    sums.excursionMs += h.n * hold;
+    sums.degreeMs += h.n * hold * Math.max(excessC(u.limits, h.mn), excessC(u.limits, h.mx));
+    prevBeyond = h.t;
+  }
+  if (input.firstHourMs === null || input.lastHourMs === null) {
+    sums.longestGapMs = Math.max(0, input.untilMs - input.startMs);
+  } else {
+    sums.longestGapMs = Math.max(
+      input.maxStepMs - HOUR_MS,
+      input.firstHourMs - input.startMs,
+      input.untilMs - (input.lastHourMs + HOUR_MS),
+      t.readings > 0 ? u.intervalMs : 0,
+    );
+  }
+  sums.expectedReadings = expectedReadings(input.startMs, input.untilMs, u.intervalMs);
   return sums;
 };

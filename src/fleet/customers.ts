@@ -64,6 +64,7 @@ const toProfile = (c: repo.CustomerDetailRow) => ({
   data_frequency_seconds: c.data_frequency_seconds,
   api_url: c.api_url,
   timezone: c.timezone,
+  data_retention_days: c.data_retention_days,
   is_active: c.is_active,
   created_at: c.created_at,
   updated_at: c.updated_at,
@@ -138,6 +139,7 @@ const CUSTOMER_AUDIT_OMIT = ['created_at', 'timezone_changed_at'];
  * - `customer` (self-service): the current zone again is refused (409: a no-op that would cost a
  *   rebuild), and the zone may change once per ZONE_CHANGE_INTERVAL_MINUTES (429, Retry-After).
  * - `admin`: the current zone again is no change (admin clients may send whole records); no limit.
+ *   A change of `data_retention_days` needs a reason (422 without), like any deletion.
  * Returns false when there is no such customer.
  */
 const updateCustomerRow = async (
@@ -169,14 +171,17 @@ const updateCustomerRow = async (
       await markZoneChanged(tx, id, now);
       await requestZoneRebuild(tx, id, zone);
     }
+    const after = await findCustomerRow(tx, id);
     await recordAudit(tx, {
       entityType: 'customer',
       entityId: id,
       customerId: id,
       action: 'update',
       before: { ...before },
-      after: { ...(await findCustomerRow(tx, id)) },
+      after: { ...after },
       omit: CUSTOMER_AUDIT_OMIT,
+      // A new retention can delete readings at the next run (admin/retention.ts): a deletion's reason.
+      reasonRequired: after?.data_retention_days !== before.data_retention_days,
       ...(zoneChanges
         ? { details: { rebuild: { daily_rollups: 'queued', from_zone: before.timezone, to_zone: zone } } }
         : {}),

@@ -1,5 +1,6 @@
 import {
   complianceUnits,
+  deletedHours,
   hoursToRead,
   nextReadingAt,
   readingPoints,
@@ -19,7 +20,13 @@ import {
   type SeriesReading,
   type UnitConventions,
 } from '../domain/compliance.ts';
-import { complianceOfRollups, fullHourCount, HOUR_MS, type ReadBlock } from '../domain/compliance-rollups.ts';
+import {
+  complianceOfDeletedHours,
+  complianceOfRollups,
+  fullHourCount,
+  HOUR_MS,
+  type ReadBlock,
+} from '../domain/compliance-rollups.ts';
 import {
   activationKelvin,
   DEFAULT_ACTIVATION_ENERGY_KJ_MOL,
@@ -176,6 +183,41 @@ const fromRollups = async (
   );
 };
 
+/**
+ * The whole UTC hours of [start, end) whose raw readings retention deleted (they all lie before the
+ * customer's `deleted_before`), from the hourly rollups (domain/compliance-rollups.ts
+ * complianceOfDeletedHours: upper bounds for excursions).
+ */
+const fromDeletedHours = async (
+  ctx: FeatureContext,
+  unitId: string,
+  start: Date,
+  end: Date,
+  u: UnitConventions,
+): Promise<ComplianceSums> => {
+  const a = Math.ceil(start.getTime() / HOUR_MS) * HOUR_MS;
+  const b = Math.max(Math.floor(end.getTime() / HOUR_MS) * HOUR_MS, a);
+  const h = await deletedHours(ctx.db, unitId, new Date(a), new Date(b), u.limits);
+  return complianceOfDeletedHours(
+    {
+      totals: {
+        readings: h.totals.n,
+        celsiusSum: h.totals.s,
+        termSum: h.totals.e,
+        minC: h.totals.mn,
+        maxC: h.totals.mx,
+      },
+      beyond: h.beyond,
+      firstHourMs: h.first_t,
+      lastHourMs: h.last_t,
+      maxStepMs: h.max_step_ms,
+      startMs: start.getTime(),
+      untilMs: Math.min(end.getTime(), ctx.clock.now().getTime()),
+    },
+    u,
+  );
+};
+
 const round = (v: number, digits: number): number => Math.round(v * 10 ** digits) / 10 ** digits;
 
 export interface UnitCompliance extends ComplianceFigures {
@@ -196,6 +238,11 @@ export interface ComplianceReport extends ComplianceFigures {
   basis: ComplianceBasis | 'mixed';
   approximate: boolean;
   note: string;
+  /**
+   * The latest instant before which retention deleted raw readings of a unit in scope, when the window
+   * starts before it (that part is answered from the hourly rollups); null otherwise.
+   */
+  readings_deleted_before: Date | null;
   units: UnitCompliance[];
 }
 
@@ -219,6 +266,9 @@ const NOTES: Record<ComplianceBasis | 'mixed', string> = {
   mixed: `Units with a custom activation energy are computed from every reading; the others, over more than ${MAX_RAW_RANGE_DAYS} days, from hourly rollups (count-weighted).`,
 };
 
+const DELETED_NOTE =
+  ' Raw readings before readings_deleted_before were deleted by retention: that part comes from the hourly rollups (count-weighted; every reading of an hour beyond the limits counts as outside them, so excursion and degree-minutes are upper bounds, time in range a lower bound; the partial hour at the start is not counted).';
+
 /**
  * Compliance figures of every unit in the scope (a unit, a facility, a customer; a token's units) over
  * the window, and of all of them together. `opts.basis` forces a path (tests compare them).
@@ -234,6 +284,7 @@ export const complianceReport = async (
   const spanDays = (end.getTime() - start.getTime()) / DAY_MS;
   const [units, deviation] = await Promise.all([complianceUnits(ctx.db, scope), deviationLimits(ctx)]);
   const perUnit: Array<{ figures: UnitCompliance; sums: ComplianceSums; activationK: number }> = [];
+  let deletedBefore: number | null = null;
   // One unit after the other: each is a few statements, and a facility should not take the whole pool.
   for (const row of units) {
     const u = conventionsOf(row, deviation.critical, input.activationEnergyKjMol);
@@ -243,12 +294,32 @@ export const complianceReport = async (
         'VALIDATION',
         `With a custom activation energy MKT is computed from every reading: at most ${MAX_RAW_DAYS} days per request`,
       );
-    const basis: ComplianceBasis =
-      opts.basis ?? (custom || spanDays <= MAX_RAW_RANGE_DAYS ? 'readings' : 'rollups');
-    const sums =
-      basis === 'readings'
-        ? await fromReadings(ctx, row.id, start, end, u)
-        : await fromRollups(ctx, row.id, start, end, u);
+    // Retention deleted the raw readings before deleted_before: that part comes from the rollups.
+    const splitMs = Math.min(row.deleted_before?.getTime() ?? -Infinity, end.getTime());
+    const pruned = splitMs > start.getTime();
+    if (pruned) {
+      deletedBefore = Math.max(deletedBefore ?? -Infinity, row.deleted_before!.getTime());
+      if (custom)
+        throw new AppError(
+          'VALIDATION',
+          `Raw readings before ${row.deleted_before!.toISOString()} were deleted by retention; MKT with a custom activation energy needs them: start the window at or after it`,
+        );
+    }
+    const from = pruned ? new Date(splitMs) : start;
+    const restDays = (end.getTime() - from.getTime()) / DAY_MS;
+    const basis: ComplianceBasis = pruned
+      ? 'rollups'
+      : (opts.basis ?? (custom || spanDays <= MAX_RAW_RANGE_DAYS ? 'readings' : 'rollups'));
+    const restBasis = opts.basis ?? (custom || restDays <= MAX_RAW_RANGE_DAYS ? 'readings' : 'rollups');
+    const parts: ComplianceSums[] = [];
+    if (pruned) parts.push(await fromDeletedHours(ctx, row.id, start, new Date(splitMs), u));
+    if (end.getTime() > from.getTime())
+      parts.push(
+        restBasis === 'readings'
+          ? await fromReadings(ctx, row.id, from, end, u)
+          : await fromRollups(ctx, row.id, from, end, u),
+      );
+    const sums = parts.length === 1 ? parts[0]! : mergeSums(parts);
     perUnit.push({
       sums,
       activationK: u.activationK,
@@ -279,7 +350,8 @@ export const complianceReport = async (
       kj.size === 1 ? [...kj][0]! : kj.size === 0 ? DEFAULT_ACTIVATION_ENERGY_KJ_MOL : null,
     basis,
     approximate: basis !== 'readings',
-    note: NOTES[basis],
+    note: deletedBefore === null ? NOTES[basis] : NOTES[basis] + DELETED_NOTE,
+    readings_deleted_before: deletedBefore === null ? null : new Date(deletedBefore),
     units: perUnit.map((p) => p.figures),
   };
 };

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startNotifier } from '../alarms/notifier.ts';
 import { startAlarmWorker } from '../alarms/worker.ts';
+import { startRetentionJob } from '../admin/retention-job.ts';
 import { startReasonSettingRefresh } from '../audit/reason-setting.ts';
 import { CodeMapCache } from '../ingestion/code-map.ts';
 import { Scheduler } from '../ingestion/scheduler.ts';
@@ -57,6 +58,8 @@ export const startIngest = async (ctx: RoleContext): Promise<RoleHandle> => {
     log,
   });
   scheduler.start();
+  // Daily: raw readings past their retention go, rollups and the audit trail stay (one worker a day).
+  const retention = startRetentionJob({ db, clock: ctx.clock, log: log.child({ job: 'retention' }) });
   ctx.services.queueHealth = async () => (queue.stats().connected ? 'ok' : 'error');
   const depthTimer = setInterval(() => queueDepth.set(queue.stats().pending), 1_000).unref();
   return {
@@ -67,6 +70,7 @@ export const startIngest = async (ctx: RoleContext): Promise<RoleHandle> => {
     stop: async () => {
       stopReasonRefresh();
       clearInterval(depthTimer);
+      await retention.stop();
       // Runs blocked on a full queue (database away) must not hold the shutdown: closing the queue
       // fails them, and their windows are fetched again next time.
       await Promise.race([scheduler.stop(), sleep(15_000, undefined, { ref: false })]);

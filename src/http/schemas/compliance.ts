@@ -84,5 +84,13 @@ export const Compliance = Type.Object({
   basis: StringEnum(['readings', 'rollups', 'mixed'] as const),
   approximate: Type.Boolean({ description: 'True when some figures come from rollups (count-weighted)' }),
   note: Type.String(),
+  readings_deleted_before: Nullable(
+    Type.Unsafe<Date | string>({
+      type: 'string',
+      format: 'date-time',
+      description:
+        'Retention deleted the raw readings before this instant and the window starts earlier: that part is answered from the hourly rollups (see note); null otherwise',
+    }),
+  ),
   units: Type.Array(UnitComplianceItem),
 });

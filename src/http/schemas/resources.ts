@@ -238,6 +238,13 @@ export const CustomerProfile = Type.Object({
   data_frequency_seconds: Type.Integer(),
   api_url: NStr(2048),
   timezone: Type.String(),
+  data_retention_days: Nullable(
+    Type.Integer({
+      minimum: 1,
+      description:
+        "Days raw readings are kept (rollups and the audit trail stay); null: the system's data_retention_days",
+    }),
+  ),
   is_active: Type.Boolean(),
   created_at: DateTime,
   updated_at: DateTime,
@@ -267,6 +274,12 @@ const Method = StringEnum(['api', 'csv'] as const);
 const Frequency = Type.Integer({ minimum: 10, maximum: 86_400 });
 const ApiUrl = Type.String({ maxLength: 2048, pattern: '^https?://[^\\s]+$' });
 const Tz = Type.String({ minLength: 1, maxLength: 64 });
+const RetentionDays = Type.Integer({
+  minimum: 1,
+  maximum: 36_600,
+  description:
+    "Days raw readings are kept before the daily retention job deletes them (hourly and daily rollups and the audit trail stay); null: the system's data_retention_days. A change needs a reason.",
+});
 
 export const ProfileUpdate = Type.Object({
   name: Type.Optional(NewName),
@@ -285,6 +298,7 @@ export const CustomerCreate = Type.Object({
   api_url: Type.Optional(Nullable(ApiUrl)),
   timezone: Type.Optional(Tz),
   is_active: Type.Optional(Type.Boolean({ default: true })),
+  data_retention_days: Type.Optional(Nullable(RetentionDays)),
 });
 export const CustomerUpdate = Type.Object({
   name: Type.Optional(NewName),
@@ -293,6 +307,7 @@ export const CustomerUpdate = Type.Object({
   api_url: Type.Optional(Nullable(ApiUrl)),
   timezone: Type.Optional(Nullable(Tz)),
   is_active: Type.Optional(Nullable(Type.Boolean())),
+  data_retention_days: Type.Optional(Nullable(RetentionDays)),
 });
 
 export const Token = Type.Object({
