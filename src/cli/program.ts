@@ -6,6 +6,7 @@ import { registerImportCommand } from './import.ts';
 import { registerNotifyCommands } from './notify.ts';
 import { registerOpenApiCommand } from './openapi.ts';
 import { registerReportCommands } from './reports.ts';
+import { registerRetentionCommands } from './retention.ts';
 import { registerSimCommands } from './sim.ts';
 import { registerTokenCommands } from './tokens.ts';
 import { registerUpCommand } from './up.ts';
@@ -33,5 +34,6 @@ export const buildProgram = (): Command => {
   registerNotifyCommands(program);
   registerAuditCommands(program);
   registerReportCommands(program);
+  registerRetentionCommands(program);
   return program;
 };

@@ -20,6 +20,7 @@ import { seedFleetAudited } from '../fleet/seed.ts';
 import { ALARM_OPS } from './alarm-ops.ts';
 import { AUDIT_OPS } from './audit-ops.ts';
 import { REPORT_OPS } from './report-ops.ts';
+import { RETENTION_OPS } from './retention-ops.ts';
 import { sendTestNow } from '../alarms/channels.ts';
 
 /** What an operation gets: the process's open database and its settings. */
@@ -136,6 +137,7 @@ const OPS: Record<string, Op> = {
   ...ALARM_OPS,
   ...AUDIT_OPS,
   ...REPORT_OPS,
+  ...RETENTION_OPS,
 };
 
 /**

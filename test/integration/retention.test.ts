@@ -69,9 +69,9 @@ describeEachBackend('retention', ({ create }) => {
     db = t.db;
     await seedDefaultFleet(db);
     await db.query("UPDATE system_config SET value = '30' WHERE key = 'data_retention_days'");
-    [a] = await unitsOf(db, 'A');
-    [b] = await unitsOf(db, 'B');
-    [c] = await unitsOf(db, 'C');
+    a = (await unitsOf(db, 'A'))[0]!;
+    b = (await unitsOf(db, 'B'))[0]!;
+    c = (await unitsOf(db, 'C'))[0]!;
     // A: every 10 min from 10 May to 20 May (6 days before the system cutoff, 4 after).
     await insertReadings(db, series(a!, new Date('2026-05-10T00:00:00Z'), 600, 10 * 144, 1));
     // B: from 8 June to 14 June; its own retention of 3 days cuts at 12 June.
