@@ -5,6 +5,7 @@ import { loadConfig } from '../config/config.ts';
 import { AppError } from '../lib/errors.ts';
 import { reportFileFacts, type ReportCheck } from '../reports/verify.ts';
 import { printJson } from './output.ts';
+import { registerReportScheduleCommands } from './report-schedules.ts';
 import { runOp } from './run-op.ts';
 
 // `tms report unit|facility|verify`: compliance reports of any customer's unit or facility written to
@@ -76,6 +77,7 @@ export const registerReportCommands = (program: Command): void => {
   const report = program
     .command('report')
     .description('Compliance reports (PDF or CSV) of a unit or a facility, and the check of a report file');
+  registerReportScheduleCommands(report);
 
   withGenerateOptions(
     report

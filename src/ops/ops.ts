@@ -21,6 +21,7 @@ import { ALARM_OPS } from './alarm-ops.ts';
 import { AUDIT_OPS } from './audit-ops.ts';
 import { REPORT_OPS } from './report-ops.ts';
 import { RETENTION_OPS } from './retention-ops.ts';
+import { REPORT_SCHEDULE_OPS } from './report-schedule-ops.ts';
 import { sendTestNow } from '../alarms/channels.ts';
 
 /** What an operation gets: the process's open database and its settings. */
@@ -138,6 +139,7 @@ const OPS: Record<string, Op> = {
   ...AUDIT_OPS,
   ...REPORT_OPS,
   ...RETENTION_OPS,
+  ...REPORT_SCHEDULE_OPS,
 };
 
 /**

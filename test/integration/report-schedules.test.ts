@@ -8,10 +8,14 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createMailer, type Mailer } from '../../src/alarms/deliver-email.ts';
 import { openPostgres } from '../../src/db/postgres.ts';
 import type { Db } from '../../src/db/types.ts';
+import { periodStartAtOrBefore } from '../../src/domain/report-periods.ts';
 import { fixedClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { MAX_SCHEDULE_ATTEMPTS, runDueSchedules } from '../../src/reports/schedule-runner.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { runOpInProcess } from '../../src/ops/ops.ts';
 import { call, testApp } from '../support/api.ts';
+import { runTms } from '../support/cli.ts';
 import { describeEachBackend, type TestDatabase } from '../support/databases.ts';
 import {
   facilitiesOf,
@@ -432,5 +436,86 @@ describeEachBackend('report schedules', ({ backend, create }) => {
     } finally {
       await other.close();
     }
+  });
+
+  it('CLI operations add, list and remove schedules as cli:<user>, a removal needing a reason', async () => {
+    const op = (name: string, args: Record<string, unknown>) =>
+      runOpInProcess({ db, config: loadConfig(), clock: fixedClock(CREATED) }, name, {
+        cliUser: 'inspector',
+        ...args,
+      });
+    const [f] = await db.query<{ facility_code: string }>(
+      'SELECT facility_code FROM facilities WHERE id = $1',
+      [facilityId],
+    );
+    const added = (await op('report.schedules.add', {
+      facility: f!.facility_code,
+      customer: 'A',
+      period: 'weekly',
+      tz: 'UTC',
+      channels: emailChannel,
+    })) as { id: string; channel_ids: string[]; next_period_end: string };
+    expect(added).toMatchObject({
+      channel_ids: [emailChannel],
+      next_period_end: '2026-05-25T00:00:00.000Z',
+    });
+    await expect(
+      op('report.schedules.add', { facility: f!.facility_code, customer: 'A', period: 'daily' }),
+    ).rejects.toThrow(/--period must be weekly or monthly/);
+    const listed = (await op('report.schedules.list', { customer: 'A' })) as Array<{ id: string }>;
+    expect(listed.map((x) => x.id)).toContain(added.id);
+    expect(await op('report.schedules.list', { customer: 'B' })).toEqual([]);
+    await expect(op('report.schedules.remove', { id: added.id })).rejects.toThrow(/reason is required/);
+    await op('report.schedules.remove', { id: added.id, reason: 'replaced by monthly' });
+    const trail = await auditOf('report_schedule', added.id);
+    expect(trail.map((e) => [e.action, e.actor_name])).toEqual([
+      ['create', 'cli:inspector'],
+      ['delete', 'cli:inspector'],
+    ]);
+    expect(trail[1]!.reason).toBe('replaced by monthly');
+  });
+
+  it.runIf(backend === 'postgres')('tms report schedules add | list | run-due | remove', async () => {
+    const env = { DATABASE_URL: t.url!, SMTP_URL: smtp.url, TMS_MAIL_FROM: 'tms@pharmacy.test' };
+    const [f] = await db.query<{ facility_code: string }>(
+      'SELECT facility_code FROM facilities WHERE id = $1',
+      [facilityId],
+    );
+    const add = await runTms(
+      [
+        'report',
+        'schedules',
+        'add',
+        f!.facility_code,
+        '--customer',
+        'A',
+        '--period',
+        'monthly',
+        '--tz',
+        'Europe/Berlin',
+        '--channels',
+        emailChannel,
+        '--json',
+      ],
+      env,
+    );
+    expect(add.stderr).toBe('');
+    const id = (JSON.parse(add.stdout) as { id: string }).id;
+    const list = await runTms(['report', 'schedules', 'list', '--customer', 'A'], env);
+    expect(list.stdout).toContain(id);
+    expect(list.stdout).toContain('monthly');
+    // Due now: the month that ended last (this run's wall clock is not the fixed clocks above).
+    const monthStart = new Date(periodStartAtOrBefore(Date.now(), 'monthly', 'Europe/Berlin'));
+    await db.query(`UPDATE report_schedules SET period_end_at = $2, next_run_at = $2 WHERE id = $1`, [
+      id,
+      monthStart,
+    ]);
+    const before = smtp.mails.length;
+    const ran = await runTms(['report', 'schedules', 'run-due'], env);
+    expect(ran.stdout).toContain('claimed 1, sent 1');
+    expect(smtp.mails.slice(before).map((m) => m.to[0])).toEqual(['qa@pharmacy.test']);
+    const removed = await runTms(['report', 'schedules', 'remove', id, '--reason', 'test over'], env);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toContain(`Removed ${id}`);
   });
 });
