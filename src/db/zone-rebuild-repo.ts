@@ -98,6 +98,7 @@ export const rebuildZoneChunk = (db: Db, rebuild: PendingRebuild): Promise<Chunk
     const zone = cur.time_zone;
     // 'UTC' rows are maintained for every customer already: only other zones' rows go.
     const toDay = zone === 'UTC' ? null : await rebuildDays(tx, unit, zone, cur.from_day);
+    if (zone !== 'UTC') await foldDeletedHours(tx, unit, zone, cur.from_day, toDay);
     if (toDay) {
       await tx.query('UPDATE daily_rollup_rebuilds SET unit_id = $2, from_day = $3 WHERE customer_id = $1', [
         rebuild.customer_id,
@@ -183,4 +184,40 @@ const rebuildDays = async (
     [unit, zone, toDay],
   );
   return null;
+};
+
+/**
+ * Adds to the unit's rows of `zone` for local days [fromDay, toDay) (null: open) the hours whose raw
+ * readings retention deleted (before the customer's reading_retention.deleted_before, with no raw
+ * reading left), from their hourly rollups: rebuildDays, reading raw readings, finds none there, and
+ * the proof of those days must survive a zone change. Each hour counts on the local day it starts in
+ * (exact for zones with whole-hour offsets).
+ */
+const foldDeletedHours = async (
+  tx: Sql,
+  unit: string,
+  zone: string,
+  fromDay: string | null,
+  toDay: string | null,
+): Promise<void> => {
+  await tx.query(
+    `INSERT INTO reading_rollups_daily AS d (${DAILY_COLUMNS})
+     SELECT h.storage_unit_id, $2::text, (h.bucket_start AT TIME ZONE $2::text)::date, h.customer_id, h.facility_id,
+            sum(h.reading_count)::int, sum(h.null_count)::int, sum(h.sum_c), min(h.min_c), max(h.max_c),
+            sum(h.good_quality_count)::int, sum(h.mkt_term_sum)
+     FROM reading_rollups_hourly h
+     JOIN reading_retention rr ON rr.customer_id = h.customer_id AND h.bucket_start < rr.deleted_before
+     WHERE h.storage_unit_id = $1::uuid
+       AND ($3::date IS NULL OR (h.bucket_start AT TIME ZONE $2::text)::date >= $3::date)
+       AND ($4::date IS NULL OR (h.bucket_start AT TIME ZONE $2::text)::date < $4::date)
+       AND NOT EXISTS (SELECT 1 FROM temperature_readings r WHERE r.storage_unit_id = h.storage_unit_id
+                         AND r.recorded_at >= h.bucket_start AND r.recorded_at < h.bucket_start + interval '1 hour')
+     GROUP BY 1, 2, 3, 4, 5
+     ON CONFLICT (storage_unit_id, time_zone, day) DO UPDATE SET reading_count = d.reading_count + excluded.reading_count,
+       null_count = d.null_count + excluded.null_count, sum_c = d.sum_c + excluded.sum_c,
+       min_c = least(d.min_c, excluded.min_c), max_c = greatest(d.max_c, excluded.max_c),
+       good_quality_count = d.good_quality_count + excluded.good_quality_count,
+       mkt_term_sum = d.mkt_term_sum + excluded.mkt_term_sum`,
+    [unit, zone, fromDay, toDay],
+  );
 };

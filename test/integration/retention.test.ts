@@ -5,6 +5,7 @@ import { cliActor, runAs, systemActor } from '../../src/audit/context.ts';
 import { verifyAuditChain } from '../../src/audit/verify.ts';
 import type { Db } from '../../src/db/types.ts';
 import { updateCustomer } from '../../src/fleet/customers.ts';
+import { startZoneRebuilder } from '../../src/fleet/zone-rebuild.ts';
 import { fixedClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { complianceReport } from '../../src/readings/compliance.ts';
@@ -261,5 +262,43 @@ describeEachBackend('retention', ({ create }) => {
     expect(entries.at(-1)!.changes._details).toMatchObject({ deleted: 10, customer: 'A' });
     expect(await count(db, a!, SYSTEM_CUTOFF)).toBe(0);
     expect((await verifyAuditChain(db)).ok).toBe(true);
+  });
+
+  it("a zone change keeps the deleted days' daily rollups (rebuilt from the hourly ones)", async () => {
+    const ctx = { db, clock };
+    const zoneTotals = (zone: string) =>
+      db.query<{ n: number; before: number }>(
+        `SELECT coalesce(sum(reading_count), 0)::int AS n,
+                coalesce(sum(reading_count) FILTER (WHERE day < '2026-05-15'), 0)::int AS before
+         FROM reading_rollups_daily WHERE storage_unit_id = $1 AND time_zone = $2`,
+        [a.id, zone],
+      );
+    const [hourly] = await db.query<{ n: number }>(
+      'SELECT sum(reading_count)::int AS n FROM reading_rollups_hourly WHERE storage_unit_id = $1',
+      [a.id],
+    );
+    expect((await zoneTotals('UTC'))[0]!.n).toBe(hourly!.n);
+    await runAs({ actor: cliActor('ops') }, () =>
+      updateCustomer(ctx, a.customer_id, { timezone: 'America/New_York' }),
+    );
+    const r = startZoneRebuilder({ db, log: createLogger('silent', false), pollMs: 50 });
+    try {
+      await r.idle();
+    } finally {
+      await r.stop();
+    }
+    const [ny] = await zoneTotals('America/New_York');
+    // Every reading the hourly rollups hold, deleted or not, is on one New York day.
+    expect(ny!.n).toBe(hourly!.n);
+    expect(ny!.before).toBeGreaterThan(4 * 140);
+    const summary = await complianceReport(
+      ctx,
+      { unitId: a.id },
+      {
+        start: new Date('2026-05-11T04:00:00Z'),
+        end: new Date('2026-05-13T04:00:00Z'),
+      },
+    );
+    expect(summary.readings).toBeGreaterThan(2 * 140);
   });
 });
