@@ -32,6 +32,7 @@ import type {
   Channel as ChannelSchema,
   Delivery as DeliverySchema,
 } from '../../../src/http/schemas/notifications.ts';
+import type { ReportSchedule as ReportScheduleSchema } from '../../../src/http/schemas/report-schedules.ts';
 
 /** What a schema's value looks like after JSON: the server's `Date`s arrive as ISO strings. */
 type Json<T> = T extends Date
@@ -145,3 +146,5 @@ export type UnitAlarmRules = Api<typeof UnitAlarmRulesSchema>;
 export type NotificationChannel = Api<typeof ChannelSchema> & { secret?: string };
 /** A row of the delivery log (GET /notifications); a test send answers with one too. */
 export type Delivery = Api<typeof DeliverySchema>;
+/** A scheduled facility report (GET /report-schedules). */
+export type ReportSchedule = Api<typeof ReportScheduleSchema>;

@@ -1,4 +1,5 @@
 import { ReportDownload } from '../components/ReportDownload.tsx';
+import { ReportSchedules } from '../components/ReportSchedules.tsx';
 import { UnitsTable } from '../components/UnitsTable.tsx';
 import { TrendChart } from '../components/TrendChart.tsx';
 import { useMemo } from 'preact/hooks';
@@ -193,6 +194,7 @@ export const FacilityDetailPage = ({ id }: { id: string }) => {
             )}
           </Card>
           <ReportDownload kind="facility" id={id} what={facilityLabel(d)} />
+          <ReportSchedules facilityId={id} />
         </>
       )}
       <Card title={`Trend, last 7 days (hourly, °${unit})`} id="facility-trend">
