@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config.ts';
+import { formatEstimate } from '../db/row-estimate.ts';
 import type { DbStatus } from '../db/status-repo.ts';
 import { parseDurationMs } from '../domain/time.ts';
 import { AppError } from '../lib/errors.ts';
@@ -21,7 +22,10 @@ const printStatus = (s: DbStatus): void => {
   console.log(
     `backend: ${s.backend === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'} (${s.location}), server ${s.serverVersion}, size ${mb(s.sizeBytes)}`,
   );
-  for (const [table, n] of Object.entries(s.counts)) console.log(`${table}: ${n} records`);
+  for (const t of s.tables)
+    console.log(
+      `${t.table}: ${t.estimated ? `${formatEstimate(t.rows)} records (estimate)` : `${t.rows} records`}`,
+    );
   console.log('\n=== Recent Temperature Readings ===');
   if (s.recentReadings.length === 0) console.log('(none yet)');
   for (const r of s.recentReadings) {
@@ -64,7 +68,9 @@ export const registerDbCommands = (program: Command): void => {
     .description('Database tools: status, migrations, seeding the default fleet, cleaning readings');
 
   db.command('status')
-    .description('Counts per table, the newest readings and ingestion runs, database size and backend')
+    .description(
+      'Rows per table (exact up to 128 MB a table, else "≈ 12.3M" from planner statistics), the newest readings and ingestion runs, database size and backend',
+    )
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
       const status = await runOp<DbStatus>(loadConfig(), 'db.status');

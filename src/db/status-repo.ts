@@ -1,15 +1,32 @@
+import { EXACT_MAX_PAGES, planRowCount, type LeafStats } from './row-estimate.ts';
 import type { Db } from './types.ts';
 
+/** Tables that grow with readings, alarms or time: counted exactly while small, else estimated (row-estimate.ts). */
+const GROWING_TABLES = [
+  'temperature_readings',
+  'reading_rollups_hourly',
+  'reading_rollups_daily',
+  'ingestion_logs',
+  'alarms',
+  'alarm_events',
+  'audit_log',
+];
+/** In display order; the others hold a handful of rows per customer, unit or token and are always counted exactly. */
 const STATUS_TABLES = [
   'customers',
   'facilities',
   'storage_units',
   'api_tokens',
-  'temperature_readings',
-  'reading_rollups_hourly',
-  'ingestion_logs',
+  ...GROWING_TABLES,
   'system_config',
-] as const;
+];
+
+export interface TableCount {
+  table: string;
+  rows: number;
+  /** True when `rows` comes from the planner's statistics or a page sample, not from count(*). */
+  estimated: boolean;
+}
 
 export interface RecentReading {
   customer_code: string;
@@ -41,18 +58,93 @@ export interface DbStatus {
   location: string;
   serverVersion: string;
   sizeBytes: number;
+  /** Rows per table, exact or estimated (see `tables`). */
   counts: Record<string, number>;
+  tables: TableCount[];
   recentReadings: RecentReading[];
   recentLogs: RecentLog[];
 }
 
-/** What `tms db status` shows: counts per table, newest readings and ingestion runs, size. */
-export const readDbStatus = async (db: Db, recent = 5): Promise<DbStatus> => {
-  const counts: Record<string, number> = {};
-  for (const t of STATUS_TABLES) {
-    const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${t}`);
-    counts[t] = row!.n;
+/** Statistics of each table's leaves with storage: itself, or its partitions / inheritance children. */
+const readLeafStats = async (db: Db, tables: readonly string[]): Promise<Map<string, LeafStats[]>> => {
+  const rows = await db.query<LeafStats & { root: string }>(
+    `WITH RECURSIVE tree AS (
+       SELECT c.relname::text AS root, c.oid FROM pg_class c
+       WHERE c.oid = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) t)
+       UNION ALL
+       SELECT tree.root, i.inhrelid FROM tree JOIN pg_inherits i ON i.inhparent = tree.oid
+     )
+     SELECT tree.root, c.oid::regclass::text AS name, c.reltuples::float8 AS reltuples, c.relpages::int AS relpages,
+            (pg_relation_size(c.oid) / current_setting('block_size')::int)::float8 AS pages
+     FROM tree JOIN pg_class c ON c.oid = tree.oid
+     WHERE c.relkind IN ('r', 'm')`,
+    [tables],
+  );
+  const byTable = new Map<string, LeafStats[]>();
+  for (const { root, ...leaf } of rows) byTable.set(root, [...(byTable.get(root) ?? []), leaf]);
+  return byTable;
+};
+
+const countExactly = async (db: Db, table: string): Promise<number> => {
+  const [row] = await db.query<{ n: number }>(`SELECT count(*)::float8 AS n FROM ${table}`);
+  return row!.n;
+};
+
+/**
+ * Rows of a growing table in bounded time: count(*) while it is small, else reltuples scaled to
+ * the pages on disk now, plus a page sample of the large leaves never analyzed (PGlite has no
+ * autovacuum, so there that is the usual case).
+ */
+const countGrowing = async (
+  db: Db,
+  table: string,
+  leaves: readonly LeafStats[],
+  exactMaxPages: number,
+): Promise<TableCount> => {
+  const plan = planRowCount(leaves, exactMaxPages);
+  if (plan.kind === 'exact') return { table, rows: await countExactly(db, table), estimated: false };
+  let rows = plan.fromStatistics;
+  for (const s of plan.sample) {
+    // The leaf name is pg_class's own (regclass text, quoted where needed); the percent is a number.
+    const percent = Number(s.percent.toFixed(6));
+    const [row] = await db.query<{ n: number }>(
+      `SELECT count(*)::float8 AS n FROM ${s.name} TABLESAMPLE SYSTEM (${percent})`,
+    );
+    rows += (row!.n * 100) / percent;
   }
+  return { table, rows: Math.round(rows), estimated: true };
+};
+
+/**
+ * Rows of each table (partitioned or inherited ones summed over their children), in bounded time:
+ * exact up to `exactMaxPages` on disk per table, else estimated (see row-estimate.ts).
+ */
+export const countTableRows = async (
+  db: Db,
+  tables: readonly string[],
+  exactMaxPages = EXACT_MAX_PAGES,
+): Promise<TableCount[]> => {
+  const leafStats = await readLeafStats(db, tables);
+  const counts: TableCount[] = [];
+  for (const t of tables) counts.push(await countGrowing(db, t, leafStats.get(t) ?? [], exactMaxPages));
+  return counts;
+};
+
+/**
+ * What `tms db status` shows: rows per table (exact for small tables, estimated for large growing
+ * ones, in well under a second at any size), newest readings and ingestion runs, size.
+ * `exactMaxPages` lowers the size up to which growing tables are counted exactly (for tests).
+ */
+export const readDbStatus = async (
+  db: Db,
+  recent = 5,
+  exactMaxPages = EXACT_MAX_PAGES,
+): Promise<DbStatus> => {
+  const growing = new Map((await countTableRows(db, GROWING_TABLES, exactMaxPages)).map((c) => [c.table, c]));
+  const tables: TableCount[] = [];
+  for (const t of STATUS_TABLES)
+    tables.push(growing.get(t) ?? { table: t, rows: await countExactly(db, t), estimated: false });
+  const counts = Object.fromEntries(tables.map((t) => [t.table, t.rows]));
   const [meta] = await db.query<{ size: number; version: string }>(
     `SELECT pg_database_size(current_database()) AS size, current_setting('server_version') AS version`,
   );
@@ -80,6 +172,7 @@ export const readDbStatus = async (db: Db, recent = 5): Promise<DbStatus> => {
     serverVersion: meta!.version,
     sizeBytes: Number(meta!.size),
     counts,
+    tables,
     recentReadings,
     recentLogs,
   };

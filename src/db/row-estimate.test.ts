@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import {
+  EXACT_MAX_PAGES,
+  formatEstimate,
+  planRowCount,
+  SAMPLE_PAGES,
+  type LeafStats,
+} from './row-estimate.ts';
+
+const leaf = (name: string, reltuples: number, relpages: number, pages: number): LeafStats => ({
+  name,
+  reltuples,
+  relpages,
+  pages,
+});
+
+describe('planRowCount', () => {
+  it('counts a small table exactly, analyzed or not', () => {
+    expect(planRowCount([leaf('t', -1, 0, 3)])).toEqual({ kind: 'exact' });
+    expect(planRowCount([leaf('t', 5, 1, 1)])).toEqual({ kind: 'exact' });
+    expect(planRowCount([leaf('t', 400_000, EXACT_MAX_PAGES, EXACT_MAX_PAGES)])).toEqual({ kind: 'exact' });
+    expect(planRowCount([])).toEqual({ kind: 'exact' });
+  });
+
+  it('counts exactly by the size on disk now, not by stale statistics that claim millions', () => {
+    expect(planRowCount([leaf('t', 12_000_000, 200_000, 10)])).toEqual({ kind: 'exact' });
+  });
+
+  it('estimates a large analyzed table from its density scaled to its pages now', () => {
+    // Analyzed at 1M rows on 20k pages; the table has grown to 30k pages since.
+    expect(planRowCount([leaf('t', 1_000_000, 20_000, 30_000)])).toEqual({
+      kind: 'estimate',
+      fromStatistics: 1_500_000,
+      sample: [],
+    });
+  });
+
+  it('sums partitions, and samples the large ones never analyzed', () => {
+    const plan = planRowCount([
+      leaf('p_2026_01', 2_000_000, 40_000, 40_000),
+      leaf('p_2026_02', -1, 0, 8_000),
+      leaf('p_2026_03', 0, 0, 1_000),
+      leaf('p_2026_04', -1, 0, 0),
+    ]);
+    expect(plan).toEqual({
+      kind: 'estimate',
+      fromStatistics: 2_000_000,
+      sample: [
+        { name: 'p_2026_02', percent: (100 * SAMPLE_PAGES) / 8_000 },
+        // Analyzed while empty: no density known; small enough for a 100 % sample, an exact count.
+        { name: 'p_2026_03', percent: 100 },
+      ],
+    });
+  });
+
+  it('decides on the sum over partitions: many small partitions of a large table are estimated', () => {
+    const parts = Array.from({ length: 24 }, (_, i) => leaf(`p${i}`, 50_000, 1_000, 1_000));
+    expect(planRowCount(parts)).toMatchObject({ kind: 'estimate', fromStatistics: 1_200_000 });
+  });
+
+  it('takes the threshold as a parameter', () => {
+    expect(planRowCount([leaf('t', 10, 1, 2)], 1)).toMatchObject({ kind: 'estimate', fromStatistics: 20 });
+  });
+});
+
+describe('formatEstimate', () => {
+  it('says the figure is approximate, with three significant figures', () => {
+    expect(formatEstimate(12_345_678)).toBe('≈ 12.3M');
+    expect(formatEstimate(1_234_567_890)).toBe('≈ 1.23G');
+    expect(formatEstimate(850_000)).toBe('≈ 850k');
+    expect(formatEstimate(999_950)).toBe('≈ 1M');
+    expect(formatEstimate(987)).toBe('≈ 987');
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * How `tms db status` sizes a table that grows with readings, without scanning it: a table (summed
+ * over its partitions or inheritance children) of at most EXACT_MAX_PAGES on disk is counted exactly,
+ * so small installations see exact figures; a larger one is estimated from the planner's statistics.
+ */
+
+/** 16,384 pages of 8 kB = 128 MB, about 850k readings: count(*) of that stays well under a second on either backend. */
+export const EXACT_MAX_PAGES = 16_384;
+/** Pages read by the sample of a large table that was never analyzed (TABLESAMPLE SYSTEM picks whole pages). */
+export const SAMPLE_PAGES = 2_000;
+
+/** One table with storage: the table itself, or a partition or child of it. */
+export interface LeafStats {
+  name: string;
+  /** pg_class.reltuples: rows at the last VACUUM/ANALYZE, -1 if never analyzed (PostgreSQL 14+). */
+  reltuples: number;
+  /** pg_class.relpages at the same moment. */
+  relpages: number;
+  /** Pages on disk now (pg_relation_size / block size). */
+  pages: number;
+}
+
+/** How to count a table: exactly, or known statistics plus samples of the leaves that have none. */
+export type CountPlan =
+  | { kind: 'exact' }
+  | { kind: 'estimate'; fromStatistics: number; sample: Array<{ name: string; percent: number }> };
+
+/**
+ * Chooses how to count a table from its leaves' statistics. A leaf with statistics is scaled from
+ * its density at the last analyze to its size now (what the planner does); a leaf never analyzed
+ * (or analyzed when empty) that is large is sampled; a small one of those is counted by the sample
+ * at 100 %, which is exact.
+ */
+export const planRowCount = (leaves: readonly LeafStats[], exactMaxPages = EXACT_MAX_PAGES): CountPlan => {
+  const pages = leaves.reduce((s, l) => s + l.pages, 0);
+  if (pages <= exactMaxPages) return { kind: 'exact' };
+  let fromStatistics = 0;
+  const sample: Array<{ name: string; percent: number }> = [];
+  for (const l of leaves) {
+    if (l.pages === 0) continue;
+    if (l.reltuples >= 0 && l.relpages > 0) fromStatistics += (l.reltuples / l.relpages) * l.pages;
+    else sample.push({ name: l.name, percent: Math.min(100, (100 * SAMPLE_PAGES) / l.pages) });
+  }
+  return { kind: 'estimate', fromStatistics: Math.round(fromStatistics), sample };
+};
+
+/** "≈ 12.3M": an estimated row count, three significant figures at most. */
+export const formatEstimate = (n: number): string => {
+  const units: Array<[number, string]> = [
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ];
+  for (const [scale, suffix] of units) {
+    // Rounded before the unit is chosen: 999,950 is "≈ 1M", not "≈ 1000k".
+    const v = Number((n / scale).toPrecision(3));
+    if (v >= 1) return `≈ ${v}${suffix}`;
+  }
+  return `≈ ${Math.round(n)}`;
+};
