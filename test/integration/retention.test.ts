@@ -8,6 +8,7 @@ import { updateCustomer } from '../../src/fleet/customers.ts';
 import { startZoneRebuilder } from '../../src/fleet/zone-rebuild.ts';
 import { fixedClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
+import { call, testApp } from '../support/api.ts';
 import { complianceReport } from '../../src/readings/compliance.ts';
 import { describeEachBackend, type TestDatabase } from '../support/databases.ts';
 import {
@@ -15,6 +16,7 @@ import {
   insertReadings,
   seedDefaultFleet,
   series,
+  tokenFor,
   unitsOf,
   type UnitRef,
 } from '../support/factories.ts';
@@ -113,6 +115,66 @@ describeEachBackend('retention', ({ create }) => {
     await expect(
       db.query('UPDATE customers SET data_retention_days = 0 WHERE id = $1', [bId]),
     ).rejects.toThrow(/check/i);
+  });
+
+  it("the admin API creates and changes a customer's retention (a change needs a reason); the profile shows it", async () => {
+    const app = await testApp(db, clock);
+    try {
+      const admin = await tokenFor(db, null);
+      const created = await call(app, 'POST', '/api/v1/admin/customers', admin.token, {
+        customer_code: 'RET1',
+        name: 'Retention test',
+        data_sharing_method: 'csv',
+        data_frequency_seconds: 60,
+        data_retention_days: 90,
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.data_retention_days).toBe(90);
+      const url = `/api/v1/admin/customers/${created.body.id}`;
+      const noReason = await call(app, 'PUT', url, admin.token, { data_retention_days: 10 });
+      expect(noReason.status).toBe(422);
+      expect(noReason.body.detail).toMatch(/reason is required/);
+      expect((await call(app, 'GET', url, admin.token)).body.data_retention_days).toBe(90);
+      const zero = await call(app, 'PUT', url, admin.token, { data_retention_days: 0, reason: 'x' });
+      expect(zero.status).toBe(422);
+      const changed = await call(app, 'PUT', url, admin.token, {
+        data_retention_days: 10,
+        reason: 'contract',
+      });
+      expect(changed.status).toBe(200);
+      expect(changed.body.data_retention_days).toBe(10);
+      // A name change alone needs no reason and leaves the retention as it is.
+      const renamed = await call(app, 'PUT', url, admin.token, { name: 'Renamed' });
+      expect(renamed.status).toBe(200);
+      expect(renamed.body.data_retention_days).toBe(10);
+      const cleared = await call(app, 'PUT', url, admin.token, {
+        data_retention_days: null,
+        reason: 'back to default',
+      });
+      expect(cleared.status).toBe(200);
+      expect(cleared.body.data_retention_days).toBeNull();
+      const entries = await db.query<{ changes: Record<string, unknown>; reason: string | null }>(
+        "SELECT changes, reason FROM audit_log WHERE entity_type = 'customer' AND entity_id = $1 ORDER BY seq",
+        [created.body.id],
+      );
+      expect(entries.map((e) => [e.changes.data_retention_days ?? null, e.reason])).toEqual([
+        [{ new: 90 }, null],
+        [{ old: 90, new: 10 }, 'contract'],
+        [null, null],
+        [{ old: 10, new: null }, 'back to default'],
+      ]);
+      const reader = await tokenFor(db, 'C');
+      const profile = await call(app, 'GET', '/api/v1/customers/profile', reader.token);
+      expect(profile.status).toBe(200);
+      expect(profile.body).toHaveProperty('data_retention_days', null);
+      const doc = (await call(app, 'GET', '/openapi.json')).body;
+      expect(JSON.stringify(doc.paths['/api/v1/admin/customers/{customer_id}'].put)).toMatch(
+        /data_retention_days.*A change needs a reason/,
+      );
+      await db.query('DELETE FROM customers WHERE id = $1', [created.body.id]);
+    } finally {
+      await app.close();
+    }
   });
 
   it('a dry run counts per customer and deletes and writes nothing', async () => {
