@@ -69,7 +69,7 @@ export const registerDbCommands = (program: Command): void => {
 
   db.command('status')
     .description(
-      'Rows per table (exact up to 128 MB a table, else "≈ 12.3M" from planner statistics), the newest readings and ingestion runs, database size and backend',
+      'Rows per table (exact while the growing tables counted stay within 64 MB, else "≈ 12.3M (estimate)" from planner statistics), the newest readings and ingestion runs, database size and backend',
     )
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {

@@ -3,6 +3,7 @@ import {
   EXACT_MAX_PAGES,
   formatEstimate,
   planRowCount,
+  planRowCounts,
   SAMPLE_PAGES,
   type LeafStats,
 } from './row-estimate.ts';
@@ -60,6 +61,52 @@ describe('planRowCount', () => {
 
   it('takes the threshold as a parameter', () => {
     expect(planRowCount([leaf('t', 10, 1, 2)], 1)).toMatchObject({ kind: 'estimate', fromStatistics: 20 });
+  });
+});
+
+describe('planRowCounts', () => {
+  const table = (pages: number, reltuples = pages * 50): LeafStats[] => [leaf('t', reltuples, pages, pages)];
+
+  it('counts every table exactly while together they fit the budget', () => {
+    const plans = planRowCounts(
+      new Map([
+        ['a', table(3000)],
+        ['b', table(5000)],
+        ['c', table(0)],
+      ]),
+      8_192,
+    );
+    expect([...plans.values()].every((p) => p.kind === 'exact')).toBe(true);
+  });
+
+  it('spends the budget on the smallest tables first and estimates the rest', () => {
+    const plans = planRowCounts(
+      new Map([
+        ['readings', table(6_000)],
+        ['rollups', table(3_000)],
+        ['audit', table(2_000)],
+        ['alarms', table(0)],
+      ]),
+      8_192,
+    );
+    expect(Object.fromEntries([...plans].map(([t, p]) => [t, p.kind]))).toEqual({
+      readings: 'estimate',
+      rollups: 'exact',
+      audit: 'exact',
+      alarms: 'exact',
+    });
+    expect(plans.get('readings')).toEqual({ kind: 'estimate', fromStatistics: 300_000, sample: [] });
+  });
+
+  it('defaults to EXACT_MAX_PAGES in all', () => {
+    const plans = planRowCounts(
+      new Map([
+        ['a', table(EXACT_MAX_PAGES / 2)],
+        ['b', table(EXACT_MAX_PAGES / 2 + 1)],
+      ]),
+    );
+    expect(plans.get('a')!.kind).toBe('exact');
+    expect(plans.get('b')!.kind).toBe('estimate');
   });
 });
 

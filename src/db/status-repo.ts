@@ -1,4 +1,4 @@
-import { EXACT_MAX_PAGES, planRowCount, type LeafStats } from './row-estimate.ts';
+import { EXACT_MAX_PAGES, planRowCounts, type CountPlan, type LeafStats } from './row-estimate.ts';
 import type { Db } from './types.ts';
 
 /** Tables that grow with readings, alarms or time: counted exactly while small, else estimated (row-estimate.ts). */
@@ -90,18 +90,8 @@ const countExactly = async (db: Db, table: string): Promise<number> => {
   return row!.n;
 };
 
-/**
- * Rows of a growing table in bounded time: count(*) while it is small, else reltuples scaled to
- * the pages on disk now, plus a page sample of the large leaves never analyzed (PGlite has no
- * autovacuum, so there that is the usual case).
- */
-const countGrowing = async (
-  db: Db,
-  table: string,
-  leaves: readonly LeafStats[],
-  exactMaxPages: number,
-): Promise<TableCount> => {
-  const plan = planRowCount(leaves, exactMaxPages);
+/** A table's rows by its plan: count(*), or statistics plus page samples (SYSTEM picks whole pages). */
+const countByPlan = async (db: Db, table: string, plan: CountPlan): Promise<TableCount> => {
   if (plan.kind === 'exact') return { table, rows: await countExactly(db, table), estimated: false };
   let rows = plan.fromStatistics;
   for (const s of plan.sample) {
@@ -116,8 +106,10 @@ const countGrowing = async (
 };
 
 /**
- * Rows of each table (partitioned or inherited ones summed over their children), in bounded time:
- * exact up to `exactMaxPages` on disk per table, else estimated (see row-estimate.ts).
+ * Rows of each table (partitioned or inherited ones summed over their children) in bounded time:
+ * exact, smallest first, while those counted exactly stay within `exactMaxPages` on disk together;
+ * the others estimated from reltuples scaled to the pages now, plus a page sample of large leaves
+ * never analyzed (PGlite has no autovacuum: there that is the usual case). See row-estimate.ts.
  */
 export const countTableRows = async (
   db: Db,
@@ -125,8 +117,9 @@ export const countTableRows = async (
   exactMaxPages = EXACT_MAX_PAGES,
 ): Promise<TableCount[]> => {
   const leafStats = await readLeafStats(db, tables);
+  const plans = planRowCounts(new Map(tables.map((t) => [t, leafStats.get(t) ?? []])), exactMaxPages);
   const counts: TableCount[] = [];
-  for (const t of tables) counts.push(await countGrowing(db, t, leafStats.get(t) ?? [], exactMaxPages));
+  for (const t of tables) counts.push(await countByPlan(db, t, plans.get(t)!));
   return counts;
 };
 

@@ -5,7 +5,7 @@ import { describeEachBackend, type TestDatabase } from '../support/databases.ts'
 import { insertReadings, seedDefaultFleet, series, unitsOf } from '../support/factories.ts';
 
 // `tms db status` counts small tables exactly and estimates large growing ones (row-estimate.ts).
-// The size that switches to estimates is 128 MB a table; the tests lower it to reach that path with
+// Growing tables are counted exactly while together within 64 MB on disk; the tests lower that to reach that path with
 // a few thousand rows, on real statistics and real page samples.
 describeEachBackend('db status counts', ({ create }) => {
   let t: TestDatabase;
