@@ -4,7 +4,9 @@ import {
   formatEstimate,
   planRowCount,
   planRowCounts,
-  SAMPLE_PAGES,
+  SAMPLE_RANGE_PAGES,
+  SAMPLE_RANGES,
+  sampleOf,
   type LeafStats,
 } from './row-estimate.ts';
 
@@ -47,9 +49,9 @@ describe('planRowCount', () => {
       kind: 'estimate',
       fromStatistics: 2_000_000,
       sample: [
-        { name: 'p_2026_02', percent: (100 * SAMPLE_PAGES) / 8_000 },
-        // Analyzed while empty: no density known; small enough for a 100 % sample, an exact count.
-        { name: 'p_2026_03', percent: 100 },
+        sampleOf('p_2026_02', 8_000),
+        // Analyzed while empty: no density known, so sampled too.
+        { name: 'p_2026_03', pages: 1_000, ranges: expect.any(Array), sampledPages: 512 },
       ],
     });
   });
@@ -61,6 +63,25 @@ describe('planRowCount', () => {
 
   it('takes the threshold as a parameter', () => {
     expect(planRowCount([leaf('t', 10, 1, 2)], 1)).toMatchObject({ kind: 'estimate', fromStatistics: 20 });
+  });
+});
+
+describe('sampleOf', () => {
+  it('spreads runs of contiguous pages evenly over a large leaf, inside it', () => {
+    const s = sampleOf('t', 80_000);
+    expect(s.sampledPages).toBe(SAMPLE_RANGES * SAMPLE_RANGE_PAGES);
+    expect(s.ranges).toHaveLength(SAMPLE_RANGES);
+    expect(s.ranges![0]).toEqual({ from: 0, to: SAMPLE_RANGE_PAGES });
+    expect(s.ranges![1]!.from).toBe(10_000);
+    expect(s.ranges!.at(-1)!.to).toBeLessThanOrEqual(80_000);
+  });
+
+  it('counts a leaf of at most that many pages whole', () => {
+    expect(sampleOf('t', SAMPLE_RANGES * SAMPLE_RANGE_PAGES)).toEqual({
+      name: 't',
+      pages: SAMPLE_RANGES * SAMPLE_RANGE_PAGES,
+      sampledPages: SAMPLE_RANGES * SAMPLE_RANGE_PAGES,
+    });
   });
 });
 

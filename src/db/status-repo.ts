@@ -1,5 +1,5 @@
 import { EXACT_MAX_PAGES, planRowCounts, type CountPlan, type LeafStats } from './row-estimate.ts';
-import type { Db } from './types.ts';
+import type { Db, Sql } from './types.ts';
 
 /** Tables that grow with readings, alarms or time: counted exactly while small, else estimated (row-estimate.ts). */
 const GROWING_TABLES = [
@@ -66,7 +66,7 @@ export interface DbStatus {
 }
 
 /** Statistics of each table's leaves with storage: itself, or its partitions / inheritance children. */
-const readLeafStats = async (db: Db, tables: readonly string[]): Promise<Map<string, LeafStats[]>> => {
+const readLeafStats = async (db: Sql, tables: readonly string[]): Promise<Map<string, LeafStats[]>> => {
   const rows = await db.query<LeafStats & { root: string }>(
     `WITH RECURSIVE tree AS (
        SELECT c.relname::text AS root, c.oid FROM pg_class c
@@ -85,22 +85,25 @@ const readLeafStats = async (db: Db, tables: readonly string[]): Promise<Map<str
   return byTable;
 };
 
-const countExactly = async (db: Db, table: string): Promise<number> => {
+const countExactly = async (db: Sql, table: string): Promise<number> => {
   const [row] = await db.query<{ n: number }>(`SELECT count(*)::float8 AS n FROM ${table}`);
   return row!.n;
 };
 
-/** A table's rows by its plan: count(*), or statistics plus page samples (SYSTEM picks whole pages). */
-const countByPlan = async (db: Db, table: string, plan: CountPlan): Promise<TableCount> => {
+/** A table's rows by its plan: count(*), or statistics plus page-range samples (TID range scans). */
+const countByPlan = async (db: Sql, table: string, plan: CountPlan): Promise<TableCount> => {
   if (plan.kind === 'exact') return { table, rows: await countExactly(db, table), estimated: false };
   let rows = plan.fromStatistics;
   for (const s of plan.sample) {
-    // The leaf name is pg_class's own (regclass text, quoted where needed); the percent is a number.
-    const percent = Number(s.percent.toFixed(6));
+    // The leaf name is pg_class's own (regclass text, quoted where needed); page numbers are integers.
+    const parts = s.ranges?.map(
+      (r) =>
+        `SELECT count(*) AS n FROM ${s.name} WHERE ctid >= '(${r.from},0)'::tid AND ctid < '(${r.to},0)'::tid`,
+    ) ?? [`SELECT count(*) AS n FROM ${s.name}`];
     const [row] = await db.query<{ n: number }>(
-      `SELECT count(*)::float8 AS n FROM ${s.name} TABLESAMPLE SYSTEM (${percent})`,
+      `SELECT sum(n)::float8 AS n FROM (${parts.join(' UNION ALL ')}) s`,
     );
-    rows += (row!.n * 100) / percent;
+    rows += (row!.n * s.pages) / s.sampledPages;
   }
   return { table, rows: Math.round(rows), estimated: true };
 };
@@ -108,11 +111,11 @@ const countByPlan = async (db: Db, table: string, plan: CountPlan): Promise<Tabl
 /**
  * Rows of each table (partitioned or inherited ones summed over their children) in bounded time:
  * exact, smallest first, while those counted exactly stay within `exactMaxPages` on disk together;
- * the others estimated from reltuples scaled to the pages now, plus a page sample of large leaves
+ * the others estimated from reltuples scaled to the pages now, plus a page-range sample of leaves
  * never analyzed (PGlite has no autovacuum: there that is the usual case). See row-estimate.ts.
  */
 export const countTableRows = async (
-  db: Db,
+  db: Sql,
   tables: readonly string[],
   exactMaxPages = EXACT_MAX_PAGES,
 ): Promise<TableCount[]> => {
@@ -133,10 +136,18 @@ export const readDbStatus = async (
   recent = 5,
   exactMaxPages = EXACT_MAX_PAGES,
 ): Promise<DbStatus> => {
-  const growing = new Map((await countTableRows(db, GROWING_TABLES, exactMaxPages)).map((c) => [c.table, c]));
-  const tables: TableCount[] = [];
-  for (const t of STATUS_TABLES)
-    tables.push(growing.get(t) ?? { table: t, rows: await countExactly(db, t), estimated: false });
+  const tables = await db.transaction(async (tx) => {
+    // Serial scans: for the ≤ 64 MB counted exactly, starting parallel workers costs more than it
+    // saves, and several times more on a busy machine (bench:db-status: 30–50 ms vs 130–290 ms).
+    await tx.query(`SELECT set_config('max_parallel_workers_per_gather', '0', true)`);
+    const growing = new Map(
+      (await countTableRows(tx, GROWING_TABLES, exactMaxPages)).map((c) => [c.table, c]),
+    );
+    const all: TableCount[] = [];
+    for (const t of STATUS_TABLES)
+      all.push(growing.get(t) ?? { table: t, rows: await countExactly(tx, t), estimated: false });
+    return all;
+  });
   const counts = Object.fromEntries(tables.map((t) => [t.table, t.rows]));
   const [meta] = await db.query<{ size: number; version: string }>(
     `SELECT pg_database_size(current_database()) AS size, current_setting('server_version') AS version`,

@@ -91,4 +91,18 @@ describeEachBackend('db status counts', ({ create }) => {
       { table: 'status_probe', rows: 4000, estimated: false },
     ]);
   });
+
+  it('samples a large table never analyzed by page ranges, within 2 %', async () => {
+    await db.query('CREATE TABLE status_probe_big (at timestamptz NOT NULL, v int)');
+    await db.query(
+      `INSERT INTO status_probe_big SELECT timestamptz '2026-01-01' + g * interval '1 minute', g FROM generate_series(1, 150000) g`,
+    );
+    const [{ pages }] = (await db.query<{ pages: number }>(
+      `SELECT (pg_relation_size('status_probe_big') / 8192)::int AS pages`,
+    )) as [{ pages: number }];
+    expect(pages).toBeGreaterThan(512); // more than the 8 × 64 pages sampled
+    const [c] = await countTableRows(db, ['status_probe_big'], 0);
+    expect(c!.estimated).toBe(true);
+    expect(Math.abs(c!.rows - 150_000) / 150_000).toBeLessThan(0.02);
+  });
 });
