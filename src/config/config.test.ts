@@ -25,11 +25,25 @@ describe('parseConfig', () => {
       PORT: '9000',
     });
     expect(c.databaseUrl).toBe('postgres://u:p@db:5432/tms');
+    expect(c.databaseReadUrl).toBeUndefined();
     expect(c.roles).toEqual(['ingest', 'api']);
     expect(c.port).toBe(9000);
   });
 
+  it('takes a read replica URL beside DATABASE_URL', () => {
+    const c = parseConfig({
+      DATABASE_URL: 'postgres://u@primary:5432/tms',
+      DATABASE_READ_URL: 'postgresql://u@replica:5433/tms',
+    });
+    expect(c.databaseReadUrl).toBe('postgresql://u@replica:5433/tms');
+  });
+
   it.each([
+    [{ DATABASE_READ_URL: 'postgres://u@replica/tms' }, /^Invalid DATABASE_READ_URL: needs DATABASE_URL/],
+    [
+      { DATABASE_URL: 'postgres://u@db/tms', DATABASE_READ_URL: 'mysql://x/y' },
+      /^Invalid DATABASE_READ_URL: protocol 'mysql:'/,
+    ],
     [{ DATABASE_URL: 'not a url' }, /^Invalid DATABASE_URL: not a URL/],
     [{ DATABASE_URL: 'mysql://x/y' }, /^Invalid DATABASE_URL: protocol 'mysql:'/],
     [{ RABBITMQ_URL: 'http://mq' }, /^Invalid RABBITMQ_URL/],

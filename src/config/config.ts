@@ -9,6 +9,11 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 export interface Config {
   /** Absent: embedded PGlite in dataDir. */
   readonly databaseUrl: string | undefined;
+  /**
+   * A streaming replica of DATABASE_URL the api role serves lag-tolerant reads from (PostgreSQL
+   * only; absent: every read goes to DATABASE_URL). See docs/operations.md, "Read replicas".
+   */
+  readonly databaseReadUrl: string | undefined;
   readonly dataDir: string;
   /** Absent: in-process queue. */
   readonly rabbitmqUrl: string | undefined;
@@ -204,8 +209,17 @@ export const parseConfig = (env: Env, cwd = process.cwd()): Config => {
   const host = env.HOST?.trim() || '127.0.0.1';
   const simSeed = env.SIM_SEED?.trim() || 'tms-default-seed';
   const port = readPort(env, 'PORT', 8000);
+  const databaseUrl = readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const databaseReadUrl = readUrl(env, 'DATABASE_READ_URL', ['postgres:', 'postgresql:']);
+  // The embedded store has no replicas: a read URL without DATABASE_URL is a mistake, not a no-op.
+  if (databaseReadUrl && !databaseUrl)
+    fail(
+      'DATABASE_READ_URL',
+      'needs DATABASE_URL (read replicas are for PostgreSQL, not the embedded store)',
+    );
   const config: Config = {
-    databaseUrl: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    databaseUrl,
+    databaseReadUrl,
     dataDir: path.resolve(cwd, env.TMS_DATA_DIR?.trim() || './data'),
     rabbitmqUrl: readUrl(env, 'RABBITMQ_URL', ['amqp:', 'amqps:']),
     host,

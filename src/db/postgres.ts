@@ -38,10 +38,15 @@ export interface PostgresOptions {
    * the API's budget never applies to the ingestion writer or migrations, which use their own pool.
    */
   statementTimeoutMs?: number;
+  /**
+   * Skip the connection check: the pool connects on first use (a read replica that is down when
+   * the API starts must not stop it: its reads go to the primary until it answers).
+   */
+  lazy?: boolean;
 }
 
 /**
- * Connects a pool to a PostgreSQL server and checks that it answers.
+ * Connects a pool to a PostgreSQL server and checks that it answers (unless `lazy`).
  * @throws AppError UPSTREAM_UNAVAILABLE when the server cannot be reached.
  */
 export const openPostgres = async (opts: PostgresOptions): Promise<Db> => {
@@ -56,7 +61,7 @@ export const openPostgres = async (opts: PostgresOptions): Promise<Db> => {
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   try {
-    await pool.query('SELECT 1');
+    if (!opts.lazy) await pool.query('SELECT 1');
   } catch (e) {
     await pool.end().catch(() => undefined);
     throw connectError(opts.url, e);

@@ -25,3 +25,10 @@ export interface Db extends Sql {
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/** A read replica as /health reports it (db/read-replica.ts). */
+export interface ReplicaStatus {
+  status: 'ok' | 'down';
+  /** How far its replay is behind the WAL it received, in seconds (0: caught up); null when down or not yet known. */
+  lagSeconds: number | null;
+}

@@ -6,7 +6,7 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import { parseConfig, type ApiLimitsConfig } from '../config/config.ts';
-import type { Db } from '../db/types.ts';
+import type { Db, ReplicaStatus } from '../db/types.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { Logger } from '../lib/logger.ts';
 import { isIsoInstant } from '../readings/time.ts';
@@ -40,6 +40,13 @@ export interface AppContext {
   db: Db;
   log: Logger;
   clock: Clock;
+  /**
+   * The read replica (DATABASE_READ_URL, falling back to `db` while it fails) for the lag-tolerant
+   * reads of the routes that take `forReads(ctx)`; absent: they read `db`.
+   */
+  readDb?: Db;
+  /** The replica's state and lag for /health; present with `readDb`. */
+  readReplicaStatus?: () => Promise<ReplicaStatus>;
   /** Reports the queue's state for /health; absent when no broker is configured. */
   queueHealth?: () => Promise<'ok' | 'error'>;
   /** Seconds a posted reading may lie in the future (default 300). */
@@ -138,7 +145,7 @@ export const buildApp = async (ctx: AppContext): Promise<FastifyInstance> => {
   await registerOpenApi(app);
 
   const deps: RouteDeps = {
-    ctx: { db: ctx.db, clock: ctx.clock, zoneRebuilds: ctx.zoneRebuilds },
+    ctx: { db: ctx.db, clock: ctx.clock, readDb: ctx.readDb, zoneRebuilds: ctx.zoneRebuilds },
     futureToleranceSeconds: ctx.futureToleranceSeconds ?? 300,
     forgetToken: auth.forgetToken,
     yieldToLight: heavy.yieldToLight,

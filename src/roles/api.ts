@@ -3,6 +3,7 @@ import { startReasonSettingRefresh } from '../audit/reason-setting.ts';
 import { buildApp, type AppContext } from '../http/app.ts';
 import type { Config } from '../config/config.ts';
 import { openPostgres } from '../db/postgres.ts';
+import { withReadReplica, type ReadReplica } from '../db/read-replica.ts';
 import type { Db } from '../db/types.ts';
 import { startZoneRebuilder } from '../fleet/zone-rebuild.ts';
 import { AppError } from '../lib/errors.ts';
@@ -69,15 +70,34 @@ const openApiDb = async (ctx: RoleContext): Promise<{ db: Db; close(): Promise<v
   return { db, close: () => db.close() };
 };
 
+/**
+ * DATABASE_READ_URL: a pool on the replica (same statement budget), opened without a connection
+ * check so a replica that is down at start costs nothing but falling back to the primary.
+ */
+const openReadReplica = async (ctx: RoleContext, primary: Db): Promise<ReadReplica | undefined> => {
+  const { databaseReadUrl, api } = ctx.config;
+  if (!databaseReadUrl || ctx.db.backend !== 'postgres') return undefined;
+  const replica = await openPostgres({
+    url: databaseReadUrl,
+    applicationName: 'tms api read',
+    statementTimeoutMs: api.statementTimeoutMs || undefined,
+    lazy: true,
+  });
+  return withReadReplica(replica, primary, { log: ctx.log.child({ module: 'read-replica' }) });
+};
+
 /** Serves the REST API and the dashboard on HOST:PORT. */
 export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
   const apiDb = await openApiDb(ctx);
+  const readReplica = await openReadReplica(ctx, apiDb.db);
   // Whether limit changes and deletions need a reason: the system setting, re-read every 30 s.
   const stopReasonRefresh = await startReasonSettingRefresh(ctx.db);
   // Resumes rebuilds left pending by a restart; on the role's db, outside the API statement budget.
   const zoneRebuilds = startZoneRebuilder({ db: ctx.db, log: ctx.log.child({ module: 'zone-rebuild' }) });
   const app = await buildApp({
     db: apiDb.db,
+    readDb: readReplica?.db,
+    readReplicaStatus: readReplica?.status,
     log: ctx.log,
     clock: ctx.clock,
     futureToleranceSeconds: ctx.config.futureToleranceSeconds,
@@ -91,6 +111,7 @@ export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
     stopReasonRefresh();
     await app.close();
     await zoneRebuilds.stop();
+    await readReplica?.close();
     await apiDb.close();
     const code = (e as NodeJS.ErrnoException).code;
     throw new AppError(
@@ -113,6 +134,7 @@ export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
         stopReasonRefresh();
         clearTimeout(grace);
         await zoneRebuilds.stop();
+        await readReplica?.close();
         await apiDb.close();
       }
     },

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { TIME_GROUPS, type TimeGroup } from '../../domain/time.ts';
 import { assertFacility, assertUnit, readInScope } from '../../fleet/fleet.ts';
 import { temperatureStats, temperatureTrends } from '../../readings/analytics.ts';
+import { forReads } from '../../readings/context.ts';
 import { performanceReport } from '../../readings/performance.ts';
 import { AppError } from '../../lib/errors.ts';
 import { Paginated, toPage } from '../schemas/common.ts';
@@ -23,6 +24,8 @@ export const registerAnalyticsRoutes = (app: App, { ctx }: RouteDeps): void => {
   // Long ranges read many rollup rows: limited per token (plugins/heavy-requests.ts).
   const heavy = { scope: 'read' as const, heavy: true };
   const tags = ['analytics'];
+  // Figures over readings and rollups may lag (read replica); alarm history and id checks use the primary.
+  const reads = forReads(ctx);
 
   const scoped = async (
     req: Parameters<typeof tenantOf>[0],
@@ -46,7 +49,7 @@ export const registerAnalyticsRoutes = (app: App, { ctx }: RouteDeps): void => {
         response: { 200: Stats },
       },
     },
-    async (req) => temperatureStats(ctx, await scoped(req, req.query), rangeOf(req.query), req.query.unit),
+    async (req) => temperatureStats(reads, await scoped(req, req.query), rangeOf(req.query), req.query.unit),
   );
   app.get(
     '/api/v1/analytics/temperature/trends',
@@ -76,7 +79,7 @@ export const registerAnalyticsRoutes = (app: App, { ctx }: RouteDeps): void => {
         ids,
         () =>
           temperatureTrends(
-            ctx,
+            reads,
             { ...t, ...ids },
             { ...rangeOf(q), interval: interval as TimeGroup, tz: q.tz, unit: q.unit },
           ),
@@ -125,6 +128,6 @@ export const registerAnalyticsRoutes = (app: App, { ctx }: RouteDeps): void => {
         response: { 200: Performance },
       },
     },
-    async (req) => performanceReport(ctx, tenantOf(req), rangeOf(req.query), req.query.unit),
+    async (req) => performanceReport(reads, tenantOf(req), rangeOf(req.query), req.query.unit),
   );
 };

@@ -3,11 +3,14 @@ import { getCustomerDetail } from '../../fleet/customers.ts';
 import { assertFacility, assertUnit } from '../../fleet/fleet.ts';
 import { AppError } from '../../lib/errors.ts';
 import { complianceReport } from '../../readings/compliance.ts';
+import { forReads } from '../../readings/context.ts';
 import { AdminComplianceQuery, Compliance, ComplianceQuery } from '../schemas/compliance.ts';
 import { BEARER, rangeOf, tenantOf, type App, type RouteDeps } from './deps.ts';
 
 /** MKT, time in range, excursions and completeness over a window (issue 12): a unit, a facility, or all the caller's units. */
 export const registerComplianceRoutes = (app: App, { ctx }: RouteDeps): void => {
+  // The figures may lag (read replica); the id checks use the primary.
+  const reads = forReads(ctx);
   // The caller's customer, and its token's units if limited (tenantOf), or the customer an admin names.
   const report = async (q: Static<typeof ComplianceQuery>, t: { customerId: string; unitIds?: string[] }) => {
     if (q.window && q.start_date)
@@ -18,7 +21,7 @@ export const registerComplianceRoutes = (app: App, { ctx }: RouteDeps): void => 
     if (q.facility_id) await assertFacility(ctx, q.facility_id, t);
     if (q.storage_unit_id) await assertUnit(ctx, q.storage_unit_id, t);
     return complianceReport(
-      ctx,
+      reads,
       { ...t, facilityId: q.facility_id, unitId: q.storage_unit_id },
       { ...rangeOf(q), window: q.window, activationEnergyKjMol: q.activation_energy_kj_mol },
     );

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { assertFacility, assertUnit } from '../../fleet/fleet.ts';
+import { forReads } from '../../readings/context.ts';
 import { exportReadingsCsv } from '../../readings/export.ts';
 import { ExportQuery } from '../schemas/resources.ts';
 import { BEARER, rangeOf, tenantOf, type App, type RouteDeps } from './deps.ts';
@@ -31,7 +32,8 @@ export const registerExportRoutes = (app: App, { ctx, yieldToLight }: RouteDeps)
         ...(facility_id ? { facilityId: facility_id } : {}),
         ...(storage_unit_id ? { unitId: storage_unit_id } : {}),
       };
-      const gen = exportReadingsCsv(ctx, scope, { ...rangeOf(q), ...q });
+      // The readings may lag (read replica); the id checks above use the primary.
+      const gen = exportReadingsCsv(forReads(ctx), scope, { ...rangeOf(q), ...q });
       // Validate the range before the 200 goes out: the first chunk (header) is produced after the check.
       const first = await gen.next();
       const stream = Readable.from(

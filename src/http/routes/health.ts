@@ -19,7 +19,10 @@ export const registerHealthRoutes = (app: FastifyInstance, ctx: AppContext): voi
 
   app.get(
     '/health',
-    { config: pub, schema: { tags: ['health'], summary: 'Database and queue status (503 when degraded)' } },
+    {
+      config: pub,
+      schema: { tags: ['health'], summary: 'Database, read replica and queue status (503 when degraded)' },
+    },
     async (_req, reply) => {
       let database: 'ok' | 'error' = 'ok';
       try {
@@ -30,6 +33,8 @@ export const registerHealthRoutes = (app: FastifyInstance, ctx: AppContext): voi
       const rabbitmq = ctx.queueHealth
         ? await ctx.queueHealth().catch(() => 'error' as const)
         : 'not configured';
+      // Informational: reads fall back to the primary while the replica is down, so no 503 for it.
+      const replica = ctx.readReplicaStatus ? await ctx.readReplicaStatus() : undefined;
       const ok = database === 'ok' && rabbitmq !== 'error';
       return reply.status(ok ? 200 : 503).send({
         status: ok ? 'ok' : 'degraded',
@@ -37,6 +42,7 @@ export const registerHealthRoutes = (app: FastifyInstance, ctx: AppContext): voi
         timestamp: ctx.clock.now().toISOString(),
         database,
         database_backend: ctx.db.backend,
+        ...(replica ? { database_read: replica.status, replica_lag_seconds: replica.lagSeconds } : {}),
         rabbitmq,
         uptime_seconds: Math.floor((Date.now() - startedAt) / 1000),
       });

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { aggregateTemperatures, temperatureStats } from '../../readings/analytics.ts';
 import { latestReadings, listReadingsPage, recordReading } from '../../readings/readings.ts';
 import { assertFacility, readInScope } from '../../fleet/fleet.ts';
+import { forReads } from '../../readings/context.ts';
 import { parseInstant } from '../../readings/time.ts';
 import { IdParams, Paginated, TempUnit, toPage } from '../schemas/common.ts';
 import {
@@ -35,6 +36,9 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
   // Stats and aggregates may span years of rollups: limited per token (plugins/heavy-requests.ts).
   const heavy = { scope: 'read' as const, heavy: true };
   const page = Paginated(Reading);
+  // Reading pages, latest, stats and aggregates may lag (read replica); the id checks, POST and its
+  // read-back use the primary, so a unit created a moment ago is never a 404.
+  const reads = forReads(ctx);
 
   /** A page of the tenant's readings of one facility or unit; an id outside the tenant is a 404. */
   const scopedPage = async (
@@ -46,7 +50,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
       ctx,
       t,
       ids,
-      () => listReadingsPage(ctx, { ...t, ...ids }, queryOf(q), q.limit, q.offset),
+      () => listReadingsPage(reads, { ...t, ...ids }, queryOf(q), q.limit, q.offset),
       (p) => p.total === 0,
     );
     return toPage(r.items, r.total, q.limit, q.offset);
@@ -66,7 +70,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
     },
     async (req) => {
       const q = req.query;
-      const r = await listReadingsPage(ctx, tenantOf(req), queryOf(q), q.limit, q.offset);
+      const r = await listReadingsPage(reads, tenantOf(req), queryOf(q), q.limit, q.offset);
       return toPage(r.items, r.total, q.limit, q.offset);
     },
   );
@@ -86,7 +90,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
         response: { 200: Type.Array(LatestReading) },
       },
     },
-    async (req) => latestReadings(ctx, tenantOf(req), req.query.limit, req.query.unit),
+    async (req) => latestReadings(reads, tenantOf(req), req.query.limit, req.query.unit),
   );
 
   app.get(
@@ -165,7 +169,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
         response: { 200: Stats },
       },
     },
-    async (req) => temperatureStats(ctx, tenantOf(req), rangeOf(req.query), req.query.unit),
+    async (req) => temperatureStats(reads, tenantOf(req), rangeOf(req.query), req.query.unit),
   );
 
   app.post(
@@ -190,7 +194,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
         ids,
         () =>
           aggregateTemperatures(
-            ctx,
+            reads,
             { ...t, ...ids },
             { ...rangeOf(b), group_by: b.group_by, aggregations: b.aggregations, tz: b.tz, unit: b.unit },
           ),
@@ -214,7 +218,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
     },
     async (req) => {
       const q = req.query;
-      const r = await listReadingsPage(ctx, { customerId: q.customer_id }, queryOf(q), q.limit, q.offset);
+      const r = await listReadingsPage(reads, { customerId: q.customer_id }, queryOf(q), q.limit, q.offset);
       return toPage(r.items, r.total, q.limit, q.offset);
     },
   );
@@ -236,7 +240,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
       await assertFacility(ctx, req.params.facility_id, {});
       const q = req.query;
       const r = await listReadingsPage(
-        ctx,
+        reads,
         { facilityId: req.params.facility_id },
         queryOf(q),
         q.limit,
