@@ -9,6 +9,7 @@ import { startZoneRebuilder } from '../../src/fleet/zone-rebuild.ts';
 import { fixedClock } from '../../src/lib/clock.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { call, testApp } from '../support/api.ts';
+import { temperatureTrends } from '../../src/readings/analytics.ts';
 import { complianceReport } from '../../src/readings/compliance.ts';
 import { describeEachBackend, type TestDatabase } from '../support/databases.ts';
 import {
@@ -217,6 +218,24 @@ describeEachBackend('retention', ({ create }) => {
     const [hourly, daily] = await rollups(db, a!);
     const [bHourly] = await rollups(db, b!);
 
+    const trends = () =>
+      Promise.all(
+        ['UTC', 'Europe/London'].map((tz) =>
+          temperatureTrends(
+            ctx,
+            { customerId: a.customer_id },
+            {
+              interval: 'day',
+              start: new Date('2026-05-10T00:00:00Z'),
+              end: new Date('2026-05-15T00:00:00Z'),
+              tz,
+            },
+          ),
+        ),
+      );
+    const trendsBefore = await trends();
+    expect(trendsBefore[0]!.length).toBeGreaterThanOrEqual(5);
+
     const r = await runRetention({ db, clock }, { batchSize: 100, actor: systemActor('retention') });
     const byCode = Object.fromEntries(r.customers.map((x) => [x.customer_code, x]));
     expect(byCode.A).toMatchObject({ expired: before.aOld, deleted: before.aOld });
@@ -280,6 +299,16 @@ describeEachBackend('retention', ({ create }) => {
     expect(across.readings).toBe(exactStraddling.readings);
     expect(across.mkt_c).toBeCloseTo(exactStraddling.mkt_c!, 1);
     expect([across.min_c, across.max_c]).toEqual([exactStraddling.min_c, exactStraddling.max_c]);
+
+    // Daily summaries of the deleted days come from the daily rollups: unchanged, in UTC and in the
+    // zone. Only the last bucket differs: it holds the reading at the (inclusive) end instant, which
+    // is read raw, and is gone (in UTC that bucket held nothing else).
+    const trendsAfter = await trends();
+    const total = (x: typeof trendsAfter) =>
+      x.map((z) => z.reduce((n, b) => n + b.metrics.reading_count!, 0));
+    for (const [k, zone] of trendsBefore.entries())
+      expect(trendsAfter[k]!.slice(0, zone.length - 1)).toEqual(zone.slice(0, -1));
+    expect(total(trendsAfter)).toEqual(total(trendsBefore).map((n) => n - 1));
 
     // A window after the cutoff is not affected.
     const recent = await complianceReport(ctx, unitScope, {
