@@ -80,13 +80,17 @@ describe.skipIf(Boolean(problem))('read replica (DATABASE_READ_URL) [postgres]',
   const waitForReplay = async () => {
     const { lsn } = (await primaryAdmin.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn'))
       .rows[0]!;
-    await waitUntil('the replica to replay the primary', async () => {
-      const r = await replicaAdmin.query<{ ok: boolean }>(
-        'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok',
-        [lsn],
-      );
-      return r.rows[0]!.ok;
-    });
+    await waitUntil(
+      'the replica to replay the primary',
+      async () => {
+        const r = await replicaAdmin.query<{ ok: boolean }>(
+          'SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok',
+          [lsn],
+        );
+        return r.rows[0]!.ok;
+      },
+      60_000,
+    );
   };
   const pauseReplay = () => replicaAdmin.query('SELECT pg_wal_replay_pause()');
   const resumeReplay = () => replicaAdmin.query('SELECT pg_wal_replay_resume()');
@@ -200,7 +204,7 @@ describe.skipIf(Boolean(problem))('read replica (DATABASE_READ_URL) [postgres]',
     await waitUntil(
       'the reading to reach the replica-backed page',
       async () => (await get(port, pagePath, writeToken)).body.total === before.body.total + 1,
-      15_000,
+      60_000,
       100,
     );
     const after = await get(port, pagePath, writeToken);
