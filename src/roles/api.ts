@@ -123,7 +123,12 @@ export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
   }
   return {
     role: 'api',
-    banner: [apiBanner(ctx.config)],
+    banner: [
+      apiBanner(ctx.config),
+      ...(readReplica
+        ? [`reads:     replica at ${readReplica.db.location} (falls back to the primary)`]
+        : []),
+    ],
     stop: async () => {
       // Requests in flight get 5 s to finish; then keep-alive sockets that went idle after close()
       // began (a load balancer's, a benchmark's) are cut, so stopping never hangs on a client.
