@@ -6,6 +6,7 @@ import type { DbStatus } from '../db/status-repo.ts';
 import { parseDurationMs } from '../domain/time.ts';
 import { AppError } from '../lib/errors.ts';
 import { printJson } from './output.ts';
+import { configureRetentionRun } from './retention.ts';
 import { runOp } from './run-op.ts';
 
 const fmtTemp = (c: number | null, v: number | null, unit: string): string =>
@@ -65,7 +66,12 @@ const confirm = async (question: string): Promise<boolean> => {
 export const registerDbCommands = (program: Command): void => {
   const db = program
     .command('db')
-    .description('Database tools: status, migrations, seeding the default fleet, cleaning readings');
+    .description(
+      'Database tools: status, migrations, seeding the default fleet, cleaning readings, retention',
+    );
+
+  // The same as `tms retention run`.
+  configureRetentionRun(db.command('retention'));
 
   db.command('status')
     .description(

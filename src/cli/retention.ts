@@ -28,14 +28,17 @@ interface RunResult {
 
 const when = (v: string | null): string => (v === null ? '-' : v.replace(/\.\d{3}Z$/, 'Z'));
 
-/** `tms retention run`. */
+/** `tms retention run`, and the same as `tms db retention` (the name the scale issue's operators use). */
 export const registerRetentionCommands = (program: Command): void => {
   const retention = program
     .command('retention')
     .description('Retention of raw readings (data_retention_days, per customer or system-wide)');
+  configureRetentionRun(retention.command('run'));
+};
 
-  retention
-    .command('run')
+/** The options and action of a retention run, on the command `cmd`. */
+export const configureRetentionRun = (cmd: Command): void => {
+  cmd
     .description(
       "Delete raw readings recorded before each customer's cutoff (the UTC midnight of now minus its retention days); the hourly and daily rollups and the audit trail are kept, and each customer that lost readings gets one audit entry",
     )

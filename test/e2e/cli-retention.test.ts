@@ -81,7 +81,8 @@ describe('tms retention run', () => {
     const by = Object.fromEntries(r.customers.map((l) => [l.customer_code, l]));
     expect(by.C).toMatchObject({ retention_days: 30, source: 'system', expired: 20, deleted: 0 });
     expect(by.D).toMatchObject({ retention_days: 2, source: 'customer', expired: 12, deleted: 0 });
-    const text = await runTms(['retention', 'run', '--dry-run'], env);
+    // `tms db retention` is the same command.
+    const text = await runTms(['db', 'retention', '--dry-run'], env);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/would delete/);
     expect(text.stdout).toMatch(/^D\s+2d \(customer\)\s+\S+\s+12\s/m);
