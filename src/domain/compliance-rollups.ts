@@ -59,6 +59,24 @@ export interface ReadBlock {
   afterUnread: boolean;
 }
 
+/**
+ * The count-weighted sums of hourly totals, each reading holding one expected interval. Needs the
+ * default ΔH: the rollups keep the Arrhenius terms of that one only.
+ */
+const sumsOfTotals = (t: RollupTotals, u: UnitConventions): ComplianceSums => {
+  if (u.activationK !== DEFAULT_ACTIVATION_KELVIN)
+    throw new Error('The rollups keep MKT terms for the default activation energy only');
+  const sums = emptySums();
+  const hold = u.intervalMs;
+  sums.weightMs = t.readings * hold;
+  sums.termSum = t.termSum * hold;
+  sums.celsiusSum = t.celsiusSum * hold;
+  sums.minC = t.minC;
+  sums.maxC = t.maxC;
+  sums.readings = t.readings;
+  return sums;
+};
+
 export interface RollupInput {
   totals: RollupTotals;
   /** Ascending: the head edge, the whole hours to read, the tail edge. */
@@ -76,17 +94,8 @@ export interface RollupInput {
  * @throws Error when `u.activationK` is not the default.
  */
 export const complianceOfRollups = (input: RollupInput, u: UnitConventions): ComplianceSums => {
-  if (u.activationK !== DEFAULT_ACTIVATION_KELVIN)
-    throw new Error('The rollups keep MKT terms for the default activation energy only');
-  const sums = emptySums();
+  const sums = sumsOfTotals(input.totals, u);
   const hold = u.intervalMs;
-  const t = input.totals;
-  sums.weightMs = t.readings * hold;
-  sums.termSum = t.termSum * hold;
-  sums.celsiusSum = t.celsiusSum * hold;
-  sums.minC = t.minC;
-  sums.maxC = t.maxC;
-  sums.readings = t.readings;
   const state: ScanState = { prev: null };
   let firstAt: number | null = null;
   let lastAt: number | null = null;
@@ -131,17 +140,8 @@ export interface DeletedHoursInput {
  * @throws Error when `u.activationK` is not the default (the rollups keep only its terms).
  */
 export const complianceOfDeletedHours = (input: DeletedHoursInput, u: UnitConventions): ComplianceSums => {
-  if (u.activationK !== DEFAULT_ACTIVATION_KELVIN)
-    throw new Error('The rollups keep MKT terms for the default activation energy only');
-  const sums = emptySums();
+  const sums = sumsOfTotals(input.totals, u);
   const hold = u.intervalMs;
-  const t = input.totals;
-  sums.weightMs = t.readings * hold;
-  sums.termSum = t.termSum * hold;
-  sums.celsiusSum = t.celsiusSum * hold;
-  sums.minC = t.minC;
-  sums.maxC = t.maxC;
-  sums.readings = t.readings;
   let prevBeyond: number | null = null;
   for (const h of input.beyond) {
     if (prevBeyond === null || h.t - prevBeyond > HOUR_MS) sums.excursions += 1;
@@ -156,7 +156,7 @@ export const complianceOfDeletedHours = (input: DeletedHoursInput, u: UnitConven
       input.maxStepMs - HOUR_MS,
       input.firstHourMs - input.startMs,
       input.untilMs - (input.lastHourMs + HOUR_MS),
-      t.readings > 0 ? u.intervalMs : 0,
+      input.totals.readings > 0 ? u.intervalMs : 0,
     );
   }
   sums.expectedReadings = expectedReadings(input.startMs, input.untilMs, u.intervalMs);
