@@ -9,15 +9,14 @@
  *   npm run bench:compliance -- [--reload] [--runs 30]
  */
 import os from 'node:os';
-import pg from 'pg';
 import { issueToken } from '../src/auth/tokens.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { openPostgres } from '../src/db/postgres.ts';
 import { insertReadingsWithRollups, type NewReading } from '../src/db/readings-query-repo.ts';
 import type { Db } from '../src/db/types.ts';
 import { buildApp } from '../src/http/app.ts';
 import { fixedClock } from '../src/lib/clock.ts';
 import { createLogger } from '../src/lib/logger.ts';
+import { openKeptDatabase, timeRuns } from './lib/kit.ts';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -32,18 +31,7 @@ const END = Date.UTC(2026, 0, 1);
 const START = END - 365 * DAY;
 const log = (...a: unknown[]) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
-const openBench = async (): Promise<Db> => {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  const exists =
-    (await admin.query("SELECT 1 FROM pg_database WHERE datname = 'tms_bench_compliance'")).rowCount! > 0;
-  if (exists && reload) await admin.query('DROP DATABASE tms_bench_compliance WITH (FORCE)');
-  if (!exists || reload) await admin.query('CREATE DATABASE tms_bench_compliance');
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = '/tms_bench_compliance';
-  return openPostgres({ url: url.toString(), max: 4 });
-};
+const openBench = (): Promise<Db> => openKeptDatabase(adminUrl, 'tms_bench_compliance', { reload, max: 4 });
 
 /** A fridge at 5 °C with a daily swing, 24 excursions to ~11 °C (20–140 min), 6 gaps (1–8 h), 0.1 % failed reads. */
 const temperatureAt = (i: number): number | null => {
@@ -116,21 +104,6 @@ const load = async (db: Db): Promise<{ unitId: string }> => {
   return { unitId: u!.id };
 };
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const p95 = (xs: number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))]!;
-
-const time = async (n: number, fn: () => Promise<unknown>): Promise<{ median: number; p95: number }> => {
-  for (let i = 0; i < 3; i++) await fn(); // warm caches and plans
-  const xs: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await fn();
-    xs.push(performance.now() - t0);
-  }
-  return { median: median(xs), p95: p95(xs) };
-};
-
 const main = async () => {
   const db = await openBench();
   const { unitId } = await load(db);
@@ -183,7 +156,7 @@ const main = async () => {
   console.log('1-year figures:', JSON.stringify(figures));
   console.log('\n| case | median ms | p95 ms |\n|---|---:|---:|');
   for (const [name, fn] of cases) {
-    const r = await time(name.includes('ΔH') ? Math.min(runs, 5) : runs, fn);
+    const r = await timeRuns(name.includes('ΔH') ? Math.min(runs, 5) : runs, fn);
     console.log(`| ${name} | ${r.median.toFixed(1)} | ${r.p95.toFixed(1)} |`);
   }
   await app.close();

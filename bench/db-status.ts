@@ -15,13 +15,12 @@
 import { mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { migrate } from '../src/db/migrate.ts';
 import { openPglite } from '../src/db/pglite.ts';
-import { openPostgres } from '../src/db/postgres.ts';
 import { ROLLUP_AGGREGATES_OF_R } from '../src/db/readings-repo.ts';
 import { readDbStatus } from '../src/db/status-repo.ts';
 import type { Db } from '../src/db/types.ts';
+import { median, openKeptDatabase } from './lib/kit.ts';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,15 +46,7 @@ const openBench = async (): Promise<Db> => {
     await mkdir(dir, { recursive: true });
     return openPglite({ dataDir: dir });
   }
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB_NAME])).rowCount! > 0;
-  if (exists && reload) await admin.query(`DROP DATABASE ${DB_NAME} WITH (FORCE)`);
-  if (!exists || reload) await admin.query(`CREATE DATABASE ${DB_NAME}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${DB_NAME}`;
-  return openPostgres({ url: url.toString(), max: 2 });
+  return openKeptDatabase(adminUrl, DB_NAME, { reload, max: 2 });
 };
 
 /** One customer, 10 facilities of 100 units, each unit `target / 1000` minute readings up to END. */
@@ -123,8 +114,6 @@ const load = async (db: Db): Promise<void> => {
     await db.query('VACUUM ANALYZE reading_rollups_hourly');
   } else log('no VACUUM ANALYZE (--no-analyze): the tables have no statistics yet');
 };
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const time = async (fn: () => Promise<unknown>): Promise<{ median: number; min: number; max: number }> => {
   await fn();

@@ -17,12 +17,10 @@
  *   npm run bench:reports -- [--reload] [--runs 30] [--writes 200]
  */
 import os from 'node:os';
-import pg from 'pg';
 import { runAs, systemActor } from '../src/audit/context.ts';
 import { skipAuditForBenchmark } from '../src/audit/record.ts';
 import { issueToken } from '../src/auth/tokens.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { openPostgres } from '../src/db/postgres.ts';
 import { insertReadingsWithRollups, type NewReading } from '../src/db/readings-query-repo.ts';
 import type { Db } from '../src/db/types.ts';
 import { buildApp } from '../src/http/app.ts';
@@ -30,6 +28,7 @@ import { fixedClock } from '../src/lib/clock.ts';
 import { createLogger } from '../src/lib/logger.ts';
 import { complianceReport } from '../src/readings/compliance.ts';
 import { renderFacilityReport } from '../src/reports/reports.ts';
+import { median, openKeptDatabase, timeRuns } from './lib/kit.ts';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -48,17 +47,7 @@ const MONTH_START = END - 31 * DAY;
 const UNITS = 10;
 const log = (...a: unknown[]) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...a);
 
-const openBench = async (): Promise<Db> => {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [DB_NAME])).rowCount! > 0;
-  if (exists && reload) await admin.query(`DROP DATABASE ${DB_NAME} WITH (FORCE)`);
-  if (!exists || reload) await admin.query(`CREATE DATABASE ${DB_NAME}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${DB_NAME}`;
-  return openPostgres({ url: url.toString(), max: 4 });
-};
+const openBench = (): Promise<Db> => openKeptDatabase(adminUrl, DB_NAME, { reload, max: 4 });
 
 /** A fridge at 5 °C with a daily swing and noise, an excursion to ~11 °C every 9 days, 0.1 % failed reads. */
 const temperatureAt = (unit: number, i: number): number | null => {
@@ -154,25 +143,6 @@ const load = async (db: Db): Promise<Fleet> => {
   return { customerId: c!.id, facilityId: f!.id, unitIds };
 };
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const p95 = (xs: number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))]!;
-
-const time = async (
-  n: number,
-  fn: () => Promise<unknown>,
-  warm = 3,
-): Promise<{ median: number; p95: number }> => {
-  for (let i = 0; i < warm; i++) await fn(); // warm caches and plans
-  const xs: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    await fn();
-    xs.push(performance.now() - t0);
-  }
-  return { median: median(xs), p95: p95(xs) };
-};
-
 const main = async () => {
   const db = await openBench();
   const fleet = await load(db);
@@ -228,7 +198,7 @@ const main = async () => {
     ['GET /ping (baseline)', () => app.inject({ method: 'GET', url: '/ping' })],
     ['compliance BR-U01, 1 year (target < 100 ms)', () => get(yearUrl)],
   ] as Array<[string, () => Promise<unknown>]>) {
-    const r = await time(runs, fn);
+    const r = await timeRuns(runs, fn);
     console.log(`| ${name} | ${r.median.toFixed(1)} | ${r.p95.toFixed(1)} |`);
   }
 
@@ -254,7 +224,7 @@ const main = async () => {
       },
     ],
   ] as Array<[string, () => Promise<unknown>]>) {
-    const r = await time(5, fn, 1);
+    const r = await timeRuns(5, fn, 1);
     console.log(`| ${name} | ${r.median.toFixed(1)} | ${r.p95.toFixed(1)} |`);
   }
   console.log(`  PDF size ${(size / 1024).toFixed(0)} KiB`);
@@ -298,7 +268,9 @@ const main = async () => {
   console.log(
     `\n(c) audit overhead: the trail on and off (skipAuditForBenchmark), ${rounds} interleaved rounds × ${writes} requests per mode, in-process inject()`,
   );
-  console.log('| write | concurrency | off: median ms | on: median ms | off: req/s | on: req/s | overhead (time per request) |');
+  console.log(
+    '| write | concurrency | off: median ms | on: median ms | off: req/s | on: req/s | overhead (time per request) |',
+  );
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const [name, write1] of Object.entries(writesOf)) {
     for (const concurrency of [1, 8]) {
