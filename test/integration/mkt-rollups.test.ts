@@ -120,8 +120,14 @@ describeEachBackend('MKT rollups', ({ create }) => {
             await tx.query('DELETE FROM reading_rollups_hourly WHERE storage_unit_id = $1', [unit.id]);
             await auditClean(tx, gone.length);
           });
+          // Readings every `period` s must be the unit's expected interval: an API customer's is the
+          // longer of its poll and the unit's period, so the customer polls at `period` too.
           await db.query('UPDATE storage_units SET data_frequency_seconds = $2 WHERE id = $1', [
             unit.id,
+            period,
+          ]);
+          await db.query('UPDATE customers SET data_frequency_seconds = $2 WHERE id = $1', [
+            unit.customer_id,
             period,
           ]);
           // Four days of readings every `period` s, drifting about the set point, with injected excursions.
@@ -142,6 +148,7 @@ describeEachBackend('MKT rollups', ({ create }) => {
           const scope = { unitId: unit.id };
           const exact = await complianceReport(ctx, scope, range, { basis: 'readings' });
           const fast = await complianceReport(ctx, scope, range, { basis: 'rollups' });
+          expect(fast.units[0]!.expected_interval_seconds).toBe(period);
           expect(fast.units[0]!.basis).toBe('rollups');
           expect(exact.units[0]!.basis).toBe('readings');
           expect(fast.mkt_c).toBeCloseTo(exact.mkt_c!, 3);
