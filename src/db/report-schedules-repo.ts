@@ -5,12 +5,7 @@ import type { Sql } from './types.ts';
 export type SchedulePeriod = 'weekly' | 'monthly';
 export type ScheduleStatus = 'sending' | 'sent' | 'retrying' | 'failed' | 'interrupted';
 
-export interface ScheduleRow {
-  id: string;
-  customer_id: string;
-  facility_id: string;
-  facility_code: string;
-  facility_name: string | null;
+export interface ScheduleFields {
   period: SchedulePeriod;
   format: 'pdf' | 'csv';
   tz: string;
@@ -18,6 +13,14 @@ export interface ScheduleRow {
   enabled: boolean;
   period_end_at: Date;
   next_run_at: Date;
+}
+
+export interface ScheduleRow extends ScheduleFields {
+  id: string;
+  customer_id: string;
+  facility_id: string;
+  facility_code: string;
+  facility_name: string | null;
   attempts: number;
   retry_channel_ids: string[] | null;
   last_run_at: Date | null;
@@ -69,16 +72,6 @@ export const findSchedule = async (
       [id, customerId ?? null],
     )
   )[0];
-
-export interface ScheduleFields {
-  period: SchedulePeriod;
-  format: 'pdf' | 'csv';
-  tz: string;
-  channel_ids: string[] | null;
-  enabled: boolean;
-  period_end_at: Date;
-  next_run_at: Date;
-}
 
 export const insertSchedule = async (
   q: Sql,
