@@ -59,6 +59,12 @@ export interface ApiLimitsConfig {
   readonly headersTimeoutMs: number;
   /** An idle keep-alive connection is closed after this long. */
   readonly keepAliveTimeoutMs: number;
+  /**
+   * How long the API keeps serialized answers of its read routes in memory (latest, reading pages,
+   * units, stats, trends); 0 = never. New readings drop a customer's kept answers when the writers
+   * announce them (docs/architecture.md, "Read-path caching").
+   */
+  readonly responseCacheTtlMs: number;
 }
 
 /** Settings of the ingest role (collection, queue, writer). */
@@ -179,6 +185,7 @@ const parseApiLimits = (env: Env): ApiLimitsConfig => {
     // Node refuses a header timeout longer than the request timeout.
     headersTimeoutMs: readInt(env, 'TMS_HTTP_HEADERS_TIMEOUT_MS', 10_000, 500, requestTimeoutMs),
     keepAliveTimeoutMs: readInt(env, 'TMS_HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 1_000, 600_000),
+    responseCacheTtlMs: readInt(env, 'TMS_API_CACHE_TTL_MS', 5_000, 0, 60_000),
   };
 };
 

@@ -23,6 +23,11 @@ export interface Db extends Sql {
   readonly location: string;
   /** Runs `fn` in one transaction; commits when it resolves, rolls back when it throws. */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /**
+   * PGlite only (its one session): LISTEN on a channel; returns the UNLISTEN. PostgreSQL listeners
+   * hold a connection of their own (db/reading-changes.ts).
+   */
+  listen?(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 

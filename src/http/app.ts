@@ -16,6 +16,7 @@ import { registerAuth, type RouteScope } from './plugins/auth.ts';
 import { registerHeavyRequestLimit } from './plugins/heavy-requests.ts';
 import { registerHttpMetrics, registerSecurityHeaders } from './plugins/http-metrics.ts';
 import { registerOpenApi } from './plugins/openapi.ts';
+import { registerResponseCache, type ChangeFeed } from './plugins/response-cache.ts';
 import { registerAdminRoutes } from './routes/admin.ts';
 import { registerAlarmRoutes } from './routes/alarms.ts';
 import { registerAnalyticsRoutes } from './routes/analytics.ts';
@@ -57,6 +58,13 @@ export interface AppContext {
   zoneRebuilds?: { wake(): void };
   /** Request budgets; each one missing takes its default (`DEFAULT_API_LIMITS`). */
   limits?: Partial<ApiLimits>;
+  /**
+   * How long answers of routes marked `config.cache` are kept in memory (plugins/response-cache.ts);
+   * absent or 0: not kept (ETags and compression still apply). The api role passes TMS_API_CACHE_TTL_MS.
+   */
+  responseCacheTtlMs?: number;
+  /** Reading changes announced by the writers (db/reading-changes.ts): kept answers are dropped on them. */
+  readingChanges?: ChangeFeed;
 }
 
 export type ApiLimits = ApiLimitsConfig;
@@ -141,6 +149,7 @@ export const buildApp = async (ctx: AppContext): Promise<FastifyInstance> => {
     anonymousPerMinute: limits.anonymousPerMinute,
   });
   registerAuditScope(app);
+  registerResponseCache(app, { ttlMs: ctx.responseCacheTtlMs ?? 0, changes: ctx.readingChanges });
   const heavy = registerHeavyRequestLimit(app, { perToken: limits.heavyConcurrencyPerToken });
   await registerOpenApi(app);
 

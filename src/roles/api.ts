@@ -3,6 +3,7 @@ import { startReasonSettingRefresh } from '../audit/reason-setting.ts';
 import { buildApp, type AppContext } from '../http/app.ts';
 import type { Config } from '../config/config.ts';
 import { openPostgres } from '../db/postgres.ts';
+import { listenReadingChanges } from '../db/reading-changes.ts';
 import { withReadReplica, type ReadReplica } from '../db/read-replica.ts';
 import type { Db } from '../db/types.ts';
 import { startZoneRebuilder } from '../fleet/zone-rebuild.ts';
@@ -94,6 +95,15 @@ export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
   const stopReasonRefresh = await startReasonSettingRefresh(ctx.db);
   // Resumes rebuilds left pending by a restart; on the role's db, outside the API statement budget.
   const zoneRebuilds = startZoneRebuilder({ db: ctx.db, log: ctx.log.child({ module: 'zone-rebuild' }) });
+  // Writers announce new readings at commit; kept answers of those customers are dropped on it.
+  const readingChanges =
+    ctx.config.api.responseCacheTtlMs > 0
+      ? await listenReadingChanges({
+          db: ctx.db,
+          url: ctx.config.databaseUrl,
+          log: ctx.log.child({ module: 'reading-changes' }),
+        })
+      : undefined;
   const app = await buildApp({
     db: apiDb.db,
     readDb: readReplica?.db,
@@ -104,6 +114,8 @@ export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
     queueHealth: queueHealthFor(ctx),
     limits: ctx.config.api,
     zoneRebuilds,
+    responseCacheTtlMs: ctx.config.api.responseCacheTtlMs,
+    readingChanges,
   });
   try {
     await app.listen({ host: ctx.config.host, port: ctx.config.port });
@@ -111,6 +123,7 @@ export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
     stopReasonRefresh();
     await app.close();
     await zoneRebuilds.stop();
+    await readingChanges?.close();
     await readReplica?.close();
     await apiDb.close();
     const code = (e as NodeJS.ErrnoException).code;
@@ -139,6 +152,7 @@ export const startApi = async (ctx: RoleContext): Promise<RoleHandle> => {
         stopReasonRefresh();
         clearTimeout(grace);
         await zoneRebuilds.stop();
+        await readingChanges?.close();
         await readReplica?.close();
         await apiDb.close();
       }

@@ -23,6 +23,8 @@ export const registerAnalyticsRoutes = (app: App, { ctx }: RouteDeps): void => {
   const read = { scope: 'read' as const };
   // Long ranges read many rollup rows: limited per token (plugins/heavy-requests.ts).
   const heavy = { scope: 'read' as const, heavy: true };
+  // Rollup figures are kept for the cache TTL (plugins/response-cache.ts); a hit takes no heavy slot.
+  const rollup = { ...heavy, cache: 'rollup' as const };
   const tags = ['analytics'];
   // Figures over readings and rollups may lag (read replica); alarm history and id checks use the primary.
   const reads = forReads(ctx);
@@ -40,7 +42,7 @@ export const registerAnalyticsRoutes = (app: App, { ctx }: RouteDeps): void => {
   app.get(
     '/api/v1/analytics/temperature/summary',
     {
-      config: heavy,
+      config: rollup,
       schema: {
         tags,
         security: BEARER,
@@ -54,7 +56,7 @@ export const registerAnalyticsRoutes = (app: App, { ctx }: RouteDeps): void => {
   app.get(
     '/api/v1/analytics/temperature/trends',
     {
-      config: heavy,
+      config: rollup,
       schema: {
         tags,
         security: BEARER,

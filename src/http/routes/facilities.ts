@@ -28,6 +28,8 @@ const PageQuery = Type.Object(Pagination);
 /** Facilities and storage units of the caller's customer. */
 export const registerFacilityRoutes = (app: App, { ctx }: RouteDeps): void => {
   const read = { scope: 'read' as const };
+  // Units carry their current reading and status: kept while the change feed is heard (plugins/response-cache.ts).
+  const live = { scope: 'read' as const, cache: 'live' as const };
   const write = { scope: 'write' as const };
   const tags = ['facilities'];
 
@@ -80,7 +82,7 @@ export const registerFacilityRoutes = (app: App, { ctx }: RouteDeps): void => {
   app.get(
     '/api/v1/facilities/:facility_id/units',
     {
-      config: read,
+      config: live,
       schema: {
         tags,
         security: BEARER,

@@ -32,7 +32,8 @@ const queryOf = (q: Record<string, unknown> & { start_date?: string; end_date?: 
 });
 
 export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSeconds }: RouteDeps): void => {
-  const read = { scope: 'read' as const };
+  // Answers that move with every new reading: kept while the change feed is heard (plugins/response-cache.ts).
+  const live = { scope: 'read' as const, cache: 'live' as const };
   // Stats and aggregates may span years of rollups: limited per token (plugins/heavy-requests.ts).
   const heavy = { scope: 'read' as const, heavy: true };
   const page = Paginated(Reading);
@@ -59,7 +60,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
   app.get(
     '/api/v1/temperature',
     {
-      config: read,
+      config: live,
       schema: {
         tags,
         security: BEARER,
@@ -78,7 +79,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
   app.get(
     '/api/v1/temperature/latest',
     {
-      config: read,
+      config: live,
       schema: {
         tags,
         security: BEARER,
@@ -96,7 +97,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
   app.get(
     '/api/v1/temperature/facility/:facility_id',
     {
-      config: read,
+      config: live,
       schema: {
         tags,
         security: BEARER,
@@ -112,7 +113,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
   app.get(
     '/api/v1/temperature/unit/:unit_id',
     {
-      config: read,
+      config: live,
       schema: {
         tags,
         security: BEARER,
@@ -160,7 +161,7 @@ export const registerTemperatureRoutes = (app: App, { ctx, futureToleranceSecond
   app.get(
     '/api/v1/temperature/stats',
     {
-      config: heavy,
+      config: { ...heavy, cache: 'rollup' },
       schema: {
         tags,
         security: BEARER,
