@@ -1,4 +1,4 @@
-// The few autocannon 8 options and results bench/api.ts uses (the package ships no types).
+// The few autocannon 8 options and results bench/api.ts and bench/soak.ts use (the package ships no types).
 declare module 'autocannon' {
   interface Options {
     url: string;
@@ -11,6 +11,8 @@ declare module 'autocannon' {
     average: number;
     p50: number;
     p99: number;
+    /** requests: how many completed. */
+    total?: number;
   }
   interface Result {
     requests: Histogram;

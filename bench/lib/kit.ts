@@ -31,8 +31,36 @@ export const openKeptDatabase = async (
 export const median = (xs: readonly number[]): number =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-export const p95 = (xs: readonly number[]): number =>
-  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))]!;
+/**
+ * The `p`-th percentile (0–100) of `xs` as the benchmarks have always taken it: the sorted value at
+ * index ⌊p/100 · n⌋ (capped at the last), so always an observed value; NaN for no values.
+ */
+export const percentile = (xs: readonly number[], p: number): number => {
+  if (xs.length === 0) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+};
+
+export const p95 = (xs: readonly number[]): number => percentile(xs, 95);
+
+/**
+ * Least-squares slope of `ys` over `xs` (units of y per unit of x), ignoring pairs where either is
+ * not finite; NaN with fewer than two distinct x values.
+ */
+export const leastSquaresSlope = (xs: readonly number[], ys: readonly number[]): number => {
+  const pts = xs.flatMap((x, i) => (Number.isFinite(x) && Number.isFinite(ys[i]) ? [[x, ys[i]!]] : []));
+  const n = pts.length;
+  if (n < 2) return NaN;
+  const mx = pts.reduce((a, [x]) => a + x!, 0) / n;
+  const my = pts.reduce((a, [, y]) => a + y!, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const [x, y] of pts) {
+    sxy += (x! - mx) * (y! - my);
+    sxx += (x! - mx) ** 2;
+  }
+  return sxx === 0 ? NaN : sxy / sxx;
+};
 
 /** Median and p95 of `n` runs of `fn` after `warm` unmeasured ones (caches and plans). */
 export const timeRuns = async (
