@@ -247,6 +247,56 @@ describeEachBackend('api http caching', ({ backend, create }) => {
     expect(trendsAfter.body).toBe((await get(uncached, trends, tokAw)).body);
   });
 
+  it('computes a missing answer once for concurrent requests of it', async () => {
+    let rollupQueries = 0;
+    const counting: Db = {
+      ...db,
+      query: (text, params, o) => {
+        if (text.includes('rollups')) rollupQueries++;
+        return db.query(text, params, o);
+      },
+    };
+    const app2 = await buildApp({
+      db: counting,
+      log,
+      clock: systemClock,
+      responseCacheTtlMs: 60_000,
+      readingChanges: changes,
+    });
+    try {
+      const url = (unit: string) => `${trendsUrl()}&unit=${unit}`;
+      expect((await get(app2, url('C'), tokA)).statusCode).toBe(200);
+      const one = rollupQueries;
+      expect(one).toBeGreaterThan(0);
+      rollupQueries = 0;
+      const answers = await Promise.all(Array.from({ length: 12 }, () => get(app2, url('F'), tokA)));
+      expect(new Set(answers.map((r) => r.statusCode))).toEqual(new Set([200]));
+      expect(new Set(answers.map((r) => r.body)).size).toBe(1);
+      expect(rollupQueries).toBe(one);
+    } finally {
+      await app2.close();
+    }
+  });
+
+  it('an admin write through this process drops every kept answer', async () => {
+    const admin = (await tokenFor(db, null)).token;
+    const url = '/api/v1/temperature/latest?limit=3';
+    const kept = await get(app, url, tokB);
+    await writeOn(db, b[1]!, 3.25, false);
+    expect((await get(app, url, tokB)).body).toBe(kept.body);
+    const put = await app.inject({
+      method: 'PUT',
+      url: `/api/v1/admin/customers/${b[1]!.customer_id}`,
+      headers: { authorization: `Bearer ${admin}` },
+      payload: { name: 'Customer B, renamed' },
+    });
+    expect(put.statusCode).toBe(200);
+    expect((await get(app, url, tokB)).json()[0]).toMatchObject({
+      storage_unit_id: b[1]!.id,
+      temperature_c: 3.25,
+    });
+  });
+
   it('the CTE form announces the distinct customers of its rows at commit; none for no rows or a rollback', async () => {
     const seen: Array<readonly string[] | 'all'> = [];
     changes.onChange((c) => seen.push(c));

@@ -46,6 +46,8 @@ interface Entry {
 interface RequestState {
   hit?: Entry;
   key?: string;
+  /** Set on the request computing `key` while others wait for it: settles with what it kept. */
+  settle?: (e: Entry | undefined) => void;
   customerId?: string;
   epoch?: number;
   generation?: number;
@@ -103,6 +105,10 @@ export const registerResponseCache = (app: FastifyInstance, opts: ResponseCacheO
   });
   const states = new WeakMap<FastifyRequest, RequestState>();
   const current = (e: Entry) => e.epoch === epoch && e.generation === generationOf(e.customerId);
+  // One computation per key at a time: when an answer expires under load, the requests arriving
+  // while it is recomputed wait for it instead of each querying and serializing (a burst that put
+  // the p99 at 60-110 ms at 1,000 req/s while p50 was 5 ms).
+  const computing = new Map<string, Promise<Entry | undefined>>();
 
   app.addHook('onRequest', async (req, reply) => {
     const kind = req.routeOptions.config?.cache;
@@ -112,12 +118,27 @@ export const registerResponseCache = (app: FastifyInstance, opts: ResponseCacheO
     if (p?.kind !== 'customer') return;
     const units = p.accessibleUnits.length ? [...p.accessibleUnits].sort().join(',') : '*';
     const key = `${p.customerId}|${units}\n${normalizedUrl(req.url)}`;
-    const hit = cache.get(key);
+    let hit = cache.get(key);
+    // No await between the miss and registering below, unless someone is computing it already.
+    const pending = hit && current(hit) ? undefined : computing.get(key);
+    if (pending) hit = await pending;
     if (hit && current(hit)) {
       states.set(req, { hit });
       return reply.code(200).type(JSON_TYPE).send(hit.body);
     }
-    states.set(req, { key, customerId: p.customerId, epoch, generation: generationOf(p.customerId) });
+    const st: RequestState = { key, customerId: p.customerId, epoch, generation: generationOf(p.customerId) };
+    if (!computing.has(key)) {
+      let resolve!: (e: Entry | undefined) => void;
+      computing.set(key, new Promise((r) => (resolve = r)));
+      st.settle = (e) => {
+        st.settle = undefined;
+        computing.delete(key);
+        resolve(e);
+      };
+      // Settled by onSend when kept; otherwise (an error, a 404, a client gone) when the socket closes.
+      reply.raw.once('close', () => st.settle?.(undefined));
+    }
+    states.set(req, st);
   });
 
   // Runs after the security headers' hook (registered earlier), so its Cache-Control wins.
@@ -137,8 +158,10 @@ export const registerResponseCache = (app: FastifyInstance, opts: ResponseCacheO
         encoded: {},
       };
       // Not kept when the readings changed while it was computed: it may predate the change.
-      if (st?.key && st.epoch === epoch && st.generation === generationOf(entry.customerId))
+      if (st?.key && st.epoch === epoch && st.generation === generationOf(entry.customerId)) {
         cache?.set(st.key, entry);
+        st.settle?.(entry);
+      }
     }
     const scope = req.routeOptions.config?.scope;
     if (scope && scope !== 'public') {
@@ -171,6 +194,11 @@ export const registerResponseCache = (app: FastifyInstance, opts: ResponseCacheO
     if (req.method === 'GET' || req.method === 'HEAD' || reply.statusCode >= 400) return payload;
     const p = req.principal;
     if (p?.kind === 'customer') changed(p.customerId);
+    // An admin write may touch any customer's units or facilities: nothing kept survives it.
+    else if (p?.kind === 'admin') {
+      epoch++;
+      cache?.clear();
+    }
     return payload;
   });
 };
