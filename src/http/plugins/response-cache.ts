@@ -135,7 +135,8 @@ export const registerResponseCache = (app: FastifyInstance, opts: ResponseCacheO
         computing.delete(key);
         resolve(e);
       };
-      // Settled by onSend when kept; otherwise (an error, a 404, a client gone) when the socket closes.
+      // Settled by onSend when kept; otherwise (an error, a 404, a client gone) when the response
+      // ends or its socket closes, whichever comes first.
       reply.raw.once('close', () => st.settle?.(undefined));
     }
     states.set(req, st);
@@ -185,6 +186,10 @@ export const registerResponseCache = (app: FastifyInstance, opts: ResponseCacheO
     const encoded = (entry.encoded[coding] ??= await encode(coding, entry.body));
     reply.header('content-encoding', coding);
     return encoded;
+  });
+
+  app.addHook('onResponse', async (req) => {
+    states.get(req)?.settle?.(undefined);
   });
 
   // A customer's own write through this process (a reading, a unit's limits) shows at once here;
