@@ -4,6 +4,8 @@ import { PGlite, parse, protocol } from '@electric-sql/pglite';
 const { parseResults } = parse;
 import { AppError } from '../lib/errors.ts';
 import { Mutex } from '../lib/mutex.ts';
+import { initPgliteDataDir } from './pglite-initdb.ts';
+import { EMBEDDED_MEMORY_SETTINGS, limitWasmCompileThreads, toStartParams } from './pglite-memory.ts';
 import { INT8_OID, NUMERIC_OID, toNumber } from './type-parsers.ts';
 import type { Db, Sql } from './types.ts';
 
@@ -22,6 +24,7 @@ const EMBEDDED_SETTINGS = [
   'wal_level=minimal',
   '-c',
   'max_wal_senders=0',
+  ...toStartParams(EMBEDDED_MEMORY_SETTINGS),
 ];
 
 /**
@@ -129,8 +132,10 @@ export interface PgliteOptions {
 }
 
 /**
- * Opens (creating on first use) an embedded database.
- * @throws AppError CONFIG when the directory cannot be created or written.
+ * Opens (creating on first use, in a child process) an embedded database with the memory settings
+ * of pglite-memory.ts.
+ * @throws AppError CONFIG when the directory cannot be created or written; INTERNAL when creating
+ * the database fails.
  */
 export const openPglite = async (opts: PgliteOptions): Promise<Db> => {
   if (opts.dataDir) {
@@ -145,11 +150,14 @@ export const openPglite = async (opts: PgliteOptions): Promise<Db> => {
       );
     }
   }
+  const startParams = [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS];
+  limitWasmCompileThreads();
+  if (opts.dataDir && !opts.loadDataDir) await initPgliteDataDir(opts.dataDir, startParams);
   const pg = new PGlite({
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
     ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
     parsers,
-    startParams: [...PGlite.defaultStartParams, ...EMBEDDED_SETTINGS],
+    startParams,
   });
   await pg.waitReady;
   return wrapPglite(pg, opts.dataDir ?? 'memory');
