@@ -17,11 +17,10 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import pg from 'pg';
 import { issueToken } from '../src/auth/tokens.ts';
+import { openKeptDatabase } from './lib/kit.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openPglite } from '../src/db/pglite.ts';
-import { openPostgres } from '../src/db/postgres.ts';
 import { seedFleet } from '../src/db/seed-fleet.ts';
 import type { Db } from '../src/db/types.ts';
 import type { Reading } from '../src/domain/reading.ts';
@@ -40,6 +39,8 @@ const duration = Number(arg('duration', '10'));
 const rate = Number(arg('rate', '1000'));
 const reload = process.argv.includes('--reload');
 const apiWorkers = Number(arg('api-workers', '1'));
+// bench:scale points this at its own database, loaded already (its readings are not reloaded).
+const DATABASE = process.env.TMS_BENCH_API_DATABASE ?? 'tms_bench';
 const conditional = process.argv.includes('--conditional');
 const compressed = process.argv.includes('--compressed');
 const adminUrl = process.env.TMS_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -55,15 +56,10 @@ const openBench = async (): Promise<{ db: Db; env: Record<string, string> }> => 
     await mkdir(dir, { recursive: true });
     return { db: await openPglite({ dataDir: path.join(dir, 'pgdata') }), env: { TMS_DATA_DIR: dir } };
   }
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  const exists = (await admin.query("SELECT 1 FROM pg_database WHERE datname = 'tms_bench'")).rowCount! > 0;
-  if (exists && reload) await admin.query('DROP DATABASE tms_bench WITH (FORCE)');
-  if (!exists || reload) await admin.query('CREATE DATABASE tms_bench');
-  await admin.end();
+  const db = await openKeptDatabase(adminUrl, DATABASE, { reload, max: 4 });
   const url = new URL(adminUrl);
-  url.pathname = '/tms_bench';
-  return { db: await openPostgres({ url: url.toString(), max: 4 }), env: { DATABASE_URL: url.toString() } };
+  url.pathname = `/${DATABASE}`;
+  return { db, env: { DATABASE_URL: url.toString() } };
 };
 
 interface LoadUnit {
@@ -79,7 +75,7 @@ interface LoadUnit {
 const load = async (db: Db, end: number): Promise<void> => {
   await migrate(db);
   await seedFleet(db, await loadFleet(), { simHost: '127.0.0.1', simPortStart: 8001 });
-  const [{ n }] = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM temperature_readings')) as [
+  const [{ n }] = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM readings')) as [
     { n: number },
   ];
   if (n >= target * 0.95) return log(`reusing ${n} readings already loaded`);
@@ -163,7 +159,7 @@ const main = async () => {
   const end = Math.floor(Date.now() / 60_000) * 60_000;
   const { db, env } = await openBench();
   await load(db, end);
-  const [{ n }] = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM temperature_readings')) as [
+  const [{ n }] = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM readings')) as [
     { n: number },
   ];
   const [unit] = await db.query<{ id: string; facility_id: string; code: string }>(
@@ -271,7 +267,7 @@ const main = async () => {
     console.log(`\n| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
     for (const r of table) console.log(`| ${r.join(' | ')} |`);
     console.log(
-      `\nConditions: ${backend === 'postgres' ? 'PostgreSQL (tms_bench)' : 'embedded PGlite'}, ${n} readings, ` +
+      `\nConditions: ${backend === 'postgres' ? 'PostgreSQL (${DATABASE})' : 'embedded PGlite'}, ${n} readings, ` +
         `${os.cpus().length} vCPU (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}, one \`tms up --roles api\` process${apiWorkers > 1 ? ` with ${apiWorkers} API workers` : ''}; ` +
         `autocannon in this process on the same machine; fixed run: ${rate} req/s over 64 connections for ${duration} s; ` +
         `open run: 32 connections for ${duration} s; customer A read token (cache 1 s), load average ${os

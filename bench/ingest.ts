@@ -3,10 +3,14 @@
  * through processor → queue → writer (dedupe on, run accounting on) and prints readings/s, p99 batch
  * latency (publish → commit) and peak RSS, for
  *   (a) embedded PGlite (on disk, in a temp dir) + in-process queue, and
- *   (b) PostgreSQL + RabbitMQ (a fresh database and queue names of its own, removed afterwards).
+ *   (b) PostgreSQL + RabbitMQ (a fresh database and queue names of its own, removed afterwards),
+ * and, in the same run, the physical limit they are measured against:
+ *   (c) a bare COPY (pg-copy-streams, 10,000 rows per COPY) of the same readings, already processed,
+ *       into a PostgreSQL table of the same columns and natural key as `readings` (no partitions,
+ *       rollups, run accounting, queue or dedupe work), whose rate each case is printed as a share of.
  * Rows are generated lazily per run window; generation time is excluded from readings/s.
  *
- *   npm run bench:ingest -- [--only a|b] [--readings 300000]
+ *   npm run bench:ingest -- [--only a|b|c] [--readings 300000]
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -174,6 +178,8 @@ const pump = async (
 };
 
 const print = (name: string, r: Result, conditions: string) => {
+  // The parent process reads this line to put the cases side by side.
+  console.log(`RESULT ${JSON.stringify({ case: name.slice(0, 1), perSecond: r.perSecond })}`);
   console.log(`\n(${name})`);
   console.log(
     `  ${Math.round(r.perSecond).toLocaleString('en')} readings/s end to end  (${r.readings.toLocaleString('en')} readings, ${r.stored.toLocaleString('en')} stored, ${r.seconds.toFixed(1)} s)`,
@@ -203,14 +209,102 @@ if (only) console.log(`machine: ${machine}`);
 // Each case in a process of its own, so peak RSS is that case's (WASM memory is never given back).
 if (!only) {
   const { execFileSync } = await import('node:child_process');
-  for (const c of ['a', 'b'])
-    execFileSync(
+  const rates: Record<string, number> = {};
+  for (const c of ['c', 'a', 'b']) {
+    const out = execFileSync(
       process.execPath,
       [...process.execArgv, process.argv[1]!, '--only', c, '--readings', String(target)],
-      {
-        stdio: 'inherit',
-      },
+      { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' },
     );
+    for (const line of out.split('\n')) {
+      if (!line.startsWith('RESULT ')) {
+        if (line) console.log(line);
+        continue;
+      }
+      const r = JSON.parse(line.slice(7)) as { case: string; perSecond: number };
+      rates[r.case] = r.perSecond;
+    }
+  }
+  console.log('\nShare of the bare COPY measured in this run (targets: b ≥ 50 %, a ≥ 25 %):');
+  for (const c of ['a', 'b'])
+    console.log(
+      `  (${c}) ${Math.round(rates[c]!).toLocaleString('en')} / ${Math.round(rates.c!).toLocaleString('en')} readings/s = ${((100 * rates[c]!) / rates.c!).toFixed(0)} %`,
+    );
+}
+
+if (only.includes('c')) {
+  const name = `tms_bench_copy_${randomUUID().slice(0, 8)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    const db = await openPostgres({ url: url.toString(), max: 2 });
+    await migrate(db);
+    const ids = await setup(db, fleet.customers);
+    const keys = new Map(
+      (await db.query<{ id: string; k: number }>('SELECT id, reading_key AS k FROM storage_units')).map(
+        (u) => [u.id, u.k],
+      ),
+    );
+    // The same readings as the cases, processed beforehand: only the COPY is timed.
+    const codeMaps = new CodeMapCache(db);
+    const lines: string[] = [];
+    for (const run of generateRuns(fleet.customers, ids, { genMs: 0 })) {
+      const units = await codeMaps.lookupFor(run.customerId, codesOf(run.rows));
+      const r = processRows({
+        rows: run.rows,
+        customerCode: run.customer.code,
+        timezone: 'UTC',
+        units,
+        nowMs: Date.now(),
+        futureToleranceMs: 300_000,
+      });
+      for (const x of r.readings)
+        lines.push(
+          `${new Date(x.recordedAtMs).toISOString()}\t${x.temperatureC ?? '\\N'}\t1\t${keys.get(x.storageUnitId)}\t1\t${x.qualityScore}\t${x.equipmentStatus === 'failure' ? 'f' : 'n'}\t${x.sourceUnit}\n`,
+        );
+    }
+    await db.close();
+    await client.query(`CREATE TABLE copy_baseline (
+      recorded_at timestamptz NOT NULL, temperature_c double precision, batch_key bigint NOT NULL,
+      unit_key integer NOT NULL, sensor_key integer NOT NULL, quality_score real NOT NULL,
+      status "char" NOT NULL, source_unit "char" NOT NULL,
+      UNIQUE (unit_key, recorded_at) WITH (fillfactor = 100))`);
+    const { from: copyFrom } = await import('pg-copy-streams');
+    const { pipeline } = await import('node:stream/promises');
+    const { Readable } = await import('node:stream');
+    const t0 = performance.now();
+    for (let i = 0; i < lines.length; i += 10_000)
+      await pipeline(
+        Readable.from([lines.slice(i, i + 10_000).join('')]),
+        client.query(copyFrom('COPY copy_baseline FROM STDIN')),
+      );
+    const seconds = (performance.now() - t0) / 1000;
+    const version = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]!
+      .server_version;
+    print(
+      'c: bare COPY into a table of the same columns and natural key (the physical limit)',
+      {
+        readings: lines.length,
+        stored: lines.length,
+        seconds,
+        perSecond: lines.length / seconds,
+        p50Ms: 0,
+        p99Ms: 0,
+        batches: Math.ceil(lines.length / 10_000),
+        peakRssMb: process.memoryUsage().rss / 1048576,
+      },
+      `PostgreSQL ${version} (synchronous_commit on), pg-copy-streams, one COPY (own transaction) per 10,000 rows, 1 connection`,
+    );
+  } finally {
+    await client.end();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
 }
 
 if (only.includes('a')) {

@@ -1,3 +1,4 @@
+import { notifyReadingsChanged } from '../db/reading-changes.ts';
 import { randomUUID } from 'node:crypto';
 import { currentAuditScope, type AuditActor } from '../audit/context.ts';
 import { recordAudit } from '../audit/record.ts';
@@ -6,7 +7,12 @@ import {
   claimJob,
   countExpiredReadings,
   deleteExpiredBatch,
+  dropReadingPartition,
+  ensureReadingPartitions,
+  listReadingPartitions,
   listRetentionCustomers,
+  partitionHoldsCustomers,
+  type ReadingPartition,
   markReadingDeleteAudited,
   recordDeletedBefore,
   releaseJob,
@@ -82,6 +88,8 @@ export interface RetentionResult {
   customers: CustomerRetention[];
   /** Readings deleted (would be, in a dry run) in all. */
   total: number;
+  /** Monthly partitions dropped whole (would be, in a dry run): see planPartitionDrops. */
+  partitions_dropped: string[];
 }
 
 /** The system's `data_retention_days` (a positive integer, else the default). */
@@ -119,8 +127,17 @@ export const runRetention = async (
     const systemDays = await systemRetentionDays(db);
     const now = ctx.clock.now();
     const actor = opts.actor ?? currentAuditScope().actor;
+    // The months ahead get their partitions here (the writers create a missing one on demand too).
+    if (!dryRun) await ensureReadingPartitions(db, now, new Date(now.getTime() + 62 * DAY_MS));
+    const all = await listRetentionCustomers(db);
+    const cutoffs = new Map(
+      all.map((c) => [c.id, retentionCutoff(now, c.data_retention_days ?? systemDays)]),
+    );
+    // Whole partitions go only in a run over every customer.
+    const drops = opts.customerId ? [] : await planPartitionDrops(db, cutoffs);
+    const keptFrom = drops.length ? drops[drops.length - 1]!.to : null;
     const customers: CustomerRetention[] = [];
-    for (const c of await listRetentionCustomers(db, opts.customerId)) {
+    for (const c of all.filter((x) => !opts.customerId || x.id === opts.customerId)) {
       if (opts.stopping?.()) break;
       const days = c.data_retention_days ?? systemDays;
       const source = c.data_retention_days === null ? 'system' : 'customer';
@@ -145,15 +162,49 @@ export const runRetention = async (
         continue;
       }
       customers.push(
-        await deleteCustomerExpired(db, base, { batchSize, actor, owner, stopping: opts.stopping }),
+        await deleteCustomerExpired(db, base, {
+          batchSize,
+          actor,
+          owner,
+          keptFrom,
+          stopping: opts.stopping,
+        }),
       );
     }
+    const dropped: string[] = [];
+    for (const p of drops) {
+      if (dryRun) {
+        dropped.push(p.name);
+        continue;
+      }
+      if (opts.stopping?.()) break;
+      if (!(await renewJob(db, RETENTION_JOB, owner, RETENTION_LEASE_SECONDS)))
+        throw new AppError('CONFLICT', 'The retention lease was lost (another process took it over)');
+      await db.transaction(async (tx) => {
+        await dropReadingPartition(tx, p);
+        await notifyReadingsChanged(tx);
+        await recordAudit(tx, {
+          entityType: 'readings',
+          entityId: null,
+          customerId: null,
+          action: 'retention',
+          actor,
+          reason: currentAuditScope().reason ?? 'every customer with readings in it is past its retention',
+          details: { partition: p.name, from: p.from.toISOString(), to: p.to.toISOString(), rollups: 'kept' },
+        });
+      });
+      dropped.push(p.name);
+    }
+    // What the dropped partitions held was counted in each customer's entry (deleted).
+    for (const c of customers)
+      if (!dryRun && keptFrom && dropped.length === drops.length) c.deleted = Math.max(c.deleted, c.expired);
     const result: RetentionResult = {
       dry_run: dryRun,
       system_retention_days: systemDays,
       batch_size: batchSize,
       customers,
       total: customers.reduce((n, c) => n + (dryRun ? c.expired : c.deleted), 0),
+      partitions_dropped: dropped,
     };
     if (!dryRun && !opts.leaseHeld) await releaseJob(db, RETENTION_JOB, owner, summaryOf(result));
     return result;
@@ -166,15 +217,43 @@ export const runRetention = async (
 /** What job_runs keeps of a run: the totals and the customers that lost readings. */
 export const summaryOf = (r: RetentionResult) => ({
   total: r.total,
+  partitions_dropped: r.partitions_dropped,
   customers: r.customers
     .filter((c) => c.deleted > 0)
     .map((c) => ({ code: c.customer_code, deleted: c.deleted, cutoff: c.cutoff })),
 });
 
+/**
+ * The oldest partitions that can go whole: each ends at or before the cutoff of every customer with
+ * a reading in it (a customer whose retention is longer keeps the month, and every later one, in
+ * place: their other customers' readings there are deleted in batches instead).
+ */
+export const planPartitionDrops = async (
+  db: Db,
+  cutoffs: ReadonlyMap<string, Date>,
+): Promise<ReadingPartition[]> => {
+  const drops: ReadingPartition[] = [];
+  if (cutoffs.size === 0) return drops;
+  for (const p of await listReadingPartitions(db)) {
+    const blocking = [...cutoffs].filter(([, cutoff]) => cutoff < p.to).map(([id]) => id);
+    if (blocking.length === cutoffs.size && cutoffs.size > 0) break; // every customer keeps this month
+    if (await partitionHoldsCustomers(db, p, blocking)) break;
+    drops.push(p);
+  }
+  return drops;
+};
+
 const deleteCustomerExpired = async (
   db: Db,
   base: Pick<CustomerRetention, 'customer_id' | 'customer_code' | 'retention_days' | 'source' | 'cutoff'>,
-  run: { batchSize: number; actor: AuditActor; owner: string; stopping?: () => boolean },
+  run: {
+    batchSize: number;
+    actor: AuditActor;
+    owner: string;
+    /** Readings before this instant are in partitions the run drops whole: not deleted one by one. */
+    keptFrom: Date | null;
+    stopping?: () => boolean;
+  },
 ): Promise<CustomerRetention> => {
   const { customer_id: customerId, cutoff } = base;
   // The first batch: fix what this run deletes, delete the first part and write the one entry.
@@ -182,8 +261,15 @@ const deleteCustomerExpired = async (
     await markReadingDeleteAudited(tx);
     const e = await countExpiredReadings(tx, customerId, cutoff);
     if (e.count === 0 || e.max_id === null) return { e, n: 0 };
-    const n = await deleteExpiredBatch(tx, customerId, cutoff, e.max_id, run.batchSize);
+    const n = await deleteExpiredBatch(
+      tx,
+      customerId,
+      { from: run.keptFrom, cutoff },
+      e.max_id,
+      run.batchSize,
+    );
     await recordDeletedBefore(tx, customerId, cutoff);
+    await notifyReadingsChanged(tx, [customerId]);
     await recordAudit(tx, {
       entityType: 'readings',
       entityId: null,
@@ -215,7 +301,8 @@ const deleteCustomerExpired = async (
       throw new AppError('CONFLICT', 'The retention lease was lost (another process took it over)');
     last = await db.transaction(async (tx) => {
       await markReadingDeleteAudited(tx);
-      return deleteExpiredBatch(tx, customerId, cutoff, e.max_id!, run.batchSize);
+      await notifyReadingsChanged(tx, [customerId]);
+      return deleteExpiredBatch(tx, customerId, { from: run.keptFrom, cutoff }, e.max_id!, run.batchSize);
     });
     deleted += last;
     if (last > 0) batches += 1;

@@ -24,6 +24,7 @@ interface RunResult {
   system_retention_days: number;
   customers: CustomerLine[];
   total: number;
+  partitions_dropped: string[];
 }
 
 const when = (v: string | null): string => (v === null ? '-' : v.replace(/\.\d{3}Z$/, 'Z'));
@@ -40,7 +41,7 @@ export const registerRetentionCommands = (program: Command): void => {
 export const configureRetentionRun = (cmd: Command): void => {
   cmd
     .description(
-      "Delete raw readings recorded before each customer's cutoff (the UTC midnight of now minus its retention days); the hourly and daily rollups and the audit trail are kept, and each customer that lost readings gets one audit entry",
+      "Delete raw readings recorded before each customer's cutoff (the UTC midnight of now minus its retention days): whole monthly partitions where every customer with readings in them is past its cutoff, the rest in batches; the hourly and daily rollups and the audit trail are kept, and each customer that lost readings gets one audit entry",
     )
     .option('--dry-run', 'say per customer what would be deleted; delete nothing')
     .option('--customer <code>', 'only this customer')
@@ -79,6 +80,11 @@ export const configureRetentionRun = (cmd: Command): void => {
             ]),
           ),
         );
+        const parts = r.partitions_dropped;
+        if (parts.length)
+          console.log(
+            `${r.dry_run ? 'Monthly partitions that would be dropped whole' : 'Monthly partitions dropped whole'}: ${parts.join(', ')}`,
+          );
         console.log(
           r.dry_run
             ? `Dry run: ${r.total} readings would be deleted; nothing changed.`

@@ -1,3 +1,4 @@
+import { unitKeySql } from './reading-keys.ts';
 import type { Sql } from './types.ts';
 
 // alarm_pending and alarm_unit_state (migrations 010, 011): which units await evaluation, and each
@@ -111,7 +112,7 @@ export const readingsAfter = (
          FROM unnest($1::uuid[], $2::timestamptz[]) AS x(id, after)
          CROSS JOIN LATERAL (
            SELECT t.recorded_at, t.temperature_c FROM temperature_readings t
-           WHERE t.storage_unit_id = x.id AND t.recorded_at > coalesce(x.after, '-infinity'::timestamptz)
+           WHERE t.unit_key = ${unitKeySql('x.id')} AND t.recorded_at > coalesce(x.after, '-infinity'::timestamptz)
            ORDER BY t.recorded_at LIMIT $3) r
          ORDER BY 1, 2`,
         [
@@ -129,8 +130,8 @@ export const countReadingsBetween = async (
   untilMs: number,
 ): Promise<number> => {
   const [row] = await q.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM temperature_readings
-     WHERE storage_unit_id = $1 AND recorded_at > coalesce($2::timestamptz, '-infinity'::timestamptz)
+    `SELECT count(*)::int AS n FROM readings
+     WHERE unit_key = ${unitKeySql('$1::uuid')} AND recorded_at > coalesce($2::timestamptz, '-infinity'::timestamptz)
        AND recorded_at <= $3`,
     [unitId, afterMs === null ? null : new Date(afterMs), new Date(untilMs)],
   );
@@ -234,8 +235,8 @@ export const createSweepUnitStates = async (q: Sql): Promise<number> =>
       `INSERT INTO alarm_unit_state (storage_unit_id, customer_id, last_reading_at, no_data_due_at)
        SELECT u.id, u.customer_id, lr.t, coalesce(lr.t, u.created_at)
        FROM storage_units u JOIN customers c ON c.id = u.customer_id
-       LEFT JOIN LATERAL (SELECT max(r.recorded_at) AS t FROM temperature_readings r
-                          WHERE r.storage_unit_id = u.id) lr ON true
+       LEFT JOIN LATERAL (SELECT max(r.recorded_at) AS t FROM readings r
+                          WHERE r.unit_key = u.reading_key) lr ON true
        WHERE u.is_active AND c.is_active
          AND NOT EXISTS (SELECT 1 FROM alarm_unit_state s WHERE s.storage_unit_id = u.id)
        ORDER BY 1

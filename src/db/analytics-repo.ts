@@ -1,4 +1,11 @@
-import { param, rangeSql, scopeConditions, type ReadingScope } from './readings-query-repo.ts';
+import { readingScopeConditions, statusNameSql } from './reading-keys.ts';
+import {
+  param,
+  rangeSql,
+  scopeConditions,
+  unitScopeConditions,
+  type ReadingScope,
+} from './readings-query-repo.ts';
 import { GOOD_QUALITY_THRESHOLD } from './readings-repo.ts';
 import { dailyZoneReadySql } from './zone-rebuild-repo.ts';
 import { localMidnight, TIME_GROUPS, type TimeGroup } from '../domain/time.ts';
@@ -197,7 +204,7 @@ export const aggregateReadings = async (q: Sql, spec: AggregateSpec): Promise<Ag
   if (plan.raw.length > 0) {
     const goodParam = `${param(params, good)}::float8`;
     const c = [
-      ...scopeConditions(spec.scope, params),
+      ...readingScopeConditions(spec.scope, params),
       `(${plan.raw.map((r) => rangeSql('recorded_at', r, params)).join(' OR ')})`,
     ];
     parts.push(
@@ -225,14 +232,15 @@ export const unusualStatusCounts = async (
   end: Date | undefined,
 ): Promise<Record<string, number>> => {
   const params: unknown[] = [];
+  // On `readings` itself: its partial index (migration 019) matches only the status code.
   const c = [
-    ...scopeConditions(scope, params),
+    ...readingScopeConditions(scope, params),
     rangeSql('recorded_at', { from: start, to: end, toInclusive: true }, params),
-    "equipment_status <> 'normal'",
+    "status <> 'n'",
     'temperature_c IS NOT NULL',
   ];
   const rows = await q.query<{ s: string; n: number }>(
-    `SELECT equipment_status AS s, count(*)::int AS n FROM temperature_readings WHERE ${c.join(' AND ')} GROUP BY 1`,
+    `SELECT ${statusNameSql('status')} AS s, count(*)::int AS n FROM readings WHERE ${c.join(' AND ')} GROUP BY status`,
     params,
   );
   return Object.fromEntries(rows.map((r) => [r.s, r.n]));
@@ -246,13 +254,14 @@ export const unusualStatusCountsByCustomer = async (
 ): Promise<Map<string, Record<string, number>>> => {
   const params: unknown[] = [];
   const c = [
-    rangeSql('recorded_at', { from: start, to: end, toInclusive: true }, params),
-    "equipment_status <> 'normal'",
-    'temperature_c IS NOT NULL',
+    rangeSql('r.recorded_at', { from: start, to: end, toInclusive: true }, params),
+    "r.status <> 'n'",
+    'r.temperature_c IS NOT NULL',
   ];
   const rows = await q.query<{ c: string; s: string; n: number }>(
-    `SELECT customer_id AS c, equipment_status AS s, count(*)::int AS n FROM temperature_readings
-     WHERE ${c.join(' AND ')} GROUP BY 1, 2`,
+    `SELECT u.customer_id AS c, ${statusNameSql('r.status')} AS s, count(*)::int AS n
+     FROM readings r JOIN storage_units u ON u.reading_key = r.unit_key
+     WHERE ${c.join(' AND ')} GROUP BY 1, r.status`,
     params,
   );
   const out = new Map<string, Record<string, number>>();
@@ -267,15 +276,18 @@ export const readingTimeBounds = async (
   start: Date | undefined,
   end: Date | undefined,
 ): Promise<{ first: Date | null; last: Date | null }> => {
+  // Unit by unit (two index probes each): one ordered probe cannot span several unit keys.
   const params: unknown[] = [];
-  const c = [
-    ...scopeConditions(scope, params),
-    rangeSql('recorded_at', { from: start, to: end, toInclusive: true }, params),
-  ];
-  const w = c.join(' AND ');
+  const w = [
+    'r.unit_key = u.reading_key',
+    rangeSql('r.recorded_at', { from: start, to: end, toInclusive: true }, params),
+  ].join(' AND ');
+  const units = unitScopeConditions(scope, params);
   const [row] = await q.query<{ first: Date | null; last: Date | null }>(
-    `SELECT (SELECT recorded_at FROM temperature_readings WHERE ${w} ORDER BY recorded_at LIMIT 1) AS first,
-            (SELECT recorded_at FROM temperature_readings WHERE ${w} ORDER BY recorded_at DESC LIMIT 1) AS last`,
+    `SELECT min(x.first) AS first, max(x.last) AS last FROM storage_units u CROSS JOIN LATERAL (
+       SELECT (SELECT r.recorded_at FROM readings r WHERE ${w} ORDER BY r.recorded_at LIMIT 1) AS first,
+              (SELECT r.recorded_at FROM readings r WHERE ${w} ORDER BY r.recorded_at DESC LIMIT 1) AS last) x
+     ${units.length ? `WHERE ${units.join(' AND ')}` : ''}`,
     params,
   );
   return row ?? { first: null, last: null };

@@ -1,3 +1,4 @@
+import { notifyReadingsChanged } from './reading-changes.ts';
 import { rebuildTouchedDays } from './daily-rollups-repo.ts';
 import { ROLLUP_AGGREGATES_OF_R } from './readings-repo.ts';
 import type { Db, Sql } from './types.ts';
@@ -12,20 +13,24 @@ export interface CleanFilter {
   all?: boolean;
 }
 
-const whereOf = (f: CleanFilter): { sql: string; params: unknown[] } => {
+/** Where the filter's columns are: the view's names, or the base tables' behind it (DELETE). */
+const VIEW_COLUMNS = { createdAt: 'created_at', recordedAt: 'recorded_at', customerId: 'customer_id' };
+const BASE_COLUMNS = { createdAt: 'b.written_at', recordedAt: 'r.recorded_at', customerId: 'u.customer_id' };
+
+const whereOf = (f: CleanFilter, col = VIEW_COLUMNS): { sql: string; params: unknown[] } => {
   const parts: string[] = [];
   const params: unknown[] = [];
   if (f.ingestedAfter) {
     params.push(f.ingestedAfter);
-    parts.push(`created_at > $${params.length}`);
+    parts.push(`${col.createdAt} > $${params.length}`);
   }
   if (f.recordedBefore) {
     params.push(f.recordedBefore);
-    parts.push(`recorded_at < $${params.length}`);
+    parts.push(`${col.recordedAt} < $${params.length}`);
   }
   if (f.customerId) {
     params.push(f.customerId);
-    parts.push(`customer_id = $${params.length}`);
+    parts.push(`${col.customerId} = $${params.length}`);
   }
   return { sql: parts.length ? parts.join(' AND ') : 'true', params };
 };
@@ -55,15 +60,16 @@ export type DeletionAudit = (tx: Sql, deleted: number) => Promise<unknown>;
  * @returns the number of readings deleted.
  */
 export const deleteReadings = async (db: Db, f: CleanFilter, audit: DeletionAudit): Promise<number> => {
-  const w = whereOf(f);
+  const w = whereOf(f, BASE_COLUMNS);
   return db.transaction(async (tx) => {
     await tx.query("SELECT set_config('tms.reading_delete', 'audited', true)");
     await tx.query(
       'CREATE TEMP TABLE IF NOT EXISTS clean_touched (storage_unit_id uuid, bucket_start timestamptz) ON COMMIT DROP',
     );
     const [res] = await tx.query<{ n: number }>(
-      `WITH del AS (DELETE FROM temperature_readings WHERE ${w.sql}
-                    RETURNING storage_unit_id, date_trunc('hour', recorded_at, 'UTC') AS bucket_start),
+      `WITH del AS (DELETE FROM readings r USING storage_units u, ingestion_batches b
+                    WHERE u.reading_key = r.unit_key AND b.batch_key = r.batch_key AND ${w.sql}
+                    RETURNING u.id AS storage_unit_id, date_trunc('hour', r.recorded_at, 'UTC') AS bucket_start),
             ins AS (INSERT INTO clean_touched SELECT DISTINCT storage_unit_id, bucket_start FROM del RETURNING 1)
        SELECT (SELECT count(*) FROM del)::int AS n`,
       w.params,
@@ -84,6 +90,8 @@ export const deleteReadings = async (db: Db, f: CleanFilter, audit: DeletionAudi
        GROUP BY r.storage_unit_id, b`,
     );
     await rebuildTouchedDays(tx);
+    // The API processes' kept answers go at commit (reading-changes.ts).
+    await notifyReadingsChanged(tx, f.customerId ? [f.customerId] : undefined);
     await audit(tx, res!.n);
     return res!.n;
   });

@@ -1,3 +1,4 @@
+import { unitKeySql } from './reading-keys.ts';
 import { unitScopeConditions, type ReadingScope } from './readings-query-repo.ts';
 import type { Db, Sql } from './types.ts';
 
@@ -51,8 +52,8 @@ const EPOCH_MS = '(extract(epoch FROM recorded_at) * 1000)::float8';
 /** A unit's readings with a temperature in [from, to), ascending (the unique index serves it). */
 export const readingPoints = (q: Sql, unitId: string, from: Date, to: Date): Promise<ReadingPoint[]> =>
   q.query<ReadingPoint>(
-    `SELECT ${EPOCH_MS} AS t, temperature_c AS c FROM temperature_readings
-     WHERE storage_unit_id = $1::uuid AND recorded_at >= $2::timestamptz AND recorded_at < $3::timestamptz
+    `SELECT ${EPOCH_MS} AS t, temperature_c AS c FROM readings
+     WHERE unit_key = ${unitKeySql('$1::uuid')} AND recorded_at >= $2::timestamptz AND recorded_at < $3::timestamptz
        AND temperature_c IS NOT NULL
      ORDER BY recorded_at`,
     [unitId, from, to],
@@ -61,8 +62,8 @@ export const readingPoints = (q: Sql, unitId: string, from: Date, to: Date): Pro
 /** The first reading with a temperature at or after `at` (epoch ms), or null. */
 export const nextReadingAt = async (q: Sql, unitId: string, at: Date): Promise<number | null> => {
   const [row] = await q.query<{ t: number }>(
-    `SELECT ${EPOCH_MS} AS t FROM temperature_readings
-     WHERE storage_unit_id = $1::uuid AND recorded_at >= $2::timestamptz AND temperature_c IS NOT NULL
+    `SELECT ${EPOCH_MS} AS t FROM readings
+     WHERE unit_key = ${unitKeySql('$1::uuid')} AND recorded_at >= $2::timestamptz AND temperature_c IS NOT NULL
      ORDER BY recorded_at LIMIT 1`,
     [unitId, at],
   );
@@ -88,8 +89,8 @@ export const readingPointsInHours = async (
     return tx.query<ReadingPoint>(
       `SELECT x.t, x.c FROM unnest($2::timestamptz[]) h(start)
        CROSS JOIN LATERAL (
-         SELECT ${EPOCH_MS} AS t, r.temperature_c AS c FROM temperature_readings r
-         WHERE r.storage_unit_id = $1::uuid AND r.recorded_at >= h.start
+         SELECT ${EPOCH_MS} AS t, r.temperature_c AS c FROM readings r
+         WHERE r.unit_key = ${unitKeySql('$1::uuid')} AND r.recorded_at >= h.start
            AND r.recorded_at < h.start + interval '1 hour' AND r.temperature_c IS NOT NULL
          OFFSET 0) x`,
       [unitId, hours],

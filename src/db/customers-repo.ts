@@ -1,3 +1,4 @@
+import { newestOfUnitsSql } from './reading-keys.ts';
 import type { CustomerDetailRow } from './fleet-repo.ts';
 import type { Sql } from './types.ts';
 
@@ -62,8 +63,7 @@ export const findCustomerDetailForUnits = async (
          (SELECT count(*)::int FROM storage_units u WHERE u.customer_id = c.id AND u.id = ANY($2::uuid[])) AS unit_count,
          (SELECT coalesce(sum(reading_count), 0)::int FROM reading_rollups_hourly h
           WHERE h.customer_id = c.id AND h.storage_unit_id = ANY($2::uuid[])) AS active_readings_count,
-         (SELECT max(recorded_at) FROM temperature_readings r
-          WHERE r.customer_id = c.id AND r.storage_unit_id = ANY($2::uuid[])) AS last_reading_time
+         ${newestOfUnitsSql('u2.customer_id = c.id AND u2.id = ANY ($2::uuid[])')} AS last_reading_time
        FROM customers c WHERE c.id = $1::uuid`,
       [id, unitIds],
     )

@@ -1,3 +1,4 @@
+import { newestOfUnitsSql } from './reading-keys.ts';
 import type { Sql } from './types.ts';
 
 /** What the feed status of one customer is computed from. */
@@ -19,8 +20,7 @@ export const feedRows = async (q: Sql, customerIds: readonly string[]): Promise<
     ? []
     : q.query<FeedRow>(
         `SELECT c.id AS customer_id, c.data_frequency_seconds,
-           (SELECT r.recorded_at FROM temperature_readings r WHERE r.customer_id = c.id
-            ORDER BY r.recorded_at DESC LIMIT 1) AS newest_reading_at,
+           ${newestOfUnitsSql('u2.customer_id = c.id')} AS newest_reading_at,
            l.start_time AS last_run_at, l.status AS last_run_status, l.error_message AS last_error
          FROM customers c
          LEFT JOIN LATERAL (SELECT start_time, status, error_message FROM ingestion_logs g

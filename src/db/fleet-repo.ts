@@ -1,3 +1,4 @@
+import { newestOfUnitsSql } from './reading-keys.ts';
 import type { CustomerRow } from './customers-repo.ts';
 import { param } from './readings-query-repo.ts';
 import type { Sql } from './types.ts';
@@ -185,7 +186,7 @@ const UNIT_COLUMNS = `u.id, u.facility_id, u.customer_id, u.unit_code, u.name, u
 // The newest reading per unit: one probe of the (storage_unit_id, recorded_at) key per unit.
 const UNIT_FROM = `storage_units u LEFT JOIN LATERAL (
     SELECT temperature_c, source_value, source_unit, equipment_status, recorded_at FROM temperature_readings x
-    WHERE x.storage_unit_id = u.id ORDER BY x.recorded_at DESC LIMIT 1) r ON true`;
+    WHERE x.unit_key = u.reading_key ORDER BY x.recorded_at DESC LIMIT 1) r ON true`;
 
 const unitConditions = (s: FleetScope, params: unknown[]): string[] => {
   const c: string[] = [];
@@ -316,7 +317,7 @@ const CUSTOMER_DETAIL = `SELECT c.*,
   (SELECT count(*)::int FROM facilities f WHERE f.customer_id = c.id) AS facility_count,
   (SELECT count(*)::int FROM storage_units u WHERE u.customer_id = c.id) AS unit_count,
   (SELECT coalesce(sum(reading_count), 0)::int FROM reading_rollups_hourly h WHERE h.customer_id = c.id) AS active_readings_count,
-  (SELECT recorded_at FROM temperature_readings r WHERE r.customer_id = c.id ORDER BY recorded_at DESC LIMIT 1) AS last_reading_time
+  ${newestOfUnitsSql('u2.customer_id = c.id')} AS last_reading_time
   FROM customers c`;
 
 export const findCustomerDetail = async (q: Sql, id: string): Promise<CustomerDetailRow | undefined> =>

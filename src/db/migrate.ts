@@ -14,7 +14,7 @@ export interface Migration {
 }
 
 /** Reads the numbered `NNN_name.sql` files, in order. */
-const loadMigrations = async (dir = MIGRATIONS_DIR): Promise<Migration[]> => {
+export const loadMigrations = async (dir = MIGRATIONS_DIR): Promise<Migration[]> => {
   const files = (await readdir(dir)).filter((f) => /^\d{3}_[\w-]+\.sql$/.test(f)).sort();
   return Promise.all(
     files.map(async (f) => ({

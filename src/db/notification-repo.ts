@@ -1,3 +1,4 @@
+import { unitKeySql } from './reading-keys.ts';
 import type { Sql } from './types.ts';
 
 // Notification channels and the outbox (which is also the delivery log). The statements that queue
@@ -322,7 +323,7 @@ export const findAlarmMessage = async (q: Sql, alarmId: string): Promise<AlarmMe
        LEFT JOIN storage_units u ON u.id = a.storage_unit_id
        LEFT JOIN LATERAL (
          SELECT t.temperature_c, t.recorded_at FROM temperature_readings t
-         WHERE t.storage_unit_id = a.storage_unit_id ORDER BY t.recorded_at DESC LIMIT 1) r ON true
+         WHERE t.unit_key = ${unitKeySql('a.storage_unit_id')} ORDER BY t.recorded_at DESC LIMIT 1) r ON true
        WHERE a.id = $1`,
       [alarmId],
     )

@@ -1,3 +1,4 @@
+import { readingScopeConditions } from './reading-keys.ts';
 import {
   param,
   rangeSql,
@@ -69,15 +70,16 @@ export const failedReads = async (
   good: number,
 ): Promise<{ failed: number; failed_good: number }> => {
   const params: unknown[] = [];
+  // On `readings` itself: its partial index of failed reads (migration 019) matches the status code.
   const c = [
-    ...scopeConditions(scope, params),
+    ...readingScopeConditions(scope, params),
     rangeSql('recorded_at', { from: start, to: end, toInclusive: true }, params),
-    "equipment_status = 'failure'",
+    "status = 'f'",
   ];
   const [row] = await q.query<{ failed: number; failed_good: number }>(
     `SELECT count(*)::int AS failed,
-            (count(*) FILTER (WHERE quality_score >= ${param(params, good)}::float8))::int AS failed_good
-     FROM temperature_readings WHERE ${c.join(' AND ')}`,
+            (count(*) FILTER (WHERE quality_score::numeric::float8 >= ${param(params, good)}::float8))::int AS failed_good
+     FROM readings WHERE ${c.join(' AND ')}`,
     params,
   );
   return row ?? { failed: 0, failed_good: 0 };
@@ -112,7 +114,7 @@ export const meanDeviation = async (
   hourlyMeans: boolean,
 ): Promise<DeviationRow> => {
   const params: unknown[] = [];
-  const c = scopeConditions(scope, params, 'x.');
+  const c = hourlyMeans ? scopeConditions(scope, params, 'x.') : readingScopeConditions(scope, params, 'x.');
   const setC = celsiusSql('u.set_temperature', 'u.temperature_unit');
   const value = hourlyMeans ? 'x.sum_c / nullif(x.reading_count - x.null_count, 0)' : 'x.temperature_c';
   const table = hourlyMeans ? 'reading_rollups_hourly' : 'temperature_readings';

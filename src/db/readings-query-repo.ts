@@ -1,5 +1,8 @@
-import { alarmPendingCte, rollupCtes } from './readings-repo.ts';
+import { notifyReadingsCte } from './reading-changes.ts';
+import { readingScopeConditions } from './reading-keys.ts';
+import { alarmPendingCte, readingIdSql, rollupCtes, storedAsIns } from './readings-repo.ts';
 import { auditAppendCall, type NewAuditEntry } from './audit-repo.ts';
+import { statusCodeSql, writeReadings } from './reading-prepare.ts';
 import type { Sql } from './types.ts';
 
 /** Which readings a query may see: a customer (always, for customer tokens), a facility, units. */
@@ -107,6 +110,32 @@ const READING_COLUMNS = `r.id::text AS id, r.customer_id, r.facility_id, r.stora
 
 const where = (c: string[]): string => (c.length ? `WHERE ${c.join(' AND ')}` : '');
 
+/**
+ * For a scope wider than one unit: SQL of the recorded_at of the k-th matching reading in `dir`
+ * order across the scope's units, found unit by unit through the natural key's index (the first k of
+ * each), or null when the scope holds fewer. A page query bounded by it reads only the readings from
+ * that instant on, instead of every reading of a customer or facility (there is no index by customer
+ * or facility: it would cost ~30 bytes a reading, migration 019).
+ */
+const kthInstantSql = (
+  scope: ReadingScope,
+  f: ReadingFilter,
+  extra: (params: unknown[]) => string[],
+  dir: 'ASC' | 'DESC',
+  k: number,
+  params: unknown[],
+): string => {
+  const unitConds = unitScopeConditions(scope, params);
+  const rowConds = ['r.unit_key = u.reading_key', ...filterConditions(f, params), ...extra(params)];
+  const kk = param(params, k);
+  return `(SELECT t FROM (
+      SELECT x.recorded_at AS t FROM storage_units u CROSS JOIN LATERAL (
+        SELECT r.recorded_at FROM temperature_readings r WHERE ${rowConds.join(' AND ')}
+        ORDER BY r.recorded_at ${dir} LIMIT ${kk}::int) x
+      ${where(unitConds)}) s
+    ORDER BY t ${dir} OFFSET ${kk}::int - 1 LIMIT 1)`;
+};
+
 /** One page of readings, newest first. */
 export const listReadings = async (
   q: Sql,
@@ -116,11 +145,15 @@ export const listReadings = async (
   offset: number,
 ): Promise<ReadingRow[]> => {
   const params: unknown[] = [];
-  const c = [...scopeConditions(scope, params, 'r.'), ...filterConditions(f, params)];
+  const c = [...readingScopeConditions(scope, params, 'r.'), ...filterConditions(f, params)];
+  if (!scope.unitId)
+    c.push(
+      `r.recorded_at >= coalesce(${kthInstantSql(scope, f, () => [], 'DESC', offset + limit, params)}, '-infinity')`,
+    );
   return q.query<ReadingRow>(
     `SELECT ${READING_COLUMNS}
      FROM temperature_readings r JOIN storage_units u ON u.id = r.storage_unit_id JOIN facilities f ON f.id = r.facility_id
-     ${where(c)} ORDER BY r.recorded_at DESC, r.id DESC LIMIT ${param(params, limit)} OFFSET ${param(params, offset)}`,
+     ${where(c)} ORDER BY r.recorded_at DESC, r.unit_key DESC LIMIT ${param(params, limit)} OFFSET ${param(params, offset)}`,
     params,
   );
 };
@@ -128,7 +161,7 @@ export const listReadings = async (
 /** Exact number of readings matching a filter (raw rows; use the rollups for time-only filters). */
 export const countReadingsRaw = async (q: Sql, scope: ReadingScope, f: ReadingFilter): Promise<number> => {
   const params: unknown[] = [];
-  const c = [...scopeConditions(scope, params, 'r.'), ...filterConditions(f, params)];
+  const c = [...readingScopeConditions(scope, params, 'r.'), ...filterConditions(f, params)];
   const [row] = await q.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM temperature_readings r ${where(c)}`,
     params,
@@ -148,13 +181,22 @@ export const readingsAfter = async (
   pageSize: number,
 ): Promise<ReadingRow[]> => {
   const params: unknown[] = [];
-  const c = [...scopeConditions(scope, params, 'r.'), ...filterConditions(f, params)];
-  if (after)
-    c.push(`(r.recorded_at, r.id) > (${param(params, after.at)}, ${param(params, after.id)}::bigint)`);
+  const c = [...readingScopeConditions(scope, params, 'r.'), ...filterConditions(f, params)];
+  const cursor = (p: unknown[]): string[] =>
+    after
+      ? [
+          `(r.recorded_at, r.unit_key) > (${param(p, after.at)}, split_part(${param(p, after.id)}, '-', 1)::int)`,
+        ]
+      : [];
+  c.push(...cursor(params));
+  if (!scope.unitId)
+    c.push(
+      `r.recorded_at <= coalesce(${kthInstantSql(scope, f, cursor, 'ASC', pageSize, params)}, 'infinity')`,
+    );
   return q.query<ReadingRow>(
     `SELECT ${READING_COLUMNS}
      FROM temperature_readings r JOIN storage_units u ON u.id = r.storage_unit_id JOIN facilities f ON f.id = r.facility_id
-     ${where(c)} ORDER BY r.recorded_at, r.id LIMIT ${param(params, pageSize)}`,
+     ${where(c)} ORDER BY r.recorded_at, r.unit_key LIMIT ${param(params, pageSize)}`,
     params,
   );
 };
@@ -175,9 +217,9 @@ export const latestPerUnit = async (q: Sql, scope: ReadingScope, limit: number):
     `SELECT ${READING_COLUMNS}, u.alarm_low_limit, u.alarm_high_limit,
        u.data_frequency_seconds AS unit_frequency_seconds, cu.data_frequency_seconds AS customer_frequency_seconds
      FROM storage_units u JOIN facilities f ON f.id = u.facility_id JOIN customers cu ON cu.id = u.customer_id
-     CROSS JOIN LATERAL (SELECT * FROM temperature_readings x WHERE x.storage_unit_id = u.id
+     CROSS JOIN LATERAL (SELECT * FROM temperature_readings x WHERE x.unit_key = u.reading_key
                          ORDER BY x.recorded_at DESC LIMIT 1) r
-     ${where(c)} ORDER BY r.recorded_at DESC, r.id DESC LIMIT ${param(params, limit)}`,
+     ${where(c)} ORDER BY r.recorded_at DESC, r.unit_key DESC LIMIT ${param(params, limit)}`,
     params,
   );
 };
@@ -187,7 +229,8 @@ export const findReadingRow = async (q: Sql, id: string): Promise<ReadingRow | u
     await q.query<ReadingRow>(
       `SELECT ${READING_COLUMNS}
        FROM temperature_readings r JOIN storage_units u ON u.id = r.storage_unit_id JOIN facilities f ON f.id = r.facility_id
-       WHERE r.id = $1::bigint`,
+       WHERE r.unit_key = split_part($1, '-', 1)::int
+         AND r.recorded_at = TIMESTAMPTZ 'epoch' + split_part($1, '-', 2)::bigint * INTERVAL '1 microsecond'`,
       [id],
     )
   )[0];
@@ -211,14 +254,40 @@ export interface NewReading {
  * `reading_rollups_hourly`, in one statement, with the ingestion writer's rollup SQL.
  * Returns the ids of the rows inserted.
  */
-const INSERT_WITH_ROLLUPS = `WITH ins AS (
-       INSERT INTO temperature_readings (customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, source_value,
-         source_unit, sensor_id, quality_score, equipment_status)
+const INSERT_WITH_ROLLUPS = `WITH input AS (
        SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::float8[], $6::float8[],
          $7::text[], $8::text[], $9::float8[], $10::text[])
-       ON CONFLICT (storage_unit_id, recorded_at) DO NOTHING
-       RETURNING id, customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, quality_score),
-     ${rollupCtes('ins.customer_id')}, ${alarmPendingCte('ins')}`;
+         AS x(customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, source_value, source_unit,
+              sensor_id, quality_score, equipment_status)
+     ), bk AS (
+       SELECT nextval('ingestion_batches_batch_key_seq') AS k
+     ), stored AS (
+       INSERT INTO readings (recorded_at, temperature_c, batch_key, unit_key, sensor_key, quality_score, status,
+         source_unit)
+       SELECT x.recorded_at, x.temperature_c, bk.k, u.reading_key,
+              CASE WHEN x.sensor_id IS NULL THEN 0 ELSE s.sensor_key END, x.quality_score,
+              ${statusCodeSql('x.equipment_status')}, x.source_unit::"char"
+       FROM input x CROSS JOIN bk LEFT JOIN storage_units u ON u.id = x.storage_unit_id
+       LEFT JOIN reading_sensors s ON s.sensor_id = x.sensor_id
+       ORDER BY u.reading_key, x.recorded_at
+       ON CONFLICT (unit_key, recorded_at) DO NOTHING
+       RETURNING unit_key, recorded_at, temperature_c, quality_score
+     ), ${storedAsIns('stored')}, batch AS (
+       INSERT INTO ingestion_batches (batch_key, batch_id, reading_count, stored, duplicates)
+       SELECT bk.k, gen_random_uuid(), t.total, c.n, t.total - c.n
+       FROM (SELECT count(*)::int AS n FROM ins) c, (SELECT count(*)::int AS total FROM input) t, bk
+       WHERE c.n > 0
+       RETURNING 1
+     ), ${rollupCtes('ins.customer_id')}, ${alarmPendingCte('ins')}, ${notifyReadingsCte('ins')}`;
+
+/** Runs a write of `rows` once their sensors and months are prepared (reading-prepare.ts). */
+const write = <R>(q: Sql, rows: readonly NewReading[], text: string, params: unknown[]): Promise<R[]> =>
+  writeReadings(
+    q,
+    rows.map((r) => r.sensorId),
+    rows.map((r) => r.recordedAt.getTime()),
+    () => q.query<R>(text, params),
+  );
 
 const insertParams = (rows: readonly NewReading[]): unknown[] => {
   const col = <T>(fn: (r: NewReading) => T) => rows.map(fn);
@@ -238,9 +307,11 @@ const insertParams = (rows: readonly NewReading[]): unknown[] => {
 
 export const insertReadingsWithRollups = async (q: Sql, rows: readonly NewReading[]): Promise<string[]> => {
   if (rows.length === 0) return [];
-  const result = await q.query<{ id: string }>(
+  const result = await write<{ id: string }>(
+    q,
+    rows,
     `${INSERT_WITH_ROLLUPS}
-     SELECT id::text AS id FROM ins`,
+     SELECT ${readingIdSql('unit_key', 'recorded_at')} AS id FROM ins CROSS JOIN tms_notify`,
     insertParams(rows),
   );
   return result.map((r) => r.id);
@@ -257,10 +328,13 @@ export const insertReadingAudited = async (
   audit: NewAuditEntry | null,
 ): Promise<string | undefined> => {
   const params = insertParams([row]);
-  const call = audit ? auditAppendCall(audit, params.length + 1, 'ins.id::text') : null;
-  const [r] = await q.query<{ id: string }>(
+  const id = readingIdSql('ins.unit_key', 'ins.recorded_at');
+  const call = audit ? auditAppendCall(audit, params.length + 1, id) : null;
+  const [r] = await write<{ id: string }>(
+    q,
+    [row],
     `${INSERT_WITH_ROLLUPS}
-     SELECT id::text AS id${call ? `, (${call.sql}).seq AS audit_seq` : ''} FROM ins`,
+     SELECT ${id} AS id${call ? `, (${call.sql}).seq AS audit_seq` : ''} FROM ins CROSS JOIN tms_notify`,
     [...params, ...(call?.params ?? [])],
   );
   return r?.id;

@@ -1,3 +1,5 @@
+import { notifyReadingsCte } from './reading-changes.ts';
+import { unitKeysSql } from './reading-keys.ts';
 import { DEFAULT_ACTIVATION_KELVIN, KELVIN_OFFSET } from '../domain/mkt.ts';
 import type { Reading } from '../domain/reading.ts';
 import {
@@ -9,6 +11,7 @@ import {
   runStatusSql,
   type FinalisedRun,
 } from './ingestion-repo.ts';
+import { statusCodeSql, writeReadings } from './reading-prepare.ts';
 import type { Sql } from './types.ts';
 
 /** A reading counts as good quality from this score up (system_config good_quality_threshold). */
@@ -78,6 +81,21 @@ export const rollupCtes = (customer: string): string => `qh AS (
   RETURNING 1
 )`;
 
+/** SQL of a reading's id (a string, as the view temperature_readings shows it): '<unit key>-<µs>'. */
+export const readingIdSql = (unitKey: string, recordedAt: string): string =>
+  `(${unitKey}::text || '-' || ((extract(epoch FROM ${recordedAt}) * 1000000)::bigint)::text)`;
+
+/**
+ * The `ins` CTE of every writer: the rows an INSERT into `readings` returned (CTE `src`: unit_key,
+ * recorded_at, temperature_c, quality_score) with their unit's ids, as the rollup and alarm CTEs take
+ * them. The quality is read back as the view temperature_readings shows it (real through numeric).
+ */
+export const storedAsIns = (src: string): string => `ins AS (
+  SELECT u.customer_id, u.facility_id, u.id AS storage_unit_id, i.recorded_at, i.temperature_c,
+         i.quality_score::numeric::float8 AS quality_score, i.unit_key
+  FROM ${src} i JOIN storage_units u ON u.reading_key = i.unit_key
+)`;
+
 /**
  * Marks the units of the rows of CTE `ins` (storage_unit_id, recorded_at: exactly the rows inserted) for
  * alarm evaluation (table alarm_pending, migration 010), in the statement that stores them: a committed
@@ -113,18 +131,21 @@ WITH input AS (
                        $9::float8[], $10::text[])
     AS x(storage_unit_id, recorded_at, temperature_c, source_value, source_unit, sensor_id, quality_score,
          equipment_status)
-), ins AS (
-  INSERT INTO temperature_readings (customer_id, facility_id, storage_unit_id, recorded_at, temperature_c,
-    source_value, source_unit, sensor_id, quality_score, equipment_status, ingestion_log_id)
-  SELECT u.customer_id, u.facility_id, x.storage_unit_id, x.recorded_at, x.temperature_c, x.source_value,
-         x.source_unit, x.sensor_id, x.quality_score, x.equipment_status, $2::uuid
-  FROM input x LEFT JOIN storage_units u ON u.id = x.storage_unit_id
-  ORDER BY x.storage_unit_id, x.recorded_at
-  ON CONFLICT (storage_unit_id, recorded_at) DO NOTHING
-  RETURNING customer_id, facility_id, storage_unit_id, recorded_at, temperature_c, quality_score
-), ${rollupCtes('customer_id')}, ${alarmPendingCte('ins')}, batch AS (
-  INSERT INTO ingestion_batches (batch_id, ingestion_log_id, reading_count, stored, duplicates)
-  SELECT $1::uuid, $2::uuid, $11::int, c.n, $11::int - c.n FROM (SELECT count(*)::int AS n FROM ins) c
+), bk AS (
+  SELECT nextval('ingestion_batches_batch_key_seq') AS k
+), stored AS (
+  INSERT INTO readings (recorded_at, temperature_c, batch_key, unit_key, sensor_key, quality_score, status,
+    source_unit)
+  SELECT x.recorded_at, x.temperature_c, bk.k, u.reading_key, CASE WHEN x.sensor_id IS NULL THEN 0 ELSE s.sensor_key END,
+         x.quality_score, ${statusCodeSql('x.equipment_status')}, x.source_unit::"char"
+  FROM input x CROSS JOIN bk LEFT JOIN storage_units u ON u.id = x.storage_unit_id
+  LEFT JOIN reading_sensors s ON s.sensor_id = x.sensor_id
+  ORDER BY u.reading_key, x.recorded_at
+  ON CONFLICT (unit_key, recorded_at) DO NOTHING
+  RETURNING unit_key, recorded_at, temperature_c, quality_score
+), ${storedAsIns('stored')}, ${rollupCtes('customer_id')}, ${alarmPendingCte('ins')}, ${notifyReadingsCte('ins')}, batch AS (
+  INSERT INTO ingestion_batches (batch_key, batch_id, ingestion_log_id, reading_count, stored, duplicates)
+  SELECT bk.k, $1::uuid, $2::uuid, $11::int, c.n, $11::int - c.n FROM (SELECT count(*)::int AS n FROM ins) c, bk
   ON CONFLICT (batch_id) DO NOTHING
   RETURNING stored, duplicates
 ), log AS (
@@ -141,6 +162,7 @@ WITH input AS (
 SELECT b.applied, b.stored, f.id, f.customer_id, f.ingestion_type, f.status, f.window_end, f.records_processed,
        f.records_succeeded, f.records_duplicate, f.records_failed, f.duration_ms
 FROM (SELECT count(*)::int AS applied, coalesce(max(stored), 0)::int AS stored FROM batch) b
+CROSS JOIN tms_notify
 LEFT JOIN log f ON f.finalised`;
 
 export interface WrittenBatch {
@@ -184,10 +206,13 @@ export const writeReadingBatch = async (
     quality[i] = r.qualityScore;
     status[i] = r.equipmentStatus;
   }
-  const [row] = await q.query<{ applied: number; stored: number } & FinalisedRun>(
-    WRITE_BATCH_SQL,
-    [batch.batchId, batch.ingestionLogId, unit, at, tempC, source, sourceUnit, sensor, quality, status, n],
-    { name: 'tms_write_batch' },
+  const atMs = readings.map((r) => r.recordedAtMs);
+  const [row] = await writeReadings(q, sensor, atMs, () =>
+    q.query<{ applied: number; stored: number } & FinalisedRun>(
+      WRITE_BATCH_SQL,
+      [batch.batchId, batch.ingestionLogId, unit, at, tempC, source, sourceUnit, sensor, quality, status, n],
+      { name: 'tms_write_batch' },
+    ),
   );
   const { applied, stored, ...run } = row!;
   return {
@@ -219,7 +244,7 @@ export const listStoredReadings = (
             r.equipment_status
      FROM temperature_readings r JOIN storage_units u ON u.id = r.storage_unit_id
      JOIN facilities f ON f.id = r.facility_id
-     WHERE r.customer_id = $1 AND r.recorded_at >= $2 AND r.recorded_at < $3
+     WHERE r.unit_key = ANY (${unitKeysSql('customer_id = $1::uuid')}) AND r.recorded_at >= $2 AND r.recorded_at < $3
      ORDER BY r.recorded_at, u.unit_code`,
     [customerId, from, to],
   );

@@ -1,3 +1,4 @@
+import { unitKeySql } from './reading-keys.ts';
 import { param } from './readings-query-repo.ts';
 import type { Sql } from './types.ts';
 
@@ -120,7 +121,7 @@ export const unitDataHash = async (
     `SELECT encode(sha256(convert_to(coalesce(string_agg(line, '' ORDER BY recorded_at), ''), 'UTF8')), 'hex') AS sha256,
             count(*)::int AS readings
      FROM (SELECT recorded_at, ${LINE_SQL} AS line FROM temperature_readings
-           WHERE storage_unit_id = $1::uuid AND recorded_at >= $2::timestamptz AND recorded_at < $3::timestamptz) r`,
+           WHERE unit_key = ${unitKeySql('$1::uuid')} AND recorded_at >= $2::timestamptz AND recorded_at < $3::timestamptz) r`,
     [unitId, from, to],
   );
   return row!;
@@ -175,8 +176,8 @@ export const readingGaps = async (
     last: number | null;
   }>(
     `WITH r AS (
-       SELECT recorded_at, lag(recorded_at) OVER (ORDER BY recorded_at) AS prev FROM temperature_readings
-       WHERE storage_unit_id = $1::uuid AND recorded_at >= $2::timestamptz AND recorded_at < $3::timestamptz
+       SELECT recorded_at, lag(recorded_at) OVER (ORDER BY recorded_at) AS prev FROM readings
+       WHERE unit_key = ${unitKeySql('$1::uuid')} AND recorded_at >= $2::timestamptz AND recorded_at < $3::timestamptz
          AND temperature_c IS NOT NULL),
      g AS (SELECT prev, recorded_at FROM r WHERE prev IS NOT NULL AND recorded_at - prev > $4::float8 * interval '1 millisecond'),
      e AS (SELECT ${EPOCH_MS('min(recorded_at)')} AS first, ${EPOCH_MS('max(recorded_at)')} AS last FROM r)
@@ -258,7 +259,7 @@ export const reportReadingsPage = (
             ${UTC_TEXT} AS utc,
             temperature_c, coalesce(temperature_c::text, '') AS c_text, quality_score, equipment_status
      FROM temperature_readings
-     WHERE storage_unit_id = $1::uuid AND recorded_at >= $2::timestamptz AND recorded_at < $3::timestamptz
+     WHERE unit_key = ${unitKeySql('$1::uuid')} AND recorded_at >= $2::timestamptz AND recorded_at < $3::timestamptz
        AND ($4::float8 IS NULL OR recorded_at > to_timestamp($4::float8 / 1000))
      ORDER BY recorded_at LIMIT $5`,
     [unitId, from, to, afterMs, limit],

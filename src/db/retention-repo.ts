@@ -23,9 +23,13 @@ export interface ExpiredReadings {
   count: number;
   oldest: Date | null;
   newest: Date | null;
-  /** The largest id among them: later batches delete no reading stored after this count. */
+  /** The largest batch key among them: later batches delete no reading stored after this count. */
   max_id: number | null;
 }
+
+// The customer's units by their compact key (migration 019): readings are found through the natural
+// key's index, unit by unit.
+const UNIT_KEYS = 'SELECT reading_key FROM storage_units WHERE customer_id = $1::uuid';
 
 /** Counts a customer's readings recorded before `cutoff`. */
 export const countExpiredReadings = async (
@@ -34,38 +38,97 @@ export const countExpiredReadings = async (
   cutoff: Date,
 ): Promise<ExpiredReadings> => {
   const [row] = await q.query<ExpiredReadings>(
-    `SELECT count(*)::int AS count, min(recorded_at) AS oldest, max(recorded_at) AS newest, max(id)::float8 AS max_id
-     FROM temperature_readings WHERE customer_id = $1::uuid AND recorded_at < $2::timestamptz`,
+    `SELECT count(*)::int AS count, min(recorded_at) AS oldest, max(recorded_at) AS newest,
+            max(batch_key)::float8 AS max_id
+     FROM readings WHERE unit_key = ANY (ARRAY(${UNIT_KEYS})) AND recorded_at < $2::timestamptz`,
     [customerId, cutoff],
   );
   return row!;
 };
 
 /**
- * Deletes at most `limit` of a customer's readings recorded before `cutoff` with id ≤ `maxId`,
- * oldest first, in the caller's transaction (which must have marked itself audited: migration 014's
- * trigger refuses any other DELETE). The rollups of those hours and days are kept as they are.
+ * Deletes at most `limit` of a customer's readings recorded in [from, cutoff) with batch key ≤
+ * `maxId`, unit by unit, in the caller's transaction (which must have marked itself audited:
+ * migration 014's trigger refuses any other DELETE). `from` skips the partitions the run drops whole.
+ * The rollups of those hours and days are kept as they are.
  * @returns how many were deleted.
  */
 export const deleteExpiredBatch = async (
   tx: Sql,
   customerId: string,
-  cutoff: Date,
+  range: { from: Date | null; cutoff: Date },
   maxId: number,
   limit: number,
 ): Promise<number> => {
   const [row] = await tx.query<{ n: number }>(
-    `WITH del AS (
-       DELETE FROM temperature_readings WHERE id IN (
-         SELECT id FROM temperature_readings
-         WHERE customer_id = $1::uuid AND recorded_at < $2::timestamptz AND id <= $3::bigint
-         ORDER BY recorded_at LIMIT $4::int)
+    `WITH doomed AS (
+       SELECT unit_key, recorded_at FROM readings
+       WHERE unit_key = ANY (ARRAY(${UNIT_KEYS})) AND recorded_at < $2::timestamptz
+         AND ($5::timestamptz IS NULL OR recorded_at >= $5::timestamptz) AND batch_key <= $3::bigint
+       LIMIT $4::int
+     ), del AS (
+       DELETE FROM readings r USING doomed d
+       WHERE r.unit_key = d.unit_key AND r.recorded_at = d.recorded_at
        RETURNING 1)
      SELECT count(*)::int AS n FROM del`,
-    [customerId, cutoff, maxId, limit],
+    [customerId, range.cutoff, maxId, limit, range.from],
   );
   return row!.n;
 };
+
+// ---------- whole partitions ----------
+
+/** A monthly partition of `readings` (migration 019): its name and [from, to) range. */
+export interface ReadingPartition {
+  name: string;
+  from: Date;
+  to: Date;
+}
+
+/** The partitions of `readings`, oldest first (their names say their month: readings_YYYY_MM). */
+export const listReadingPartitions = async (q: Sql): Promise<ReadingPartition[]> => {
+  const rows = await q.query<{ name: string }>(
+    `SELECT c.relname::text AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = 'readings'::regclass`,
+  );
+  const parts: ReadingPartition[] = [];
+  for (const { name } of rows) {
+    const m = /^readings_(\d{4})_(\d{2})$/.exec(name);
+    if (!m) continue;
+    const y = Number(m[1]);
+    const mo = Number(m[2]) - 1;
+    parts.push({ name, from: new Date(Date.UTC(y, mo, 1)), to: new Date(Date.UTC(y, mo + 1, 1)) });
+  }
+  return parts.sort((a, b) => a.from.getTime() - b.from.getTime());
+};
+
+/** True when any of the customers has a reading in the partition. */
+export const partitionHoldsCustomers = async (
+  q: Sql,
+  partition: ReadingPartition,
+  customerIds: readonly string[],
+): Promise<boolean> => {
+  if (customerIds.length === 0) return false;
+  const [row] = await q.query<{ held: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM ${quoteIdent(partition.name)}
+       WHERE unit_key = ANY (ARRAY(SELECT reading_key FROM storage_units WHERE customer_id = ANY ($1::uuid[])))) AS held`,
+    [customerIds],
+  );
+  return row!.held;
+};
+
+/** Drops a partition with every reading in it (the caller has written the audit entries). */
+export const dropReadingPartition = async (tx: Sql, partition: ReadingPartition): Promise<void> => {
+  await tx.query(`DROP TABLE ${quoteIdent(partition.name)}`);
+};
+
+/** Creates the partitions of the months from `from` to `to` that do not exist yet. */
+export const ensureReadingPartitions = async (q: Sql, from: Date, to: Date): Promise<number> => {
+  const [row] = await q.query<{ n: number }>('SELECT readings_ensure_partitions($1, $2) AS n', [from, to]);
+  return row!.n;
+};
+
+const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 /** Marks the audited transaction that may delete readings (migration 014). */
 export const markReadingDeleteAudited = async (tx: Sql): Promise<void> => {

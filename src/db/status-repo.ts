@@ -3,7 +3,7 @@ import type { Db, Sql } from './types.ts';
 
 /** Tables that grow with readings, alarms or time: counted exactly while small, else estimated (row-estimate.ts). */
 const GROWING_TABLES = [
-  'temperature_readings',
+  'readings',
   'reading_rollups_hourly',
   'reading_rollups_daily',
   'ingestion_logs',
@@ -11,6 +11,8 @@ const GROWING_TABLES = [
   'alarm_events',
   'audit_log',
 ];
+/** Shown under the name of the relation queries use (the partitioned table `readings` behind the view). */
+const DISPLAY_NAMES: Record<string, string> = { readings: 'temperature_readings' };
 /** In display order; the others hold a handful of rows per customer, unit or token and are always counted exactly. */
 const STATUS_TABLES = [
   'customers',
@@ -148,11 +150,13 @@ export const readDbStatus = async (
       all.push(growing.get(t) ?? { table: t, rows: await countExactly(tx, t), estimated: false });
     return all;
   });
+  for (const t of tables) t.table = DISPLAY_NAMES[t.table] ?? t.table;
   const counts = Object.fromEntries(tables.map((t) => [t.table, t.rows]));
   const [meta] = await db.query<{ size: number; version: string }>(
     `SELECT pg_database_size(current_database()) AS size, current_setting('server_version') AS version`,
   );
-  // Ids grow in insertion order: the most recently ingested first, through the primary key.
+  // Batch keys grow in insertion order: the readings of the newest batches that stored any, found
+  // through the BRIN index of batch_key (migration 019), most recently ingested first.
   const recentReadings = await db.query<RecentReading>(
     `SELECT c.customer_code, f.facility_code, u.unit_code, r.temperature_c, r.source_value, r.source_unit,
             r.equipment_status, r.recorded_at, r.created_at
@@ -160,7 +164,9 @@ export const readDbStatus = async (
      JOIN storage_units u ON u.id = r.storage_unit_id
      JOIN facilities f ON f.id = u.facility_id
      JOIN customers c ON c.id = u.customer_id
-     ORDER BY r.id DESC LIMIT $1`,
+     WHERE r.batch_key >= (SELECT min(batch_key) FROM (SELECT batch_key FROM ingestion_batches WHERE stored > 0
+                                                       ORDER BY batch_key DESC LIMIT $1) b)
+     ORDER BY r.batch_key DESC, r.recorded_at DESC LIMIT $1`,
     [recent],
   );
   const recentLogs = await db.query<RecentLog>(

@@ -1,3 +1,4 @@
+import { unitKeySql } from './reading-keys.ts';
 import { DAILY_COLUMNS } from './daily-rollups-repo.ts';
 import { ROLLUP_AGGREGATES_OF_R } from './readings-repo.ts';
 import type { Db, Sql } from './types.ts';
@@ -147,7 +148,7 @@ const rebuildDays = async (
 ): Promise<string | null> => {
   const [span] = await tx.query<{ to_day: string | null }>(
     `SELECT (coalesce($3::date, (min(recorded_at) AT TIME ZONE $2::text)::date) + $4::int)::text AS to_day
-     FROM temperature_readings WHERE storage_unit_id = $1::uuid`,
+     FROM readings WHERE unit_key = ${unitKeySql('$1::uuid')}`,
     [unit, zone, fromDay, REBUILD_CHUNK_DAYS],
   );
   const toDay = span!.to_day;
@@ -164,7 +165,7 @@ const rebuildDays = async (
      SELECT r.storage_unit_id, $2::text, (r.recorded_at AT TIME ZONE $2::text)::date, r.customer_id,
             r.facility_id, ${ROLLUP_AGGREGATES_OF_R}
      FROM temperature_readings r
-     WHERE r.storage_unit_id = $1::uuid AND r.recorded_at < ($4::date::timestamp AT TIME ZONE $2::text)
+     WHERE r.unit_key = ${unitKeySql('$1::uuid')} AND r.recorded_at < ($4::date::timestamp AT TIME ZONE $2::text)
        AND ($3::date IS NULL OR r.recorded_at >= ($3::date::timestamp AT TIME ZONE $2::text))
      GROUP BY 1, 2, 3, 4, 5 ORDER BY 3
      ON CONFLICT (storage_unit_id, time_zone, day) DO UPDATE SET reading_count = excluded.reading_count,
@@ -174,7 +175,7 @@ const rebuildDays = async (
     [unit, zone, fromDay, toDay],
   );
   const [more] = await tx.query<{ more: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM temperature_readings WHERE storage_unit_id = $1::uuid
+    `SELECT EXISTS (SELECT 1 FROM readings WHERE unit_key = ${unitKeySql('$1::uuid')}
        AND recorded_at >= ($3::date::timestamp AT TIME ZONE $2::text)) AS more`,
     [unit, zone, toDay],
   );
@@ -210,7 +211,7 @@ const foldDeletedHours = async (
      WHERE h.storage_unit_id = $1::uuid
        AND ($3::date IS NULL OR (h.bucket_start AT TIME ZONE $2::text)::date >= $3::date)
        AND ($4::date IS NULL OR (h.bucket_start AT TIME ZONE $2::text)::date < $4::date)
-       AND NOT EXISTS (SELECT 1 FROM temperature_readings r WHERE r.storage_unit_id = h.storage_unit_id
+       AND NOT EXISTS (SELECT 1 FROM readings r WHERE r.unit_key = ${unitKeySql('h.storage_unit_id')}
                          AND r.recorded_at >= h.bucket_start AND r.recorded_at < h.bucket_start + interval '1 hour')
      GROUP BY 1, 2, 3, 4, 5
      ON CONFLICT (storage_unit_id, time_zone, day) DO UPDATE SET reading_count = d.reading_count + excluded.reading_count,

@@ -31,7 +31,7 @@ const instrumented = (db: Db) => {
       // The export's keyset page: the first `held` calls wait for the gate (a slow export, held open).
       if (
         state.gate &&
-        text.includes('ORDER BY r.recorded_at, r.id LIMIT') &&
+        text.includes('ORDER BY r.recorded_at, r.unit_key LIMIT') &&
         state.gatedCalls++ < state.held
       )
         await state.gate;
