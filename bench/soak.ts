@@ -379,6 +379,7 @@ const main = async () => {
     let prevStored = 0;
     // Starts the apiLoopP99 window and the probe's.
     await scrape(base);
+    let lastScrapeAt = Date.now();
     if (backend === 'postgres')
       await probeLoop(procs.find((p) => p.name === 'ingest')!.child.pid!, ingestProbe);
     console.log(
@@ -401,6 +402,8 @@ const main = async () => {
       );
       prevCpu = cpuNow;
       const before = await scrape(base);
+      // A window under a second (a sample that overran its interval) holds no delay figure.
+      const loopWindowMs = Date.now() - lastScrapeAt;
       const ingestLoop =
         backend === 'postgres'
           ? await probeLoop(procs.find((p) => p.name === 'ingest')!.child.pid!, ingestProbe)
@@ -427,12 +430,14 @@ const main = async () => {
       const latest = await burst(`${base}/api/v1/temperature/latest`, benchToken, burstSeconds);
       const page = await burst(unitPage, benchToken, burstSeconds);
       const after = await scrape(base);
+      lastScrapeAt = Date.now();
       const s: Sample = {
         minute: (now - startedAt) / 60_000,
         rssMb: rss,
         cpuPercent: k === 0 ? Object.fromEntries(procs.map((p) => [p.name, NaN])) : cpuPercent,
         heapUsedMb: metric(before, 'tms_nodejs_heap_size_used_bytes') / 2 ** 20,
-        apiLoopP99Ms: metric(before, 'tms_nodejs_eventloop_lag_p99_seconds') * 1000,
+        apiLoopP99Ms:
+          loopWindowMs < 1000 ? NaN : metric(before, 'tms_nodejs_eventloop_lag_p99_seconds') * 1000,
         apiLoopP99BurstMs: metric(after, 'tms_nodejs_eventloop_lag_p99_seconds') * 1000,
         ingestLoopP99Ms: ingestLoop,
         latestP99Ms: latest.p99,
