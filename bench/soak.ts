@@ -118,6 +118,15 @@ interface Proc {
 
 const PROBE = path.join(REPO_ROOT, 'bench', 'lib', 'loop-probe.ts');
 
+/** Node's flags in `npm start` (`node <flags> bin/tms.js up`), so every process runs as it would. */
+const START_NODE_FLAGS: string[] = (() => {
+  const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const m = /^node\s+(.*?)\s*bin\/tms\.js\b/.exec(pkg.scripts.start ?? '');
+  return m?.[1] ? m[1].split(/\s+/) : [];
+})();
+
 /** `tms up …` with exactly the environment given (none of this shell's DATABASE_URL and the like). */
 const startUp = (name: string, args: string[], env: Record<string, string>, probeFile?: string): Proc => {
   const base = Object.fromEntries(
@@ -125,7 +134,7 @@ const startUp = (name: string, args: string[], env: Record<string, string>, prob
       ([k]) => !/^(DATABASE_URL|DATABASE_READ_URL|RABBITMQ_URL|TMS_|SIM_|PORT$|HOST$)/.test(k),
     ),
   );
-  const execArgs = probeFile ? ['--import', 'tsx', '--import', PROBE] : [];
+  const execArgs = [...START_NODE_FLAGS, ...(probeFile ? ['--import', 'tsx', '--import', PROBE] : [])];
   const child = spawn(process.execPath, [...execArgs, TMS_BIN, 'up', ...args], {
     cwd: REPO_ROOT,
     env: { ...base, LOG_LEVEL: 'warn', ...env, ...(probeFile ? { TMS_LOOP_PROBE_FILE: probeFile } : {}) },
@@ -551,7 +560,7 @@ const report = (samples: Sample[], procs: Proc[], fleet: FleetAtSpeed, loadStart
   }
   const cpu = os.cpus();
   console.log(
-    `\nConditions: ${backend === 'postgres' ? 'PostgreSQL (fresh database tms_soak) + RabbitMQ, three processes (simulator, api, ingest)' : 'embedded PGlite (fresh temporary data directory) + in-process queue, one `tms up` process'}; ` +
+    `\nConditions: ${backend === 'postgres' ? 'PostgreSQL (fresh database tms_soak) + RabbitMQ, three processes (simulator, api, ingest)' : 'embedded PGlite (fresh temporary data directory) + in-process queue, one `tms up` process'}, Node flags of \`npm start\`: ${START_NODE_FLAGS.join(' ') || 'none'}; ` +
       `default fleet (${fleet.customers} customers, ${fleet.units} units) at ${speed}× (units read ${speed}× as often, customers collected ${speed}× as often${fleet.clamped.length ? `, except ${fleet.clamped.join(', ')}` : ''}): ${fleet.readingsPerSecond.toFixed(1)} readings/s; ` +
       `first start backfills 24 h at that density; ${minutes} min, a sample every ${sampleSeconds} s; per sample a burst of ${burstSeconds} s at ${rate} req/s (16 connections, autocannon in the benchmark process) on each of /temperature/latest and one unit's page (customer A token); ` +
       `loop p99 from /metrics (prom-client, reset at each scrape)${backend === 'postgres' ? ' and, for the ingest process, the same perf_hooks histogram preloaded by bench/lib/loop-probe.ts' : ''}; ` +
@@ -595,6 +604,7 @@ const writeResults = async (samples: Sample[], procs: Proc[], fleet: FleetAtSpee
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model,
     node: process.version,
+    nodeFlags: START_NODE_FLAGS,
   };
   await writeFile(
     path.join(outDir, `${name}.json`),
