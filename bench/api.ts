@@ -267,7 +267,7 @@ const main = async () => {
     console.log(`\n| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|`);
     for (const r of table) console.log(`| ${r.join(' | ')} |`);
     console.log(
-      `\nConditions: ${backend === 'postgres' ? 'PostgreSQL (${DATABASE})' : 'embedded PGlite'}, ${n} readings, ` +
+      `\nConditions: ${backend === 'postgres' ? `PostgreSQL (${DATABASE})` : 'embedded PGlite'}, ${n} readings, ` +
         `${os.cpus().length} vCPU (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}, one \`tms up --roles api\` process${apiWorkers > 1 ? ` with ${apiWorkers} API workers` : ''}; ` +
         `autocannon in this process on the same machine; fixed run: ${rate} req/s over 64 connections for ${duration} s; ` +
         `open run: 32 connections for ${duration} s; customer A read token (cache 1 s), load average ${os

@@ -191,6 +191,47 @@ const print = (name: string, r: Result, conditions: string) => {
   console.log(`  conditions: ${conditions}`);
 };
 
+/**
+ * CPU seconds used so far by the processes of each name (PostgreSQL's backends, RabbitMQ's Erlang VM,
+ * this process), from /proc: where a case's time goes between them. Linux only; empty elsewhere.
+ */
+const cpuByProcess = async (): Promise<Record<string, number>> => {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const hz = 100; // USER_HZ
+  const out: Record<string, number> = {};
+  let pids: string[] = [];
+  try {
+    pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(f[11]) + Number(f[12]); // utime + stime
+      const key = Number(pid) === process.pid ? 'bench (node)' : name === 'beam.smp' ? 'rabbitmq' : name;
+      if (key === 'postgres' || key === 'rabbitmq' || key === 'bench (node)')
+        out[key] = (out[key] ?? 0) + ticks / hz;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return out;
+};
+
+const printCpu = (before: Record<string, number>, after: Record<string, number>, readings: number) => {
+  const parts = Object.keys(after)
+    .map((k) => [k, (after[k]! - (before[k] ?? 0)) / (readings / 100_000)] as const)
+    .filter(([, v]) => v > 0)
+    .sort((a, b) => b[1] - a[1]);
+  const total = parts.reduce((s, [, v]) => s + v, 0);
+  console.log(
+    `  CPU per 100k readings: ${parts.map(([k, v]) => `${k} ${v.toFixed(2)} s (${((100 * v) / total).toFixed(0)} %)`).join(', ')}`,
+  );
+};
+
 const setup = async (db: Db, customers: FleetCustomer[]) => {
   await seedFleet(db, { customers }, { simHost: '127.0.0.1', simPortStart: 1, timezone: 'UTC' });
   const rows = await db.query<{ id: string; customer_code: string }>(
@@ -201,9 +242,10 @@ const setup = async (db: Db, customers: FleetCustomer[]) => {
 
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GB RAM, Node ${process.version}`;
 const fleet = await loadFleet();
-console.log(
-  `bench:ingest — ${target.toLocaleString('en')} simulator readings per case, default fleet (10 customers, 94 units), dedupe on`,
-);
+if (!only)
+  console.log(
+    `bench:ingest — ${target.toLocaleString('en')} simulator readings per case, default fleet (10 customers, 94 units), dedupe on`,
+  );
 if (only) console.log(`machine: ${machine}`);
 
 // Each case in a process of its own, so peak RSS is that case's (WASM memory is never given back).
@@ -277,6 +319,7 @@ if (only.includes('c')) {
     const { from: copyFrom } = await import('pg-copy-streams');
     const { pipeline } = await import('node:stream/promises');
     const { Readable } = await import('node:stream');
+    const cpuFrom = await cpuByProcess();
     const t0 = performance.now();
     for (let i = 0; i < lines.length; i += 10_000)
       await pipeline(
@@ -284,6 +327,7 @@ if (only.includes('c')) {
         client.query(copyFrom('COPY copy_baseline FROM STDIN')),
       );
     const seconds = (performance.now() - t0) / 1000;
+    printCpu(cpuFrom, await cpuByProcess(), lines.length);
     const version = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]!
       .server_version;
     print(
@@ -315,7 +359,9 @@ if (only.includes('a')) {
   const gen = { genMs: 0 };
   const runs = generateRuns(fleet.customers, ids, gen);
   const queue = createInProcessQueue({ log: silent, concurrency: 1 });
+  const cpuFrom = await cpuByProcess();
   const r = await pump(db, queue, runs, gen);
+  printCpu(cpuFrom, await cpuByProcess(), r.readings);
   const version = (await db.query<{ server_version: string }>('SHOW server_version'))[0]!.server_version;
   await queue.close();
   await db.close();
@@ -343,7 +389,17 @@ if (only.includes('b')) {
     const runs = generateRuns(fleet.customers, ids, gen);
     const prefix = `bench_${randomUUID().slice(0, 8)}.`;
     queue = await createRabbitQueue({ url: rabbitUrl, prefix, log: silent, prefetch: 16, concurrency: 4 });
+    const lsn = async () => (await db.query<{ l: string }>('SELECT pg_current_wal_lsn()::text AS l'))[0]!.l;
+    const walFrom = await lsn();
+    const cpuFrom = await cpuByProcess();
     const r = await pump(db, queue, runs, gen);
+    printCpu(cpuFrom, await cpuByProcess(), r.readings);
+    // WAL of the whole server over the run (this database is the only writer on a quiet machine).
+    const [wal] = await db.query<{ bytes: number }>(
+      'SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn)::float8 AS bytes',
+      [await lsn(), walFrom],
+    );
+    console.log(`  WAL written during the run: ${(wal!.bytes / r.readings).toFixed(0)} bytes per reading`);
     const version = (await db.query<{ server_version: string }>('SHOW server_version'))[0]!.server_version;
     const ch = await (await import('amqplib')).connect(rabbitUrl);
     const c = await ch.createChannel();

@@ -11,6 +11,7 @@
  * The database is kept between runs (loading takes a while); `--reload` starts again.
  *
  *   npm run bench:scale -- [--readings 100000000] [--units-per-customer 100] [--reload] [--skip-api]
+ *                          [--database tms_bench_scale] [--duration 10]
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -33,7 +34,7 @@ const perCustomer = Number(arg('units-per-customer', '100'));
 const reload = process.argv.includes('--reload');
 const skipApi = process.argv.includes('--skip-api');
 const adminUrl = process.env.TMS_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const DB_NAME = 'tms_bench_scale';
+const DB_NAME = arg('database', 'tms_bench_scale');
 const DAY_MS = 86_400_000;
 const UNITS = 2000;
 
