@@ -205,6 +205,16 @@ const probeLoop = async (pid: number, file: string): Promise<number> => {
   return NaN;
 };
 
+/** Until /health answers 200; a failure carries what the processes printed. */
+const waitHealthy = async (base: string, procs: Proc[]): Promise<void> => {
+  try {
+    await waitForHttp(`${base}/health`, 120_000);
+  } catch (e) {
+    const outputs = procs.map((p) => `--- ${p.name} (exit ${p.child.exitCode ?? 'none'}):\n${p.output()}`);
+    throw new Error(`${(e as Error).message}\n${outputs.join('\n')}`);
+  }
+};
+
 const openChannel = async (rabbit: ChannelModel): Promise<Channel> => {
   const ch = await rabbit.createChannel();
   ch.on('error', () => undefined);
@@ -334,7 +344,7 @@ const main = async () => {
       procs.push(startUp('simulator', ['--roles', 'simulator'], common));
       // The api process migrates, seeds and writes tokens.json before the ingest one starts.
       procs.push(startUp('api', ['--roles', 'api'], common));
-      await waitForHttp(`${base}/health`, 120_000);
+      await waitHealthy(base, procs);
       procs.push(startUp('ingest', ['--roles', 'ingest'], common, ingestProbe));
       rabbit = await connect(rabbitUrl);
       // A check of a queue not declared yet closes the channel with an error event: expected here.
@@ -343,7 +353,7 @@ const main = async () => {
     } else {
       procs.push(startUp('tms', [], common));
     }
-    await waitForHttp(`${base}/health`, 120_000);
+    await waitHealthy(base, procs);
     log(
       `healthy ${((Date.now() - t0) / 1000).toFixed(1)} s after the first start (${procs.map((p) => `${p.name} pid ${p.child.pid}`).join(', ')})`,
     );
