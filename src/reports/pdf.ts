@@ -1,8 +1,4 @@
-/// <reference types="pdfkit" />
-// pdfkit is loaded when the first PDF is made, not at start: the embedded default has a 300 MB budget
-// (docs/architecture.md) and most installations make a report weekly. Alone, importing it costs a
-// process 27 MB of RSS; in `tms up`, where much of what it loads is loaded anyway, about 4 MB
-// (295.7 vs 292.2 MB after 2.5 min of the default fleet, one run each).
+import PDFDocument from 'pdfkit';
 import type { ComplianceFigures } from '../domain/compliance.ts';
 import type { TemperatureUnit } from '../domain/units.ts';
 import {
@@ -304,8 +300,7 @@ const footers = (doc: Doc, m: ReportModel): void => {
 };
 
 /** The report as PDF bytes. */
-export const renderPdf = async (m: ReportModel): Promise<Buffer> => {
-  const { default: PDFDocument } = await import('pdfkit');
+export const renderPdf = (m: ReportModel): Promise<Buffer> => {
   const doc = new PDFDocument({
     size: 'A4',
     margin: MARGIN,
