@@ -108,7 +108,13 @@ describe.skipIf(skip !== null)('web analytics: figures that say how they were ob
     const p = await show(7);
     expect(p.temperature_deviation.approximate).toBe(false);
     await page.waitForSelector('[data-testid=an-max-deviation]');
-    expect(await page.locator('[data-testid=an-deviation-note]').count()).toBe(0);
-    expect(await page.textContent('[data-testid=an-deviation]')).not.toMatch(/≈/);
+    // The page is the same single-page app as the 90-day view before: wait for it to render the
+    // 7-day figures (the 90-day note stays on screen until they arrive).
+    await expect
+      .poll(() => page.locator('[data-testid=an-deviation-note]').count(), { timeout: 10_000 })
+      .toBe(0);
+    await expect
+      .poll(() => page.textContent('[data-testid=an-deviation]'), { timeout: 10_000 })
+      .not.toMatch(/≈/);
   });
 });
