@@ -1,10 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import pg from 'pg';
+import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { parseConfig } from '../../src/config/config.ts';
 import { loadMigrations, migrate } from '../../src/db/migrate.ts';
 import { openPglite } from '../../src/db/pglite.ts';
-import { openPostgres } from '../../src/db/postgres.ts';
 import { findReadingRow } from '../../src/db/readings-query-repo.ts';
 import { writeReadingBatch } from '../../src/db/readings-repo.ts';
 import { seedFleet } from '../../src/db/seed-fleet.ts';
@@ -14,6 +12,7 @@ import { verifyCustomer } from '../../src/ingestion/verify.ts';
 import { fixedClock } from '../../src/lib/clock.ts';
 import { loadFleet } from '../../src/simulation/fleet.ts';
 import { customerReadings } from '../../src/simulation/reading-generator.ts';
+import { createPostgresDatabase } from '../support/databases.ts';
 
 // Issue 13 item 1: an installation filled by the previous schema (018: the wide temperature_readings
 // table) upgrades in place to the partitioned one of migration 019 with every reading kept, the same
@@ -38,31 +37,8 @@ const blankDatabases = (): {
       },
     },
   ];
-  const adminUrl = inject('postgresAdminUrl');
-  if (adminUrl)
-    cases.push({
-      backend: 'postgres',
-      open: async () => {
-        const name = `tms_test_${randomBytes(6).toString('hex')}`;
-        const admin = new pg.Client({ connectionString: adminUrl });
-        await admin.connect();
-        await admin.query(`CREATE DATABASE ${name}`);
-        await admin.end();
-        const url = new URL(adminUrl);
-        url.pathname = `/${name}`;
-        const db = await openPostgres({ url: url.toString(), max: 2 });
-        return {
-          db,
-          drop: async () => {
-            await db.close();
-            const a = new pg.Client({ connectionString: adminUrl });
-            await a.connect();
-            await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-            await a.end();
-          },
-        };
-      },
-    });
+  if (inject('postgresAdminUrl'))
+    cases.push({ backend: 'postgres', open: () => createPostgresDatabase({ migrate: false }) });
   return cases;
 };
 

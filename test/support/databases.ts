@@ -21,8 +21,11 @@ export const createPgliteDatabase = async (): Promise<TestDatabase> => {
   return { db, drop: () => db.close() };
 };
 
-/** A fresh PostgreSQL database of its own (created, migrated, and dropped afterwards). */
-export const createPostgresDatabase = async (): Promise<TestDatabase> => {
+/**
+ * A fresh PostgreSQL database of its own (created, migrated, and dropped afterwards); with
+ * `migrate: false`, empty (for tests of the migrations themselves).
+ */
+export const createPostgresDatabase = async (opts: { migrate?: boolean } = {}): Promise<TestDatabase> => {
   const adminUrl = inject('postgresAdminUrl');
   if (!adminUrl) throw new Error('PostgreSQL is not available for this run');
   const name = `tms_test_${randomBytes(6).toString('hex')}`;
@@ -33,7 +36,7 @@ export const createPostgresDatabase = async (): Promise<TestDatabase> => {
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const db = await openPostgres({ url: url.toString(), max: 4 });
-  await migrate(db);
+  if (opts.migrate !== false) await migrate(db);
   return {
     db,
     url: url.toString(),
